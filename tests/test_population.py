@@ -38,7 +38,8 @@ def test_marginals_and_correlation_follow_the_spec():
         "people": {"n": 80_000,
                    "features": [{"name": "a", "kind": "numeric"}, {"name": "b", "kind": "numeric"},
                                 {"name": "u", "kind": "numeric"},
-                                {"name": "c", "kind": "categorical", "categories": ["x", "y", "z"]}],
+                                {"name": "c", "kind": "categorical",
+                                 "categories": ["x", "y", "z"]}],
                    "clusters": [
                        {"share": 1, "correlation": [[1, 0.6, 0], [0.6, 1, 0], [0, 0, 1]],
                         "features": {"a": {"dist": "normal", "mean": 5, "sd": 2},

@@ -93,7 +93,8 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "match"), BAD, ids=[".".join(map(str, b[0])) for b in BAD])
+@pytest.mark.parametrize(("path", "value", "match"), BAD,
+                         ids=[".".join(map(str, b[0])) for b in BAD])
 def test_each_bad_field_names_its_path(base, path, value, match):
     d = copy.deepcopy(base)
     _set(d, path, value)
@@ -108,7 +109,8 @@ def test_missing_and_unknown_fields(base):
         Spec.from_dict(d)
     d = copy.deepcopy(base)
     d["people"]["clusters"][0]["colour"] = "red"
-    with pytest.raises(SpecError, match=r"people.clusters\[0\] has unknown field\(s\) \['colour'\]"):
+    with pytest.raises(SpecError,
+                       match=r"people.clusters\[0\] has unknown field\(s\) \['colour'\]"):
         Spec.from_dict(d)
     d = copy.deepcopy(base)
     del d["people"]["clusters"][3]["features"]["income"]
