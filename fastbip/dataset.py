@@ -228,7 +228,13 @@ def _population_meta(p: Population, prefix: str, arrays: dict[str, np.ndarray]) 
         arrays[f"{prefix}.labels"] = p.labels
     for i, col in enumerate(p.columns.values()):
         arrays[f"{prefix}.col{i}"] = col
+    if p.ids is not None:
+        ids = p.ids
+        if ids.dtype.kind not in "iuU":
+            ids = ids.astype(str)  # object ids (strings) are stored as unicode
+        arrays[f"{prefix}.ids"] = ids
     return {"name": p.name, "n": p.n, "has_labels": p.labels is not None,
+            "has_ids": p.ids is not None,
             "columns": list(p.columns), "kinds": p.kinds,
             "categories": {k: list(v) for k, v in p.categories.items()},
             "cluster_names": list(p.cluster_names)}
@@ -242,6 +248,7 @@ def _population_from(meta: dict, prefix: str, arrays: dict[str, np.ndarray]) -> 
         kinds=dict(meta["kinds"]),
         categories={k: tuple(v) for k, v in meta["categories"].items()},
         cluster_names=tuple(meta["cluster_names"]),
+        ids=arrays[f"{prefix}.ids"] if meta["has_ids"] else None,
     )
 
 

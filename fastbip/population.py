@@ -36,6 +36,7 @@ class Population:
     kinds : dict name -> "numeric" | "categorical".
     categories : dict name -> tuple of category names, for categorical columns.
     cluster_names : names of the true clusters, or ().
+    ids : original identifiers of the members (real logs), or None.
     """
 
     name: str
@@ -45,6 +46,7 @@ class Population:
     kinds: dict[str, str] = field(default_factory=dict)
     categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
     cluster_names: tuple[str, ...] = ()
+    ids: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         for name, col in self.columns.items():
@@ -53,6 +55,8 @@ class Population:
                                  f"got {col.shape}")
             if name not in self.kinds:
                 raise ValueError(f"{self.name} column {name!r} has no kind")
+        if self.ids is not None and self.ids.shape != (self.n,):
+            raise ValueError(f"{self.name} ids must have shape ({self.n},); got {self.ids.shape}")
         if self.labels is not None and self.labels.shape != (self.n,):
             raise ValueError(f"{self.name} labels must have shape ({self.n},); "
                              f"got {self.labels.shape}")
@@ -118,7 +122,10 @@ class Population:
             self.labels is not None and other.labels is not None
             and np.array_equal(self.labels, other.labels)
             and self.labels.dtype == other.labels.dtype)
-        return (self.name == other.name and self.n == other.n and same_labels
+        same_ids = (self.ids is None and other.ids is None) or (
+            self.ids is not None and other.ids is not None
+            and np.array_equal(self.ids, other.ids))
+        return (self.name == other.name and self.n == other.n and same_labels and same_ids
                 and self.kinds == other.kinds and self.categories == other.categories
                 and self.cluster_names == other.cluster_names
                 and list(self.columns) == list(other.columns)
