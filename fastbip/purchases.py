@@ -305,11 +305,12 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
     st_idx = np.empty(scratch, idx_dtype)
     st_cnt = np.empty(scratch, np.int32)
 
+    a32 = a.astype(np.int32)
     old_chunk = numba.get_parallel_chunksize()
     numba.set_parallel_chunksize(1)
     try:
-        for w0, w1 in zip(waves[:-1], waves[1:]):
-            _k.fill_wave(w0, w1, block_size, counts, draw_off, a.astype(np.int32),
+        for w0, w1 in zip(waves[:-1], waves[1:], strict=True):
+            _k.fill_wave(w0, w1, block_size, counts, draw_off, a32,
                          ctab, istart, itab,
                          cluster_counts, ax, ay, aw, key, digit_bits, n_pass,
                          model == "bernoulli", buf_a, buf_b, st_idx, st_cnt, uniq)

@@ -240,9 +240,10 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels,
     people_labels: int32 (n,). ctab: uint32 (K_A * K_B, 4) alias tables of the
     item-cluster choice, one group of K_B rows per people-cluster (ids = cluster number).
     itab: uint32 (m, 4) alias tables of the items of each item-cluster (ids = global item
-    ids), group l in rows [itab_start[l], itab_start[l + 1]); itab_start int64 (K_B + 1,). cluster_counts: int32 (n, K_B) for exact totals
-    (then counts[i] == cluster_counts[i].sum()), or shape (0, 0) to draw the cluster of
-    each draw. aff_x float64 (p, n), aff_y float64 (p, m), aff_w float64 (p,) =
+    ids), group l in rows [itab_start[l], itab_start[l + 1]); itab_start int64 (K_B + 1,).
+    cluster_counts: int32 (n, K_B) for exact totals (then counts[i] ==
+    cluster_counts[i].sum()), or shape (0, 0) to draw the cluster of each draw.
+    aff_x float64 (p, n), aff_y float64 (p, m), aff_w float64 (p,) =
     1 / (2 scale^2): each draw is kept with probability exp(-sum_q aff_w[q] (x - y)^2)
     (p may be 0). digit_bits, n_pass: radix digits covering the item ids (ids < 2**32).
     binary: store 1 instead of the count. buf_a, buf_b: uint64 scratch and st_idx
