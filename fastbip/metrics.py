@@ -1,0 +1,512 @@
+"""Scores of found clusters against the planted truth.
+
+Label conventions
+-----------------
+Labels are integer arrays, ``-1`` meaning "unassigned". The scores use one rule:
+
+- samples whose **true** label is -1 have no truth and are left out;
+- samples whose **found** label is -1 form one extra cluster, "unassigned" (so leaving
+  people unassigned costs score, and the result equals scikit-learn's, which treats -1 as an
+  ordinary label value).
+
+:func:`contingency` itself leaves out every sample with -1 on either side (its rows and
+columns are indexed by label value).
+
+Public functions
+----------------
+- :func:`contingency`, :func:`align`, :func:`score_labels` (ARI, AMI, NMI),
+  :func:`adjusted_rand`, :func:`adjusted_mutual_info`, :func:`normalized_mutual_info`;
+- :func:`relation_recovery` -- how much of the planted relation ``omega`` the found labels
+  recover (1 - total-variation distance);
+- :func:`consensus_score` -- bicluster agreement (scikit-learn's definition);
+- :func:`oracle_labels` -- the most likely cluster of each member knowing the parameters.
+"""
+
+from __future__ import annotations
+
+from math import log
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linear_sum_assignment
+from scipy.special import gammaln
+
+from fastbip._kernels.metrics import _contingency_dense, _expected_mutual_information
+
+__all__ = [
+    "adjusted_mutual_info",
+    "adjusted_rand",
+    "align",
+    "consensus_score",
+    "contingency",
+    "normalized_mutual_info",
+    "oracle_labels",
+    "relation_recovery",
+    "score_labels",
+]
+
+_AVERAGES = ("arithmetic", "geometric", "min", "max")
+
+
+def _labels(x, name: str) -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of labels; got shape {arr.shape}")
+    if arr.size == 0:
+        return arr.astype(np.int64)
+    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
+        if np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(f"{name} must hold integer labels; got dtype {arr.dtype}")
+    arr = arr.astype(np.int64, copy=False)
+    lo = int(arr.min())
+    if lo < -1:
+        raise ValueError(f"{name} must be >= -1 (-1 = unassigned); got {lo}")
+    return arr
+
+
+def _pair(true, found):
+    t = _labels(true, "true")
+    f = _labels(found, "found")
+    if t.shape != f.shape:
+        raise ValueError(
+            f"true and found must have the same length; got {t.shape[0]} and {f.shape[0]}"
+        )
+    return t, f
+
+
+def _compact(x: np.ndarray):
+    """Codes 0..K-1 for the values present in x (>= 0); small ranges need no sort."""
+    if x.size == 0:
+        return x, 0
+    hi = int(x.max())
+    if hi + 1 <= max(4 * x.size, 1 << 16):
+        present = np.bincount(x, minlength=hi + 1) > 0
+        if present.all():
+            return x, hi + 1
+        remap = np.cumsum(present) - 1
+        return remap[x], int(present.sum())
+    uniq, inv = np.unique(x, return_inverse=True)
+    return inv.astype(np.int64).ravel(), int(uniq.size)
+
+
+def _table(t: np.ndarray, f: np.ndarray) -> sp.csr_matrix:
+    """Contingency of two non-negative label arrays over their present values (sparse int64)."""
+    tc, kt = _compact(t)
+    fc, kf = _compact(f)
+    if kt * kf <= max(4 * t.size, 1 << 20):
+        dense = _contingency_dense(
+            np.ascontiguousarray(tc, dtype=np.int64), np.ascontiguousarray(fc, dtype=np.int64),
+            kt, kf,
+        )
+        return sp.csr_matrix(dense)
+    table = sp.coo_matrix(
+        (np.ones(tc.size, dtype=np.int64), (tc, fc)), shape=(kt, kf)
+    ).tocsr()
+    table.sum_duplicates()
+    return table
+
+
+def _scoring_table(true, found) -> sp.csr_matrix:
+    """The table the scores use: true -1 dropped, found -1 as one more cluster."""
+    t, f = _pair(true, found)
+    keep = t >= 0
+    if not keep.all():
+        t, f = t[keep], f[keep]
+    if t.size == 0:
+        raise ValueError("no sample has a true label (all true labels are -1)")
+    if f.size and f.min() < 0:
+        f = np.where(f < 0, int(f.max()) + 1, f)
+    return _table(t, f)
+
+
+def contingency(true, found) -> sp.csr_matrix:
+    """Contingency table of two labelings as a sparse matrix.
+
+    Parameters
+    ----------
+    true, found : array-like of int (n,), -1 = unassigned
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of int64, shape (max(true) + 1, max(found) + 1)
+        ``table[t, f]`` = number of samples with true label ``t`` and found label ``f``.
+        Samples with -1 on either side are not counted.
+    """
+    t, f = _pair(true, found)
+    kt = int(t.max()) + 1 if t.size else 0
+    kf = int(f.max()) + 1 if f.size else 0
+    keep = (t >= 0) & (f >= 0)
+    t, f = t[keep], f[keep]
+    if kt * kf <= max(4 * t.size, 1 << 20):
+        return sp.csr_matrix(_contingency_dense(t, f, max(kt, 0), max(kf, 0)))
+    table = sp.coo_matrix((np.ones(t.size, dtype=np.int64), (t, f)), shape=(kt, kf)).tocsr()
+    table.sum_duplicates()
+    return table
+
+
+def _ari_from_table(table: sp.csr_matrix) -> float:
+    n = int(table.sum())
+    n_c = np.ravel(table.sum(axis=1)).astype(np.int64)
+    n_k = np.ravel(table.sum(axis=0)).astype(np.int64)
+    ss = int((table.data.astype(np.int64) ** 2).sum())
+    tp = ss - n
+    fp = int((n_k.astype(object) ** 2).sum()) - ss
+    fn = int((n_c.astype(object) ** 2).sum()) - ss
+    tn = n * n - fp - fn - ss
+    if fn == 0 and fp == 0:
+        return 1.0
+    return 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
+
+
+def _entropy(counts: np.ndarray) -> float:
+    pi = counts[counts > 0].astype(np.float64)
+    if pi.size <= 1:
+        return 0.0
+    s = pi.sum()
+    return float(-np.sum((pi / s) * (np.log(pi) - log(s))))
+
+
+def _mi_from_table(table: sp.csr_matrix) -> float:
+    nzx, nzy, nz_val = sp.find(table)
+    pi = np.ravel(table.sum(axis=1))
+    pj = np.ravel(table.sum(axis=0))
+    if (pi > 0).sum() <= 1 or (pj > 0).sum() <= 1:
+        return 0.0
+    total = float(table.sum())
+    nz_val = nz_val.astype(np.float64)
+    log_nm = np.log(nz_val)
+    nm = nz_val / total
+    outer = pi.take(nzx).astype(np.int64) * pj.take(nzy).astype(np.int64)
+    log_outer = -np.log(outer) + log(pi.sum()) + log(pj.sum())
+    mi = nm * (log_nm - log(total)) + nm * log_outer
+    mi = np.where(np.abs(mi) < np.finfo(mi.dtype).eps, 0.0, mi)
+    return float(np.clip(mi.sum(), 0.0, None))
+
+
+def _emi_from_table(table: sp.csr_matrix) -> float:
+    a = np.ravel(table.sum(axis=1)).astype(np.int64)
+    b = np.ravel(table.sum(axis=0)).astype(np.int64)
+    a, b = a[a > 0], b[b > 0]
+    if a.size <= 1 or b.size <= 1:
+        return 0.0
+    n = int(a.sum())
+    return float(
+        _expected_mutual_information(
+            a, b, n, gammaln(a + 1.0), gammaln(b + 1.0), gammaln(n - a + 1.0),
+            gammaln(n - b + 1.0), float(gammaln(n + 1.0)),
+        )
+    )
+
+
+def _average(u: float, v: float, method: str) -> float:
+    if method == "min":
+        return min(u, v)
+    if method == "geometric":
+        return float(np.sqrt(u * v))
+    if method == "arithmetic":
+        return float(np.mean([u, v]))
+    return max(u, v)
+
+
+def _check_average(average_method: str) -> None:
+    if average_method not in _AVERAGES:
+        raise ValueError(f"average_method must be one of {_AVERAGES}; got {average_method!r}")
+
+
+def _nmi_from_table(table: sp.csr_matrix, average_method: str) -> float:
+    ht_counts = np.ravel(table.sum(axis=1))
+    hf_counts = np.ravel(table.sum(axis=0))
+    kt, kf = int((ht_counts > 0).sum()), int((hf_counts > 0).sum())
+    if kt == kf == 1 or kt == kf == 0:
+        return 1.0
+    mi = _mi_from_table(table)
+    if mi == 0:
+        return 0.0
+    return float(mi / _average(_entropy(ht_counts), _entropy(hf_counts), average_method))
+
+
+def _ami_from_table(table: sp.csr_matrix, average_method: str) -> float:
+    ht_counts = np.ravel(table.sum(axis=1))
+    hf_counts = np.ravel(table.sum(axis=0))
+    kt, kf = int((ht_counts > 0).sum()), int((hf_counts > 0).sum())
+    if kt == kf == 1 or kt == kf == 0:
+        return 1.0
+    if kt == 1 or kf == 1:
+        return 0.0
+    mi = _mi_from_table(table)
+    emi = _emi_from_table(table)
+    normalizer = _average(_entropy(ht_counts), _entropy(hf_counts), average_method)
+    eps = np.finfo("float64").eps
+    den = normalizer - emi
+    den = min(den, -eps) if den < 0 else max(den, eps)
+    num = mi - emi
+    num = min(num, -eps) if num < 0 else max(num, eps)
+    return float(num / den)
+
+
+def adjusted_rand(true, found) -> float:
+    """Adjusted Rand index (equal to ``sklearn.metrics.adjusted_rand_score``).
+
+    See the module docstring for the -1 rule.
+    """
+    return _ari_from_table(_scoring_table(true, found))
+
+
+def normalized_mutual_info(true, found, *, average_method: str = "arithmetic") -> float:
+    """Normalised mutual information (equal to sklearn's ``normalized_mutual_info_score``)."""
+    _check_average(average_method)
+    return _nmi_from_table(_scoring_table(true, found), average_method)
+
+
+def adjusted_mutual_info(true, found, *, average_method: str = "arithmetic") -> float:
+    """Adjusted mutual information (equal to sklearn's ``adjusted_mutual_info_score``).
+
+    The expected mutual information is summed by a numba kernel that skips the terms whose
+    hypergeometric weight underflows to zero, so large samples cost little.
+    """
+    _check_average(average_method)
+    return _ami_from_table(_scoring_table(true, found), average_method)
+
+
+def score_labels(true, found, *, average_method: str = "arithmetic") -> dict:
+    """ARI, AMI and NMI of found labels against true labels, from one contingency table.
+
+    Parameters
+    ----------
+    true, found : array-like of int (n,), -1 = unassigned (see the module docstring)
+    average_method : {"arithmetic", "geometric", "min", "max"}
+        Normaliser of AMI and NMI (sklearn's default is "arithmetic").
+
+    Returns
+    -------
+    dict with float keys "ari", "ami", "nmi".
+    """
+    _check_average(average_method)
+    table = _scoring_table(true, found)
+    return {
+        "ari": _ari_from_table(table),
+        "ami": _ami_from_table(table, average_method),
+        "nmi": _nmi_from_table(table, average_method),
+    }
+
+
+def align(true, found) -> np.ndarray:
+    """Match found clusters with true clusters (Hungarian algorithm on the contingency table).
+
+    Parameters
+    ----------
+    true, found : array-like of int (n,), -1 = unassigned
+
+    Returns
+    -------
+    mapping : ndarray of int64, shape (max(found) + 1,)
+        ``mapping[f]`` is the true cluster matched with found cluster ``f`` (the matching
+        maximises the number of samples on the diagonal). When there are more found clusters
+        than true ones, the unmatched found clusters get new labels ``K_true, K_true + 1, ...``
+        in increasing order of ``f``, so ``mapping`` is always injective. Relabel with
+        ``np.where(found >= 0, mapping[found], -1)``.
+    """
+    t, f = _pair(true, found)
+    table = contingency(t, f)
+    kt, kf = table.shape
+    mapping = np.full(kf, -1, dtype=np.int64)
+    if kf == 0:
+        return mapping
+    if kt > 0:
+        r, c = linear_sum_assignment(table.toarray(), maximize=True)
+        mapping[c] = r
+    rest = np.flatnonzero(mapping < 0)
+    mapping[rest] = kt + np.arange(rest.size)
+    return mapping
+
+
+def _relabel(found: np.ndarray, mapping: np.ndarray) -> np.ndarray:
+    out = np.full(found.shape, -1, dtype=np.int64)
+    ok = found >= 0
+    out[ok] = mapping[found[ok]]
+    return out
+
+
+def relation_recovery(truth, M, row_labels, col_labels) -> float:
+    """How much of the planted relation the found labels recover, in [0, 1].
+
+    The found clusters of each side are aligned with the true ones (:func:`align`); the block
+    counts ``C`` of ``M`` under the aligned labels are normalised to a distribution
+    ``P_hat = C / C.sum()`` and compared with ``P = omega / omega.sum()`` by
+    ``1 - TV(P, P_hat) = 1 - 0.5 * sum |P - P_hat|``: 1 when the found labels put every
+    purchase in the right block proportions, 0 when the two put their mass on disjoint
+    blocks. When there are more found than true clusters, ``P`` is padded with zeros (mass
+    in extra clusters counts as error); with fewer, ``P_hat`` is padded with zeros.
+
+    Parameters
+    ----------
+    truth : object with ``omega``, ``people_labels``, ``item_labels`` (a Truth or alike)
+    M : purchases, scipy.sparse (n_people, n_items)
+    row_labels, col_labels : found labels of people and items (-1 = unassigned: left out)
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    With the true labels the score is below 1 only by the Poisson noise of ``C`` around
+    ``omega`` (a total-variation distance of order ``sqrt(K_A K_B / N)``).
+    """
+    from fastbip.blocks import block_counts
+
+    for attr in ("omega", "people_labels", "item_labels"):
+        if not hasattr(truth, attr):
+            raise TypeError(f"truth must have an '{attr}' attribute; got {type(truth).__name__}")
+    omega = np.asarray(truth.omega, dtype=np.float64)
+    if omega.ndim != 2 or omega.sum() <= 0:
+        raise ValueError(f"truth.omega must be a non-zero K_A x K_B matrix; got {omega.shape}")
+    r = _labels(row_labels, "row_labels")
+    c = _labels(col_labels, "col_labels")
+    ra = _relabel(r, align(truth.people_labels, r))
+    ca = _relabel(c, align(truth.item_labels, c))
+    ka = max(omega.shape[0], int(ra.max()) + 1 if ra.size else 0)
+    kb = max(omega.shape[1], int(ca.max()) + 1 if ca.size else 0)
+    C = block_counts(M, ra, ca, ka, kb).astype(np.float64)
+    total = C.sum()
+    P = np.zeros((ka, kb))
+    P[: omega.shape[0], : omega.shape[1]] = omega / omega.sum()
+    if total <= 0:
+        return 0.0
+    return float(1.0 - 0.5 * np.abs(P - C / total).sum())
+
+
+def _bicluster_sets(rows, cols, name: str):
+    """(row membership, column membership) sparse indicator matrices, one row per bicluster."""
+    rows_a = rows if sp.issparse(rows) else np.asarray(rows)
+    cols_a = cols if sp.issparse(cols) else np.asarray(cols)
+    if rows_a.ndim == 2 and cols_a.ndim == 2:
+        if rows_a.shape[0] != cols_a.shape[0]:
+            raise ValueError(
+                f"{name}: row and column indicators must describe the same number of "
+                f"biclusters; got {rows_a.shape[0]} and {cols_a.shape[0]}"
+            )
+        return sp.csr_matrix(rows_a, dtype=np.float64), sp.csr_matrix(cols_a, dtype=np.float64)
+    if rows_a.ndim == 1 and cols_a.ndim == 1:
+        r = _labels(rows_a, f"{name} rows")
+        c = _labels(cols_a, f"{name} columns")
+        k = max(int(r.max()) + 1 if r.size else 0, int(c.max()) + 1 if c.size else 0)
+
+        def onehot(x):
+            ok = np.flatnonzero(x >= 0)
+            return sp.csr_matrix(
+                (np.ones(ok.size), (x[ok], ok)), shape=(k, x.size), dtype=np.float64
+            )
+
+        return onehot(r), onehot(c)
+    raise ValueError(
+        f"{name}: give either two label vectors or two 2-D indicator matrices; got shapes "
+        f"{rows_a.shape} and {cols_a.shape}"
+    )
+
+
+def consensus_score(true_rows, true_cols, found_rows, found_cols) -> float:
+    """Similarity of two sets of biclusters (scikit-learn's ``consensus_score``).
+
+    Parameters
+    ----------
+    true_rows, true_cols, found_rows, found_cols :
+        Either label vectors of the rows and columns (bicluster ``k`` = the rows labelled
+        ``k`` x the columns labelled ``k``, as in spectral co-clustering; -1 = in none), or
+        boolean indicator matrices of shape (n_biclusters, n_rows) and (n_biclusters, n_cols)
+        as sklearn takes them.
+
+    Returns
+    -------
+    float in [0, 1]
+        Pairwise Jaccard similarity of the biclusters (``|A n B| / |A u B|`` on their cells,
+        computed from the sparse overlap tables of rows and of columns), matched by the
+        Hungarian algorithm, summed and divided by the larger number of biclusters.
+    """
+    ar, ac = _bicluster_sets(true_rows, true_cols, "true")
+    br, bc = _bicluster_sets(found_rows, found_cols, "found")
+    if ar.shape[1] != br.shape[1] or ac.shape[1] != bc.shape[1]:
+        raise ValueError(
+            "true and found biclusters must cover the same rows and columns; got "
+            f"{ar.shape[1]} x {ac.shape[1]} and {br.shape[1]} x {bc.shape[1]}"
+        )
+    ka, kb = ar.shape[0], br.shape[0]
+    if ka == 0 or kb == 0:
+        return 0.0
+    rows_overlap = (ar @ br.T).toarray()
+    cols_overlap = (ac @ bc.T).toarray()
+    inter = rows_overlap * cols_overlap
+    size_a = np.ravel(ar.sum(axis=1)) * np.ravel(ac.sum(axis=1))
+    size_b = np.ravel(br.sum(axis=1)) * np.ravel(bc.sum(axis=1))
+    union = size_a[:, None] + size_b[None, :] - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sim = np.where(union > 0, inter / union, 0.0)
+    r, c = linear_sum_assignment(1.0 - sim)
+    return float(sim[r, c].sum() / max(ka, kb))
+
+
+def oracle_labels(dataset, side: str = "people") -> np.ndarray:
+    """The most likely cluster of each member knowing the planted parameters.
+
+    Parameters
+    ----------
+    dataset : object with ``purchases`` (CSR, n_people x n_items) and ``truth`` (with
+        ``omega``, ``theta``, ``phi``, ``people_labels``, ``item_labels``), e.g. a Dataset.
+    side : {"people", "items"}
+
+    Returns
+    -------
+    ndarray of int64
+        For ``side="people"``, person ``i`` goes to the cluster ``k`` maximising the Poisson
+        log-likelihood of their purchases knowing ``omega``, their activity ``theta_i``, the
+        popularities ``phi`` and the items' true labels, plus the log prior share of
+        cluster ``k``:
+        ``log pi_k + sum_l C_il log omega[k, l] - theta_i sum_l omega[k, l] Phi_l``, where
+        ``C_il`` is the number of purchases of ``i`` in item-cluster ``l`` and
+        ``Phi_l = sum_{j in l} phi_j`` (1 in the model's normalisation). Symmetrically for
+        items. Members with the other side's labels unknown (-1) contribute nothing; ties go
+        to the smallest cluster index. Its ARI is the ceiling of any algorithm's.
+    """
+    from fastbip.blocks import _truth_arrays
+
+    if side not in ("people", "items"):
+        raise ValueError(f"side must be 'people' or 'items'; got {side!r}")
+    for attr in ("purchases", "truth"):
+        if not hasattr(dataset, attr):
+            raise TypeError(f"dataset must have a '{attr}' attribute; got {type(dataset)}")
+    truth = dataset.truth
+    if truth is None:
+        raise ValueError("dataset.truth is None: the oracle needs the planted parameters")
+    omega, theta, phi, a, b = _truth_arrays(truth)
+    M = dataset.purchases
+    if not sp.issparse(M):
+        M = sp.csr_matrix(np.asarray(M))
+    if M.shape != (a.size, b.size):
+        raise ValueError(
+            f"dataset.purchases has shape {M.shape}; the truth describes "
+            f"{a.size} people x {b.size} items"
+        )
+    if side == "items":
+        omega, theta, phi, a, b = omega.T, phi, theta, b, a
+        M = M.T
+    M = M.tocsr()
+    ka, kb = omega.shape
+    # per-member counts into each cluster of the other side: (n, K_other)
+    other = sp.csr_matrix(
+        (np.ones(int((b >= 0).sum())), (np.flatnonzero(b >= 0), b[b >= 0])),
+        shape=(b.size, kb),
+    )
+    counts = np.asarray((M.astype(np.float64) @ other).todense())
+    phi_tot = np.bincount(b[b >= 0], weights=phi[b >= 0], minlength=kb)
+    zero = omega <= 0
+    log_omega = np.log(np.where(zero, 1.0, omega))
+    ll = counts @ log_omega.T - theta[:, None] * (omega @ phi_tot)[None, :]
+    # a purchase in a block with omega = 0 rules the cluster out
+    impossible = ((counts > 0).astype(np.float64) @ zero.T.astype(np.float64)) > 0
+    ll[impossible] = -np.inf
+    shares = np.bincount(a[a >= 0], minlength=ka).astype(np.float64)
+    with np.errstate(divide="ignore"):
+        ll = ll + np.log(shares / max(shares.sum(), 1.0))[None, :]
+    return np.argmax(ll, axis=1).astype(np.int64)
