@@ -8,6 +8,112 @@ import scipy.sparse as sp
 
 # --- block counts (fastbip/_kernels/blocks.py) -------------------------------
 
+
+def onehot(labels, n_clusters):
+    """(n, K) one-hot CSR of labels; rows with label -1 are empty."""
+    labels = np.asarray(labels, dtype=np.int64)
+    ok = np.flatnonzero(labels >= 0)
+    return sp.csr_matrix(
+        (np.ones(ok.size, dtype=np.int64), (ok, labels[ok])), shape=(labels.size, n_clusters)
+    )
+
+
+def block_counts_ref(M, row_labels, col_labels, n_row, n_col, weighted=True):
+    """Z_A^T M Z_B with scipy (int64 for integer data or weighted=False, float64 otherwise)."""
+    M = sp.csr_matrix(M)
+    if not weighted:
+        M = sp.csr_matrix((np.ones(M.nnz, dtype=np.int64), M.indices, M.indptr), shape=M.shape)
+    elif np.issubdtype(M.dtype, np.integer) or M.dtype == np.bool_:
+        M = M.astype(np.int64)
+    else:
+        M = M.astype(np.float64)
+    za = onehot(row_labels, n_row).astype(M.dtype)
+    zb = onehot(col_labels, n_col).astype(M.dtype)
+    return np.asarray((za.T @ M @ zb).todense())
+
+
+def block_counts_windows_ref(M, offsets, times, row_labels, col_labels, edges, n_row, n_col):
+    """Per-window block counts: expand events to (row, col, window) and count with numpy."""
+    M = sp.csr_matrix(M)
+    entry_rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
+    per_entry = np.diff(offsets)
+    ev_rows = np.repeat(entry_rows, per_entry)
+    ev_cols = np.repeat(M.indices, per_entry)
+    w = np.searchsorted(edges, times, side="right") - 1
+    a = np.asarray(row_labels)[ev_rows]
+    b = np.asarray(col_labels)[ev_cols]
+    ok = (w >= 0) & (w < len(edges) - 1) & (a >= 0) & (b >= 0)
+    out = np.zeros((len(edges) - 1, n_row, n_col), dtype=np.int64)
+    np.add.at(out, (w[ok], a[ok], b[ok]), 1)
+    return out
+
+
 # --- generation (fastbip/_kernels/generate.py) ------------------------------
+
+
+def sample_purchases_reference(people_labels, item_labels, theta, phi, omega, rng,
+                               model="poisson"):
+    """Vectorised numpy sampler of the same block model (twin of ``sample_purchases``).
+
+    Per block pair (k, l): a Poisson(omega[k, l]) count (``np.rint(omega)`` for
+    ``model="exact"``), endpoints by ``searchsorted`` on the cumulative theta of cluster k
+    and phi of cluster l, then COO -> CSR with repeats summed (set to 1 for
+    ``model="bernoulli"``). theta/phi are renormalised within clusters.
+    """
+    a = np.asarray(people_labels, np.int64)
+    b = np.asarray(item_labels, np.int64)
+    omega = np.asarray(omega, np.float64)
+    ka, kb = omega.shape
+    n, m = a.size, b.size
+    rows, cols = [], []
+    pe = [np.flatnonzero(a == k) for k in range(ka)]
+    it = [np.flatnonzero(b == l) for l in range(kb)]
+    cth = [np.cumsum(theta[p]) for p in pe]
+    cph = [np.cumsum(phi[q]) for q in it]
+    for k in range(ka):
+        for l in range(kb):
+            if pe[k].size == 0 or it[l].size == 0 or cth[k][-1] <= 0 or cph[l][-1] <= 0:
+                continue
+            c = int(np.rint(omega[k, l])) if model == "exact" else rng.poisson(omega[k, l])
+            r = np.searchsorted(cth[k], rng.random(c) * cth[k][-1], side="right")
+            q = np.searchsorted(cph[l], rng.random(c) * cph[l][-1], side="right")
+            rows.append(pe[k][np.minimum(r, pe[k].size - 1)])
+            cols.append(it[l][np.minimum(q, it[l].size - 1)])
+    rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    cols = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+    M = sp.coo_matrix((np.ones(rows.size, np.int64), (rows, cols)), shape=(n, m)).tocsr()
+    M.sum_duplicates()
+    if model == "bernoulli":
+        M.data[:] = 1
+    return M
+
+
+def alias_table_probabilities(table, starts):
+    """Probability of each id implied by packed alias tables (twin of the drawing rule).
+
+    table: uint32 (N, 4) rows (threshold, own id, alias id, 0); starts: group bounds.
+    Returns a dict {id: probability} per group, as a list.
+    """
+    out = []
+    for g in range(len(starts) - 1):
+        lo, hi = int(starts[g]), int(starts[g + 1])
+        probs = {}
+        for t in range(lo, hi):
+            keep = float(table[t, 0]) / 2.0**32
+            own, other = int(table[t, 1]), int(table[t, 2])
+            if own == other:
+                keep = 1.0
+            probs[own] = probs.get(own, 0.0) + keep / (hi - lo)
+            probs[other] = probs.get(other, 0.0) + (1.0 - keep) / (hi - lo)
+        out.append(probs)
+    return out
+
+
+def window_counts_reference(offsets, times, start, end):
+    """Events per entry in [start, end), with plain numpy (twin of ``window_counts``)."""
+    entry = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+    inside = (times >= start) & (times < end)
+    return np.bincount(entry[inside], minlength=offsets.size - 1)
+
 
 # --- block-model fit (fastbip/_kernels/dcsbm.py) ----------------------------
