@@ -1,0 +1,269 @@
+"""Scores against scikit-learn, alignment, relation recovery, bicluster consensus, oracle."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn import metrics as skm
+
+from fastbip.metrics import (
+    adjusted_mutual_info,
+    adjusted_rand,
+    align,
+    consensus_score,
+    contingency,
+    normalized_mutual_info,
+    oracle_labels,
+    relation_recovery,
+    score_labels,
+)
+
+
+def noisy(rng, true, k_found, keep):
+    """Found labels: the truth for a share `keep`, random (including -1) otherwise."""
+    f = rng.integers(-1, k_found, true.size)
+    return np.where(rng.random(true.size) < keep, true % k_found, f)
+
+
+def sklearn_scores(t, f, average_method="arithmetic"):
+    return {
+        "ari": skm.adjusted_rand_score(t, f),
+        "ami": skm.adjusted_mutual_info_score(t, f, average_method=average_method),
+        "nmi": skm.normalized_mutual_info_score(t, f, average_method=average_method),
+    }
+
+
+@pytest.mark.parametrize(
+    ("n", "kt", "kf", "keep"),
+    [(10, 2, 3, 0.5), (200, 4, 4, 0.7), (3000, 7, 12, 0.3), (20000, 20, 15, 0.5),
+     (500, 5, 5, 1.0), (400, 3, 300, 0.0)],
+)
+@pytest.mark.parametrize("average_method", ["arithmetic", "geometric", "min", "max"])
+def test_scores_equal_sklearn(n, kt, kf, keep, average_method):
+    rng = np.random.default_rng(n + kf)
+    t = rng.integers(0, kt, n)
+    f = noisy(rng, t, kf, keep)
+    got = score_labels(t, f, average_method=average_method)
+    ref = sklearn_scores(t, f, average_method)
+    for key in got:
+        assert abs(got[key] - ref[key]) <= 1e-12, (key, got[key], ref[key])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 60),
+    kt=st.integers(1, 6),
+    kf=st.integers(1, 8),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_property_scores_equal_sklearn(n, kt, kf, seed):
+    rng = np.random.default_rng(seed)
+    t = rng.integers(0, kt, n)
+    f = rng.integers(-1, kf, n)
+    got = score_labels(t, f)
+    ref = sklearn_scores(t, f)
+    for key in got:
+        assert abs(got[key] - ref[key]) <= 1e-12, (key, got[key], ref[key])
+
+
+def test_special_cases_equal_sklearn():
+    cases = [
+        ([0, 0, 0], [1, 1, 1]),  # one cluster each: perfect
+        ([0, 0, 1, 1], [0, 0, 0, 0]),  # one found cluster
+        ([0, 1, 2, 3], [0, 0, 0, 0]),
+        ([0, 0, 1, 1], [1, 1, 0, 0]),  # relabelled perfect
+        ([0, 0, 1, 1], [0, 1, 0, 1]),  # ARI -0.5
+        ([5, 5, 9, 9, 9], [-1, -1, 3, 3, 3]),  # -1 in found is one cluster
+        ([7], [2]),
+    ]
+    for t, f in cases:
+        got = score_labels(t, f)
+        ref = sklearn_scores(t, f)
+        for key in got:
+            assert abs(got[key] - ref[key]) <= 1e-12, (t, f, key, got[key], ref[key])
+    assert adjusted_rand([0, 0, 1, 1], [0, 1, 0, 1]) == pytest.approx(-0.5)
+
+
+def test_unassigned_rule():
+    rng = np.random.default_rng(1)
+    t = rng.integers(0, 4, 500)
+    f = noisy(rng, t, 4, 0.6)
+    # true -1: those samples are left out
+    t2 = t.copy()
+    t2[:50] = -1
+    got = score_labels(t2, f)
+    ref = sklearn_scores(t[50:], f[50:])
+    for key in got:
+        assert abs(got[key] - ref[key]) <= 1e-12
+    # found -1 is one extra cluster: leaving samples unassigned lowers the score
+    f_perfect = t.copy()
+    f_unassigned = t.copy()
+    f_unassigned[:100] = -1
+    assert score_labels(t, f_perfect)["ari"] == 1.0
+    assert score_labels(t, f_unassigned)["ari"] < 0.9
+    assert adjusted_rand(t, f_unassigned) == pytest.approx(
+        skm.adjusted_rand_score(t, f_unassigned), abs=1e-12
+    )
+    assert normalized_mutual_info(t, f) == pytest.approx(
+        skm.normalized_mutual_info_score(t, f), abs=1e-12
+    )
+    assert adjusted_mutual_info(t, f) == pytest.approx(
+        skm.adjusted_mutual_info_score(t, f), abs=1e-12
+    )
+
+
+def test_large_labels_take_the_sparse_path():
+    # label values far beyond the sample size: compressed with np.unique, sparse table
+    rng = np.random.default_rng(2)
+    t = rng.integers(0, 5, 2000) * 10**9
+    f = rng.integers(0, 1500, 2000) * 7919
+    got = score_labels(t, f)
+    ref = sklearn_scores(t, f)
+    for key in got:
+        assert abs(got[key] - ref[key]) <= 1e-12
+
+
+@pytest.mark.slow
+def test_ami_at_a_million_equals_sklearn():
+    rng = np.random.default_rng(3)
+    n = 1_000_000
+    t = rng.integers(0, 10, n)
+    f = noisy(rng, t, 8, 0.2)
+    assert adjusted_mutual_info(t, f) == pytest.approx(
+        skm.adjusted_mutual_info_score(t, f), abs=1e-12
+    )
+
+
+def test_contingency_table():
+    t = np.array([0, 0, 1, 2, 2, 2, -1, 1])
+    f = np.array([1, 1, 0, 0, 2, -1, 0, 3])
+    C = contingency(t, f)
+    assert sp.issparse(C) and C.shape == (3, 4) and C.dtype == np.int64
+    expect = np.zeros((3, 4), dtype=np.int64)
+    for a, b in zip(t, f, strict=True):
+        if a >= 0 and b >= 0:
+            expect[a, b] += 1
+    np.testing.assert_array_equal(C.toarray(), expect)
+    big = contingency(np.array([0, 10**7]), np.array([3, 10**6]))
+    assert big.shape == (10**7 + 1, 10**6 + 1) and big.nnz == 2
+
+
+def test_align_permutation_and_unequal_k():
+    rng = np.random.default_rng(4)
+    t = rng.integers(0, 4, 400)
+    perm = np.array([2, 0, 3, 1])
+    mapping = align(t, perm[t])
+    np.testing.assert_array_equal(mapping[perm[t]], t)
+    # more found clusters: one true cluster split in two, the extra one gets label 4
+    f = t.copy()
+    f[(t == 1) & (rng.random(400) < 0.3)] = 4
+    mapping = align(t, f)
+    assert sorted(mapping.tolist()) == [0, 1, 2, 3, 4]
+    assert mapping[4] == 4 and mapping[1] == 1
+    # fewer found clusters: every found cluster matched to a distinct true one
+    g = np.minimum(t, 1)
+    mapping = align(t, g)
+    assert mapping.shape == (2,) and len(set(mapping.tolist())) == 2
+    assert mapping[0] == 0
+
+
+def planted(rng, n, m, omega, sigma=0.5):
+    ka, kb = omega.shape
+    a = rng.integers(0, ka, n)
+    b = rng.integers(0, kb, m)
+    theta = rng.lognormal(0, sigma, n)
+    phi = rng.lognormal(0, sigma, m)
+    theta /= np.bincount(a, theta, ka)[a]
+    phi /= np.bincount(b, phi, kb)[b]
+    M = sp.csr_matrix(rng.poisson(theta[:, None] * phi[None, :] * omega[a][:, b]))
+    truth = SimpleNamespace(omega=omega, theta=theta, phi=phi, people_labels=a, item_labels=b)
+    return SimpleNamespace(purchases=M, truth=truth)
+
+
+def test_relation_recovery():
+    rng = np.random.default_rng(5)
+    omega = np.array([[3000.0, 300, 100], [200, 2500, 400]])
+    ds = planted(rng, 300, 200, omega)
+    a, b = ds.truth.people_labels, ds.truth.item_labels
+    M = ds.purchases
+    perfect = relation_recovery(ds.truth, M, a, b)
+    # only Poisson noise separates the true-label counts from omega
+    assert 0.97 < perfect <= 1.0
+    # relabelled clusters are aligned back: same score
+    assert relation_recovery(ds.truth, M, np.array([1, 0])[a], np.array([2, 0, 1])[b]) == (
+        pytest.approx(perfect, abs=1e-12)
+    )
+    # random labels recover the block marginals only
+    rand = relation_recovery(ds.truth, M, rng.integers(0, 2, 300), rng.integers(0, 3, 200))
+    assert rand < perfect - 0.2
+    # extra found clusters take mass where omega has none: lower score, still defined
+    split = b.copy()
+    split[(b == 0) & (rng.random(200) < 0.5)] = 3
+    assert relation_recovery(ds.truth, M, a, split) < perfect - 0.05
+    # by hand: 1 - TV of the normalised tables
+    C = np.zeros((2, 3))
+    np.add.at(C, (a[M.tocoo().row], b[M.tocoo().col]), M.tocoo().data)
+    by_hand = 1 - 0.5 * np.abs(omega / omega.sum() - C / C.sum()).sum()
+    assert perfect == pytest.approx(by_hand, abs=1e-12)
+
+
+def onehot_rows(labels, k):
+    return np.arange(k)[:, None] == np.asarray(labels)[None, :]
+
+
+def test_consensus_score_equals_sklearn():
+    rng = np.random.default_rng(6)
+    for k_true, k_found, keep in [(3, 3, 0.7), (4, 2, 0.5), (2, 5, 0.9), (3, 3, 1.0)]:
+        tr, tc = rng.integers(0, k_true, 80), rng.integers(0, k_true, 60)
+        fr = np.where(rng.random(80) < keep, tr % k_found, rng.integers(0, k_found, 80))
+        fc = np.where(rng.random(60) < keep, tc % k_found, rng.integers(0, k_found, 60))
+        a = (onehot_rows(tr, k_true), onehot_rows(tc, k_true))
+        b = (onehot_rows(fr, k_found), onehot_rows(fc, k_found))
+        ref = skm.consensus_score(a, b)
+        assert consensus_score(tr, tc, fr, fc) == pytest.approx(ref, abs=1e-12)
+        assert consensus_score(*a, *b) == pytest.approx(ref, abs=1e-12)
+    assert consensus_score([0, 1, 1], [1, 0], [1, 0, 0], [0, 1]) == pytest.approx(1.0)
+
+
+def test_oracle_labels_beat_noise_and_match_truth_when_easy():
+    rng = np.random.default_rng(7)
+    omega = np.array([[4000.0, 400, 200], [300, 3500, 500], [200, 300, 3000]])
+    ds = planted(rng, 400, 300, omega)
+    people = oracle_labels(ds, "people")
+    items = oracle_labels(ds, side="items")
+    assert people.shape == (400,) and items.shape == (300,)
+    assert adjusted_rand(ds.truth.people_labels, people) > 0.95
+    assert adjusted_rand(ds.truth.item_labels, items) > 0.95
+    # harder: the oracle is imperfect but still far above chance
+    hard = planted(rng, 400, 300, np.full((3, 3), 500.0) + np.eye(3) * 300)
+    ari = adjusted_rand(hard.truth.people_labels, oracle_labels(hard))
+    assert 0.05 < ari < 0.95
+
+
+def test_metric_errors():
+    with pytest.raises(ValueError, match="true and found must have the same length"):
+        score_labels([0, 1], [0, 1, 1])
+    with pytest.raises(ValueError, match="found must be >= -1"):
+        score_labels([0, 1], [0, -3])
+    with pytest.raises(TypeError, match="true must hold integer labels"):
+        score_labels([0.5, 1.0], [0, 1])
+    with pytest.raises(ValueError, match="true must be a 1-D array"):
+        score_labels([[0, 1]], [0, 1])
+    with pytest.raises(ValueError, match="no sample has a true label"):
+        score_labels([-1, -1], [0, 1])
+    with pytest.raises(ValueError, match="average_method must be one of"):
+        score_labels([0, 1], [0, 1], average_method="median")
+    with pytest.raises(ValueError, match="row and column indicators must describe the same"):
+        consensus_score(np.ones((2, 3), bool), np.ones((3, 3), bool), [0, 0, 1], [0, 1, 1])
+    with pytest.raises(ValueError, match="must cover the same rows and columns"):
+        consensus_score([0, 1], [0, 1], [0, 1, 1], [0, 1])
+    ds = planted(np.random.default_rng(8), 20, 10, np.array([[50.0, 5], [5, 50]]))
+    with pytest.raises(ValueError, match="side must be 'people' or 'items'"):
+        oracle_labels(ds, side="both")
+    with pytest.raises(ValueError, match="dataset.truth is None"):
+        oracle_labels(SimpleNamespace(purchases=ds.purchases, truth=None))
+    with pytest.raises(TypeError, match="truth must have an 'omega' attribute"):
+        relation_recovery(object(), ds.purchases, np.zeros(20, int), np.zeros(10, int))
