@@ -116,7 +116,8 @@ def read_log(path: str | Path, **kwargs: Any) -> Dataset:
     elif name.endswith((".csv", ".csv.gz")):
         df = pd.read_csv(path)
         time = kwargs.get("time")
-        if time in df.columns and df[time].dtype == object:
+        if time in df.columns and not (pd.api.types.is_numeric_dtype(df[time])
+                                       or pd.api.types.is_datetime64_any_dtype(df[time])):
             df[time] = pd.to_datetime(df[time])
     else:
         raise ValueError(f"log file {str(path)!r} must end in .csv, .csv.gz or .parquet")
