@@ -98,7 +98,8 @@ class KMeans(_FeatureClusterer):
     restarts). Time O(n K p) per iteration, memory O(n p). Use for convex, similar-sized
     clusters; it is the fast default for one side.
 
-    Attributes: ``labels_``, ``cluster_centers_`` (in the scaled space), ``inertia_``.
+    Attributes: ``labels_``, ``cluster_centers_`` (in the scaled space), ``inertia_``,
+    ``n_iter_``.
     """
 
     def __init__(self, n_clusters=8, *, scale="auto", n_init="auto", max_iter=300,
@@ -116,6 +117,7 @@ class KMeans(_FeatureClusterer):
         ).fit(X)
         self.cluster_centers_ = est.cluster_centers_
         self.inertia_ = est.inertia_
+        self.n_iter_ = est.n_iter_
         self._set_labels(est.labels_)
 
 
@@ -152,8 +154,8 @@ class GaussianMixture(_FeatureClusterer):
     k-means initialisation). Time O(n K p^2) per EM iteration. Use when clusters differ in
     spread or have correlated features (ellipsoids rather than k-means' spheres).
 
-    Attributes: ``labels_``, ``means_``, ``weights_``, ``bic_`` (Bayesian information
-    criterion of the fit, lower is better; usable to choose ``n_clusters``).
+    Attributes: ``labels_``, ``means_``, ``weights_``, ``n_iter_``, ``bic_`` (Bayesian
+    information criterion of the fit, lower is better; usable to choose ``n_clusters``).
     """
 
     def __init__(self, n_clusters=8, *, scale="auto", covariance_type="full", n_init=1,
@@ -173,6 +175,7 @@ class GaussianMixture(_FeatureClusterer):
         self.means_ = est.means_
         self.weights_ = est.weights_
         self.bic_ = float(est.bic(X))
+        self.n_iter_ = est.n_iter_
         self._set_labels(est.predict(X))
 
 
