@@ -49,6 +49,7 @@ _AVERAGES = ("arithmetic", "geometric", "min", "max")
 
 
 def _labels(x, name: str) -> np.ndarray:
+    """A 1-D integer array (any width, not copied when already integer) with labels >= -1."""
     arr = np.asarray(x)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of labels; got shape {arr.shape}")
@@ -59,11 +60,13 @@ def _labels(x, name: str) -> np.ndarray:
             arr = arr.astype(np.int64)
         else:
             raise TypeError(f"{name} must hold integer labels; got dtype {arr.dtype}")
-    arr = arr.astype(np.int64, copy=False)
-    lo = int(arr.min())
-    if lo < -1:
-        raise ValueError(f"{name} must be >= -1 (-1 = unassigned); got {lo}")
-    return arr
+    if np.issubdtype(arr.dtype, np.signedinteger):
+        lo = int(arr.min())
+        if lo < -1:
+            raise ValueError(f"{name} must be >= -1 (-1 = unassigned); got {lo}")
+    elif arr.dtype.itemsize >= 8:
+        arr = arr.astype(np.int64)
+    return np.ascontiguousarray(arr)
 
 
 def _pair(true, found):
@@ -76,31 +79,20 @@ def _pair(true, found):
     return t, f
 
 
+def _dense_ok(kt: int, kf: int, n: int) -> bool:
+    return kt * kf <= max(4 * n, 1 << 20)
+
+
 def _compact(x: np.ndarray):
-    """Codes 0..K-1 for the values present in x (>= 0); small ranges need no sort."""
-    if x.size == 0:
-        return x, 0
-    hi = int(x.max())
-    if hi + 1 <= max(4 * x.size, 1 << 16):
-        present = np.bincount(x, minlength=hi + 1) > 0
-        if present.all():
-            return x, hi + 1
-        remap = np.cumsum(present) - 1
-        return remap[x], int(present.sum())
+    """Codes 0..K-1 for the values present in x (all >= 0)."""
     uniq, inv = np.unique(x, return_inverse=True)
     return inv.astype(np.int64).ravel(), int(uniq.size)
 
 
-def _table(t: np.ndarray, f: np.ndarray) -> sp.csr_matrix:
-    """Contingency of two non-negative label arrays over their present values (sparse int64)."""
+def _sparse_table(t: np.ndarray, f: np.ndarray) -> sp.csr_matrix:
+    """Contingency over the present values of two non-negative label arrays (sparse int64)."""
     tc, kt = _compact(t)
     fc, kf = _compact(f)
-    if kt * kf <= max(4 * t.size, 1 << 20):
-        dense = _contingency_dense(
-            np.ascontiguousarray(tc, dtype=np.int64), np.ascontiguousarray(fc, dtype=np.int64),
-            kt, kf,
-        )
-        return sp.csr_matrix(dense)
     table = sp.coo_matrix(
         (np.ones(tc.size, dtype=np.int64), (tc, fc)), shape=(kt, kf)
     ).tocsr()
@@ -109,16 +101,24 @@ def _table(t: np.ndarray, f: np.ndarray) -> sp.csr_matrix:
 
 
 def _scoring_table(true, found) -> sp.csr_matrix:
-    """The table the scores use: true -1 dropped, found -1 as one more cluster."""
+    """The table the scores use: true -1 dropped, found -1 as one more cluster.
+
+    Rows and columns of clusters absent from the data may be empty; the scores ignore them.
+    """
     t, f = _pair(true, found)
-    keep = t >= 0
-    if not keep.all():
-        t, f = t[keep], f[keep]
-    if t.size == 0:
+    if t.size == 0 or int(t.max()) < 0:
         raise ValueError("no sample has a true label (all true labels are -1)")
-    if f.size and f.min() < 0:
-        f = np.where(f < 0, int(f.max()) + 1, f)
-    return _table(t, f)
+    kt = int(t.max()) + 1
+    fmax = int(f.max())
+    has_unassigned = np.issubdtype(f.dtype, np.signedinteger) and int(f.min()) < 0
+    kf = fmax + 1 + int(has_unassigned)
+    if _dense_ok(kt, kf, t.size):
+        return sp.csr_matrix(_contingency_dense(t, f, kt, kf, kf - 1 if has_unassigned else -1))
+    keep = t >= 0
+    t, f = t[keep], f[keep]
+    if has_unassigned:
+        f = np.where(f < 0, fmax + 1, f)
+    return _sparse_table(t, f)
 
 
 def contingency(true, found) -> sp.csr_matrix:
@@ -135,12 +135,12 @@ def contingency(true, found) -> sp.csr_matrix:
         Samples with -1 on either side are not counted.
     """
     t, f = _pair(true, found)
-    kt = int(t.max()) + 1 if t.size else 0
-    kf = int(f.max()) + 1 if f.size else 0
+    kt = max(int(t.max()) + 1, 0) if t.size else 0
+    kf = max(int(f.max()) + 1, 0) if f.size else 0
+    if _dense_ok(kt, kf, t.size):
+        return sp.csr_matrix(_contingency_dense(t, f, kt, kf, -1))
     keep = (t >= 0) & (f >= 0)
-    t, f = t[keep], f[keep]
-    if kt * kf <= max(4 * t.size, 1 << 20):
-        return sp.csr_matrix(_contingency_dense(t, f, max(kt, 0), max(kf, 0)))
+    t, f = t[keep].astype(np.int64), f[keep].astype(np.int64)
     table = sp.coo_matrix((np.ones(t.size, dtype=np.int64), (t, f)), shape=(kt, kf)).tocsr()
     table.sum_duplicates()
     return table
