@@ -192,35 +192,34 @@ def generate_population(spec: PopulationSpec, name: str,
     labels[perm] = sorted_labels
 
     numeric = spec.numeric_features
-    cols_sorted: dict[str, np.ndarray] = {}
-    for f in spec.features:
-        if f.kind == "numeric":
-            cols_sorted[f.name] = np.empty(n, dtype=np.float64)
-        else:
-            cols_sorted[f.name] = np.empty(n, dtype=np.int32)
+    columns: dict[str, np.ndarray] = {
+        f.name: np.empty(n, dtype=np.float64 if f.kind == "numeric" else np.int32)
+        for f in spec.features
+    }
     for c, cl in enumerate(spec.clusters):
-        lo, hi = offsets[c], offsets[c + 1]
-        m = hi - lo
+        members = perm[offsets[c]:offsets[c + 1]]
+        m = members.shape[0]
         if numeric:
-            z = rng.standard_normal((m, len(numeric)))
+            # one row of standard normals per numeric feature (contiguous), joined by the
+            # lower-triangular factor with a few axpy's: no BLAS call, no thread fight
+            z = rng.standard_normal((len(numeric), m))
             factor = _copula_factor(cl.correlation, len(numeric))
-            if factor is not None:
-                z = z @ factor.T
             for j, f in enumerate(numeric):
-                cols_sorted[f][lo:hi] = _marginal(z[:, j], cl.distribution(f))
+                if factor is None:
+                    y = z[j]
+                else:
+                    y = factor[j, 0] * z[0]
+                    for i in range(1, len(numeric)):
+                        if factor[j, i] != 0.0:
+                            y += factor[j, i] * z[i]
+                columns[f][members] = _marginal(y, cl.distribution(f))
         for f in spec.features:
             if f.kind != "categorical":
                 continue
             probs = np.asarray(cl.distribution(f.name).probs, dtype=np.float64)
             cdf = np.cumsum(probs / probs.sum())
             cdf[-1] = 1.0
-            u = rng.random(m)
-            cols_sorted[f.name][lo:hi] = np.searchsorted(cdf, u, side="right")
-    columns = {}
-    for f in spec.features:
-        col = np.empty_like(cols_sorted[f.name])
-        col[perm] = cols_sorted[f.name]
-        columns[f.name] = col
+            columns[f.name][members] = np.searchsorted(cdf, rng.random(m), side="right")
     return Population(
         name=name, n=n, labels=labels, columns=columns,
         kinds={f.name: f.kind for f in spec.features},
