@@ -18,8 +18,7 @@ Public functions
   :func:`adjusted_rand`, :func:`adjusted_mutual_info`, :func:`normalized_mutual_info`;
 - :func:`relation_recovery` -- how much of the planted relation ``omega`` the found labels
   recover (1 - total-variation distance);
-- :func:`consensus_score` -- bicluster agreement (scikit-learn's definition);
-- :func:`oracle_labels` -- the most likely cluster of each member knowing the parameters.
+- :func:`consensus_score` -- bicluster agreement (scikit-learn's definition).
 """
 
 from __future__ import annotations
@@ -40,7 +39,6 @@ __all__ = [
     "consensus_score",
     "contingency",
     "normalized_mutual_info",
-    "oracle_labels",
     "relation_recovery",
     "score_labels",
 ]
@@ -445,68 +443,3 @@ def consensus_score(true_rows, true_cols, found_rows, found_cols) -> float:
         sim = np.where(union > 0, inter / union, 0.0)
     r, c = linear_sum_assignment(1.0 - sim)
     return float(sim[r, c].sum() / max(ka, kb))
-
-
-def oracle_labels(dataset, side: str = "people") -> np.ndarray:
-    """The most likely cluster of each member knowing the planted parameters.
-
-    Parameters
-    ----------
-    dataset : object with ``purchases`` (CSR, n_people x n_items) and ``truth`` (with
-        ``omega``, ``theta``, ``phi``, ``people_labels``, ``item_labels``), e.g. a Dataset.
-    side : {"people", "items"}
-
-    Returns
-    -------
-    ndarray of int64
-        For ``side="people"``, person ``i`` goes to the cluster ``k`` maximising the Poisson
-        log-likelihood of their purchases knowing ``omega``, their activity ``theta_i``, the
-        popularities ``phi`` and the items' true labels, plus the log prior share of
-        cluster ``k``:
-        ``log pi_k + sum_l C_il log omega[k, l] - theta_i sum_l omega[k, l] Phi_l``, where
-        ``C_il`` is the number of purchases of ``i`` in item-cluster ``l`` and
-        ``Phi_l = sum_{j in l} phi_j`` (1 in the model's normalisation). Symmetrically for
-        items. Members with the other side's labels unknown (-1) contribute nothing; ties go
-        to the smallest cluster index. Its ARI is the ceiling of any algorithm's.
-    """
-    from fastbip.blocks import _truth_arrays
-
-    if side not in ("people", "items"):
-        raise ValueError(f"side must be 'people' or 'items'; got {side!r}")
-    for attr in ("purchases", "truth"):
-        if not hasattr(dataset, attr):
-            raise TypeError(f"dataset must have a '{attr}' attribute; got {type(dataset)}")
-    truth = dataset.truth
-    if truth is None:
-        raise ValueError("dataset.truth is None: the oracle needs the planted parameters")
-    omega, theta, phi, a, b = _truth_arrays(truth)
-    M = dataset.purchases
-    if not sp.issparse(M):
-        M = sp.csr_matrix(np.asarray(M))
-    if M.shape != (a.size, b.size):
-        raise ValueError(
-            f"dataset.purchases has shape {M.shape}; the truth describes "
-            f"{a.size} people x {b.size} items"
-        )
-    if side == "items":
-        omega, theta, phi, a, b = omega.T, phi, theta, b, a
-        M = M.T
-    M = M.tocsr()
-    ka, kb = omega.shape
-    # per-member counts into each cluster of the other side: (n, K_other)
-    other = sp.csr_matrix(
-        (np.ones(int((b >= 0).sum())), (np.flatnonzero(b >= 0), b[b >= 0])),
-        shape=(b.size, kb),
-    )
-    counts = np.asarray((M.astype(np.float64) @ other).todense())
-    phi_tot = np.bincount(b[b >= 0], weights=phi[b >= 0], minlength=kb)
-    zero = omega <= 0
-    log_omega = np.log(np.where(zero, 1.0, omega))
-    ll = counts @ log_omega.T - theta[:, None] * (omega @ phi_tot)[None, :]
-    # a purchase in a block with omega = 0 rules the cluster out
-    impossible = ((counts > 0).astype(np.float64) @ zero.T.astype(np.float64)) > 0
-    ll[impossible] = -np.inf
-    shares = np.bincount(a[a >= 0], minlength=ka).astype(np.float64)
-    with np.errstate(divide="ignore"):
-        ll = ll + np.log(shares / max(shares.sum(), 1.0))[None, :]
-    return np.argmax(ll, axis=1).astype(np.int64)

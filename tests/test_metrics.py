@@ -16,7 +16,6 @@ from fastbip.metrics import (
     consensus_score,
     contingency,
     normalized_mutual_info,
-    oracle_labels,
     relation_recovery,
     score_labels,
 )
@@ -228,21 +227,6 @@ def test_consensus_score_equals_sklearn():
     assert consensus_score([0, 1, 1], [1, 0], [1, 0, 0], [0, 1]) == pytest.approx(1.0)
 
 
-def test_oracle_labels_beat_noise_and_match_truth_when_easy():
-    rng = np.random.default_rng(7)
-    omega = np.array([[4000.0, 400, 200], [300, 3500, 500], [200, 300, 3000]])
-    ds = planted(rng, 400, 300, omega)
-    people = oracle_labels(ds, "people")
-    items = oracle_labels(ds, side="items")
-    assert people.shape == (400,) and items.shape == (300,)
-    assert adjusted_rand(ds.truth.people_labels, people) > 0.95
-    assert adjusted_rand(ds.truth.item_labels, items) > 0.95
-    # harder: the oracle is imperfect but still far above chance
-    hard = planted(rng, 400, 300, np.full((3, 3), 500.0) + np.eye(3) * 300)
-    ari = adjusted_rand(hard.truth.people_labels, oracle_labels(hard))
-    assert 0.05 < ari < 0.95
-
-
 def test_metric_errors():
     with pytest.raises(ValueError, match="true and found must have the same length"):
         score_labels([0, 1], [0, 1, 1])
@@ -261,9 +245,5 @@ def test_metric_errors():
     with pytest.raises(ValueError, match="must cover the same rows and columns"):
         consensus_score([0, 1], [0, 1], [0, 1, 1], [0, 1])
     ds = planted(np.random.default_rng(8), 20, 10, np.array([[50.0, 5], [5, 50]]))
-    with pytest.raises(ValueError, match="side must be 'people' or 'items'"):
-        oracle_labels(ds, side="both")
-    with pytest.raises(ValueError, match="dataset.truth is None"):
-        oracle_labels(SimpleNamespace(purchases=ds.purchases, truth=None))
     with pytest.raises(TypeError, match="truth must have an 'omega' attribute"):
         relation_recovery(object(), ds.purchases, np.zeros(20, int), np.zeros(10, int))
