@@ -1,0 +1,135 @@
+"""The recovery sweep over the planted family."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from fastbip import algorithms
+from fastbip.recovery import COLUMNS, format_table, recovery_sweep, rows_to_json
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    return recovery_sweep(800, 400, 3, 3, 12.0, mixings=[0.0, 0.95], seeds=[0, 1],
+                          algorithms=["svd-kmeans", "spectral-cocluster"])
+
+
+def test_one_row_per_mixing_seed_algorithm_side(sweep):
+    assert len(sweep) == 2 * 2 * 2 * 2
+    assert all(set(r) == set(COLUMNS) for r in sweep)
+    keys = {(r["mixing"], r["seed"], r["algorithm"], r["side"]) for r in sweep}
+    assert len(keys) == 16
+    assert all(r["error"] is None for r in sweep)
+
+
+def test_difficulty_knob_lowers_snr_and_scores(sweep):
+    snr = {m: np.median([r["snr"] for r in sweep if r["mixing"] == m]) for m in (0.0, 0.95)}
+    assert snr[0.0] > 1.0 > snr[0.95]
+
+    def med(m, key):
+        return np.median([r[key] for r in sweep
+                          if r["mixing"] == m and r["algorithm"] == "svd-kmeans"])
+
+    assert med(0.0, "ari") >= 0.5
+    assert med(0.95, "ari") < 0.1  # below the detection threshold
+    assert med(0.0, "relation_recovery") > med(0.95, "relation_recovery")
+    # the oracle knows the parameters: it is at least as good as the algorithm (up to noise)
+    assert med(0.0, "oracle_ari") >= med(0.0, "ari") - 0.05
+    assert all(r["seconds"] >= 0 and r["k_found"] >= 1 for r in sweep)
+
+
+def test_same_seeds_same_scores(sweep):
+    again = recovery_sweep(800, 400, 3, 3, 12.0, mixings=[0.0], seeds=[1],
+                           algorithms=["svd-kmeans"])
+    first = [r for r in sweep if r["mixing"] == 0.0 and r["seed"] == 1
+             and r["algorithm"] == "svd-kmeans"]
+    assert [r["ari"] for r in again] == [r["ari"] for r in first]
+    assert [r["snr"] for r in again] == [r["snr"] for r in first]
+
+
+def test_format_table_gives_medians():
+    rows = []
+    for seed, ari in enumerate([0.1, 0.5, 0.9]):
+        rows.append({"mixing": 0.5, "seed": seed, "snr": 2.0, "algorithm": "a", "side": "people",
+                     "k_found": 3, "ari": ari, "ami": 0.2, "nmi": 0.3,
+                     "relation_recovery": 0.4, "seconds": 1.0, "oracle_ari": 1.0,
+                     "error": None})
+    text = format_table(rows)
+    lines = text.splitlines()
+    assert lines[0].split()[:4] == ["mixing", "SNR", "algorithm", "side"]
+    cells = lines[2].split()
+    assert cells[:5] == ["0.50", "2.00", "a", "people", "3"]
+    assert cells[6] == "0.500"  # median ARI
+    assert cells[11] == "0.50"  # ARI / oracle
+
+
+def test_format_table_of_a_real_sweep(sweep):
+    text = format_table(sweep)
+    assert len(text.splitlines()) == 2 + 2 * 2 * 2
+    assert "svd-kmeans" in text and "spectral-cocluster" in text
+
+
+def test_a_failing_algorithm_is_recorded_not_fatal():
+    class Broken:
+        def __init__(self, n_row_clusters=2, n_col_clusters=2, random_state=None):
+            self.n_row_clusters = n_row_clusters
+            self.n_col_clusters = n_col_clusters
+            self.random_state = random_state
+
+        def get_params(self, deep=False):
+            return {"n_row_clusters": self.n_row_clusters,
+                    "n_col_clusters": self.n_col_clusters, "random_state": self.random_state}
+
+        def set_params(self, **p):
+            self.__dict__.update(p)
+            return self
+
+        def fit(self, M):
+            raise RuntimeError("cannot fit")
+
+    algorithms.register("broken-for-test", Broken, "purchases", "d", "c", "w")
+    try:
+        rows = recovery_sweep(300, 200, 2, 2, 10.0, mixings=[0.0], seeds=[0],
+                              algorithms=["broken-for-test", "svd-kmeans"], oracle=False)
+    finally:
+        algorithms.unregister("broken-for-test")
+    broken = [r for r in rows if r["algorithm"] == "broken-for-test"]
+    assert len(broken) == 2
+    assert all(math.isnan(r["ari"]) and "RuntimeError: cannot fit" in r["error"] for r in broken)
+    assert all(math.isnan(r["oracle_ari"]) for r in rows)
+    assert all(not math.isnan(r["ari"]) for r in rows if r["algorithm"] == "svd-kmeans")
+    assert "error: broken-for-test" in format_table(rows)
+    parsed = json.loads(rows_to_json(rows))
+    assert parsed[0]["ari"] is None
+
+
+def test_features_and_joint_algorithms():
+    rows = recovery_sweep(400, 200, 2, 2, 8.0, mixings=[0.0], seeds=[0],
+                          algorithms=["kmeans", "joint-svd-kmeans"], features=True,
+                          oracle=False)
+    assert {(r["algorithm"], r["side"]) for r in rows} == {
+        ("kmeans", "people"), ("kmeans", "items"),
+        ("joint-svd-kmeans", "people"), ("joint-svd-kmeans", "items")}
+    assert all(r["error"] is None for r in rows)
+
+
+def test_progress_callback_sees_every_row():
+    seen = []
+    rows = recovery_sweep(300, 200, 2, 2, 10.0, mixings=[0.0], seeds=[0],
+                          algorithms=["svd-kmeans"], oracle=False, progress=seen.append)
+    assert seen == rows
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match=r"mixings must lie in \[0, 1\]; got \[1.5\]"):
+        recovery_sweep(100, 100, 2, 2, 5.0, mixings=[0.0, 1.5], seeds=[0])
+    with pytest.raises(ValueError, match="seeds must not be empty"):
+        recovery_sweep(100, 100, 2, 2, 5.0, mixings=[0.0], seeds=[])
+    with pytest.raises(ValueError, match=r"seeds must be integers >= 0; got -1"):
+        recovery_sweep(100, 100, 2, 2, 5.0, mixings=[0.0], seeds=[-1])
+    with pytest.raises(TypeError, match="mixings must be a list of numbers"):
+        recovery_sweep(100, 100, 2, 2, 5.0, mixings=0.5, seeds=[0])
+    with pytest.raises(ValueError, match=r"unknown algorithm 'nope'; known algorithms"):
+        recovery_sweep(100, 100, 2, 2, 5.0, mixings=[0.0], seeds=[0], algorithms=["nope"])
