@@ -57,8 +57,8 @@ __all__ = [
 MODELS = ("poisson", "bernoulli", "exact")
 
 _INT32_MAX = 2**31 - 1
-# draws staged per wave of row blocks (scratch of ~28 bytes per draw)
-_WAVE_DRAWS = 1 << 21
+# draws staged per wave of row blocks (8 or 12 bytes per draw of staging)
+_WAVE_DRAWS = 1 << 22
 
 
 # --------------------------------------------------------------------------- validation
@@ -299,12 +299,11 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
         w0 = waves[-1]
         w1 = int(np.searchsorted(block_draws, block_draws[w0] + _WAVE_DRAWS, side="right")) - 1
         waves.append(min(nb, max(w0 + 1, w1)))
-    scratch = int(np.max(np.diff(block_draws[waves]))) if nb else 0
-    buf_a = np.empty(scratch, np.uint64)
-    buf_b = np.empty(scratch, np.uint64)
-    st_idx = np.empty(scratch, idx_dtype)
-    st_cnt = np.empty(scratch, np.int32)
-
+    staging = int(np.max(np.diff(block_draws[waves]))) if nb else 0
+    per_block = int(np.max(np.diff(block_draws))) if nb else 0
+    scratch = np.empty((numba.config.NUMBA_NUM_THREADS, 2 * per_block), np.uint64)
+    st_idx = np.empty(staging, idx_dtype)
+    st_cnt = np.empty(staging, np.int32)
     a32 = a.astype(np.int32)
     old_chunk = numba.get_parallel_chunksize()
     numba.set_parallel_chunksize(1)
@@ -313,12 +312,12 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
             _k.fill_wave(w0, w1, block_size, counts, draw_off, a32,
                          ctab, istart, itab,
                          cluster_counts, ax, ay, aw, key, digit_bits, n_pass,
-                         model == "bernoulli", buf_a, buf_b, st_idx, st_cnt, uniq)
+                         model == "bernoulli", scratch, st_idx, st_cnt, uniq)
             _k.commit_wave(w0, w1, block_size, draw_off, uniq, st_idx, st_cnt,
                            indptr, indices, data)
     finally:
         numba.set_parallel_chunksize(old_chunk)
-    del buf_a, buf_b, st_idx, st_cnt
+    del scratch, st_idx, st_cnt
     nnz = int(indptr[-1])
     indices = _shrink(indices, nnz)
     data = _shrink(data, nnz)

@@ -11,7 +11,7 @@ Nothing here validates its input: callers (``fastbip.purchases``) do.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import get_thread_id, njit, prange
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -228,28 +228,27 @@ def exact_cluster_counts(totals, people_starts, people_table, n, key):
 
 
 @njit(parallel=True, cache=True)
-def fill_wave(b0, b1, block_size, counts, draw_off, people_labels,
-              ctab, itab_start, itab,
-              cluster_counts, aff_x, aff_y, aff_w,
-              key, digit_bits, n_pass, binary,
-              buf_a, buf_b, st_idx, st_cnt, uniq):
+def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_start, itab,
+              cluster_counts, aff_x, aff_y, aff_w, key, digit_bits, n_pass, binary,
+              scratch, st_idx, st_cnt, uniq):
     """Pass 2 for the row blocks [b0, b1) (one "wave"): draw, sort, merge into staging.
 
     counts: int64 (n,) draws per row (pass 1); draw_off: int64 (n + 1,) their cumsum.
-    The wave's draws occupy staging positions draw_off[i] - draw_off[b0*block_size].
-    people_labels: int32 (n,). ctab: uint32 (K_A * K_B, 4) alias tables of the
-    item-cluster choice, one group of K_B rows per people-cluster (ids = cluster number).
-    itab: uint32 (m, 4) alias tables of the items of each item-cluster (ids = global item
-    ids), group l in rows [itab_start[l], itab_start[l + 1]); itab_start int64 (K_B + 1,).
-    cluster_counts: int32 (n, K_B) for exact totals (then counts[i] ==
-    cluster_counts[i].sum()), or shape (0, 0) to draw the cluster of each draw.
-    aff_x float64 (p, n), aff_y float64 (p, m), aff_w float64 (p,) =
-    1 / (2 scale^2): each draw is kept with probability exp(-sum_q aff_w[q] (x - y)^2)
-    (p may be 0). digit_bits, n_pass: radix digits covering the item ids (ids < 2**32).
-    binary: store 1 instead of the count. buf_a, buf_b: uint64 scratch and st_idx
-    (int32 or int64), st_cnt (int32) staging, each at least the wave's draws long.
+    Row i's staging region is [draw_off[i] - w, draw_off[i] - w + counts[i]) with
+    w = draw_off[b0 * block_size]. people_labels: int32 (n,). ctab: uint32 (K_A * K_B, 4)
+    alias tables of the item-cluster choice, one group of K_B rows per people-cluster
+    (ids = cluster number). itab: uint32 (m, 4) alias tables of the items of each
+    item-cluster (ids = global item ids), group l in rows [itab_start[l], itab_start[l+1]);
+    itab_start int64 (K_B + 1,). cluster_counts: int32 (n, K_B) for exact totals (then
+    counts[i] == cluster_counts[i].sum()), or shape (0, 0) to draw the cluster of each draw.
+    aff_x float64 (p, n), aff_y float64 (p, m), aff_w float64 (p,) = 1 / (2 scale^2): each
+    draw is kept with probability exp(-sum_q aff_w[q] (x - y)^2) (p may be 0).
+    digit_bits, n_pass: radix digits covering the item ids (ids < 2**32). binary: store 1
+    instead of the count. scratch: uint64 (threads, 2 * S), S >= the draws of any block,
+    one row per thread of the pool (only working memory: the result does not depend on
+    it). st_idx (int32 or int64), st_cnt (int32): staging, at least the wave's draws long.
     Writes uniq[i] (int64 (n,)): distinct items of row i, left at the start of row i's
-    staging region in increasing order.
+    staging region in increasing order with their counts.
     """
     n = counts.size
     base = draw_off[b0 * block_size]
@@ -258,12 +257,15 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels,
     n_aff = aff_w.size
     nbuck = 1 << digit_bits
     dmask = np.uint64(nbuck - 1)
+    half = scratch.shape[1] // 2
     for b in prange(b0, b1):
         r0 = b * block_size
         r1 = min(n, r0 + block_size)
         s = _block_state(key, b, STREAM_ITEMS)
-        lo = draw_off[r0] - base
-        pos = lo
+        row = scratch[get_thread_id()]
+        src = row[:half]
+        dst = row[half:]
+        pos = 0
         # 1. draw: key = (local row << 32) | item
         for i in range(r0, r1):
             rowkey = np.uint64(i - r0) << _S32
@@ -274,7 +276,7 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels,
                     size = itab_start[l + 1] - a
                     for _ in range(cluster_counts[i, l]):
                         s, j = _alias_draw(s, a, size, itab)
-                        buf_a[pos] = rowkey | np.uint64(j)
+                        src[pos] = rowkey | np.uint64(j)
                         pos += 1
             else:
                 for _ in range(counts[i]):
@@ -290,24 +292,22 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels,
                         s, u = _uniform(s)
                         if u >= math.exp(-e):
                             continue
-                    buf_a[pos] = rowkey | np.uint64(j)
+                    src[pos] = rowkey | np.uint64(j)
                     pos += 1
-        hi = pos
+        total = pos
         # 2. LSD radix sort of the block's keys by item, digit by digit (stable)
-        src = buf_a
-        dst = buf_b
         hist = np.empty(nbuck, np.int64)
         for q in range(n_pass):
             shift = np.uint64(q * digit_bits)
             hist[:] = 0
-            for t in range(lo, hi):
+            for t in range(total):
                 hist[np.int64((src[t] >> shift) & dmask)] += 1
-            acc = lo
+            acc = 0
             for d in range(nbuck):
                 c = hist[d]
                 hist[d] = acc
                 acc += c
-            for t in range(lo, hi):
+            for t in range(total):
                 e = src[t]
                 d = np.int64((e >> shift) & dmask)
                 dst[hist[d]] = e
@@ -319,7 +319,7 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels,
         cur = np.empty(r1 - r0, np.int64)
         for i in range(r0, r1):
             cur[i - r0] = draw_off[i] - base
-        for t in range(lo, hi):
+        for t in range(total):
             e = src[t]
             lr = np.int64(e >> _S32)
             j = np.int64(e & _LOW32)
