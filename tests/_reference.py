@@ -117,3 +117,66 @@ def window_counts_reference(offsets, times, start, end):
 
 
 # --- block-model fit (fastbip/_kernels/dcsbm.py) ----------------------------
+
+
+def dcsbm_profile_counts(M, col_labels, k_cols):
+    """Counts of each row by column cluster: M @ Z (columns labelled -1 left out)."""
+    M = sp.csr_matrix(M, dtype=np.float64)
+    keep = col_labels >= 0
+    Z = sp.csr_matrix((np.ones(keep.sum()), (np.flatnonzero(keep), col_labels[keep])),
+                      shape=(M.shape[1], k_cols))
+    return np.asarray((M @ Z).todense())
+
+
+def dcsbm_block_counts(M, row_labels, col_labels, k_rows, k_cols):
+    """Z_A^T M Z_B, members labelled -1 left out."""
+    X = dcsbm_profile_counts(M, col_labels, k_cols)
+    C = np.zeros((k_rows, k_cols))
+    keep = row_labels >= 0
+    np.add.at(C, row_labels[keep], X[keep])
+    return C
+
+
+def dcsbm_hard_sweep(M, col_labels, log_p, fallback):
+    """argmax_k X_i . log_p[k] per row; rows without counts get ``fallback``."""
+    X = dcsbm_profile_counts(M, col_labels, log_p.shape[1])
+    out = np.argmax(X @ log_p.T, axis=1)
+    out[X.sum(axis=1) <= 0] = fallback
+    return out
+
+
+def dcsbm_soft_profile(M, col_resp):
+    """M @ R, dense (n_rows, k)."""
+    return np.asarray(sp.csr_matrix(M, dtype=np.float64) @ col_resp)
+
+
+def dcsbm_soft_assign(X, log_p, log_prior):
+    """Row-wise softmax of log_prior + X @ log_p.T, and its argmax."""
+    S = log_prior[None, :] + X @ log_p.T
+    S = S - S.max(axis=1, keepdims=True)
+    R = np.exp(S)
+    return R / R.sum(axis=1, keepdims=True), np.argmax(S, axis=1)
+
+
+def dcsbm_oracle_assign(X, log_w, weight, mass, log_prior):
+    """argmax_k log_prior[k] + X_i . log_w[k] - weight_i mass[k]."""
+    S = log_prior[None, :] + X @ log_w.T - weight[:, None] * mass[None, :]
+    return np.argmax(S, axis=1)
+
+
+# --- weighted linkage (fastbip/_kernels/linkage.py) -------------------------------------------
+
+
+def weighted_linkage_labels_ref(centres, weights, n_clusters, linkage):
+    """scipy's linkage on the centres repeated ``weights`` times (integer weights), cut at
+    ``n_clusters``; returns one label per centre (the label of its copies)."""
+    from scipy.cluster.hierarchy import fcluster
+    from scipy.cluster.hierarchy import linkage as scipy_linkage
+
+    weights = np.asarray(weights, dtype=np.int64)
+    points = np.repeat(np.asarray(centres, dtype=np.float64), weights, axis=0)
+    if points.shape[0] == 1:
+        return np.zeros(1, dtype=np.int64)
+    labels = fcluster(scipy_linkage(points, linkage), n_clusters, "maxclust")
+    first = np.concatenate([[0], np.cumsum(weights)[:-1]])
+    return labels[first] - 1

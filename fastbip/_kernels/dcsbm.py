@@ -1,0 +1,218 @@
+"""Kernels of the degree-corrected bipartite block-model fit and of the oracle.
+
+Arrays in, arrays out; no validation here (the callers in ``fastbip.algorithms.dcsbm`` and
+``fastbip.oracle`` validate and convert once). Every kernel that runs in parallel gives each
+row its own output slot or reduces over a fixed number of chunks in a fixed order, so results
+are bit-identical whatever the number of threads.
+
+Common arguments:
+    indptr : int32 or int64 (n_rows + 1,), CSR row pointers, non-decreasing.
+    indices : int32 or int64 (nnz,), column indices in [0, n_cols).
+    data : float64 (nnz,), purchase counts (any non-negative values).
+    col_labels : int32 or int64 (n_cols,), labels in [0, k_cols) or -1 (skipped).
+"""
+
+import numpy as np
+from numba import njit, prange
+
+# Number of chunks of rows for the deterministic reductions: fixed, so that the summation
+# order does not depend on the number of threads.
+N_CHUNKS = 64
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _profile_counts(indptr, indices, data, col_labels, k_cols):
+    """Counts of each row by column cluster.
+
+    Returns X, float64 (n_rows, k_cols): X[i, l] = sum of data[p] over the entries p of row i
+    whose column has label l. Columns labelled -1 are skipped.
+    """
+    n = indptr.size - 1
+    X = np.zeros((n, k_cols), dtype=np.float64)
+    for i in prange(n):
+        for p in range(indptr[i], indptr[i + 1]):
+            lab = col_labels[indices[p]]
+            if lab >= 0:
+                X[i, lab] += data[p]
+    return X
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _soft_profile(indptr, indices, data, col_resp):
+    """Counts of each row by column cluster, columns weighted by soft memberships.
+
+    col_resp : float64 (n_cols, k_cols), rows sum to 1 (or 0 for columns left out).
+    Returns X, float64 (n_rows, k_cols): X[i, l] = sum_j data[i, j] * col_resp[j, l].
+    """
+    n = indptr.size - 1
+    k = col_resp.shape[1]
+    X = np.zeros((n, k), dtype=np.float64)
+    for i in prange(n):
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            v = data[p]
+            for lab in range(k):
+                X[i, lab] += v * col_resp[j, lab]
+    return X
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _hard_sweep(indptr, indices, data, col_labels, log_p, fallback):
+    """One batch (Jacobi) label update of every row given the column labels.
+
+    log_p : float64 (k_rows, k_cols), finite: log of each row cluster's distribution over the
+        column clusters.
+    fallback : int, label given to rows with no counts (and to rows whose counts all fall on
+        columns labelled -1).
+    Returns labels, int64 (n_rows,): argmax_k sum_l x_il * log_p[k, l] (ties: smallest k),
+    where x_il are the row's counts by column cluster.
+    """
+    n = indptr.size - 1
+    k_rows, k_cols = log_p.shape
+    out = np.empty(n, dtype=np.int64)
+    for i in prange(n):
+        x = np.zeros(k_cols, dtype=np.float64)
+        tot = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            lab = col_labels[indices[p]]
+            if lab >= 0:
+                x[lab] += data[p]
+                tot += data[p]
+        if tot <= 0.0:
+            out[i] = fallback
+            continue
+        best = 0
+        best_s = -np.inf
+        for k in range(k_rows):
+            s = 0.0
+            for lab in range(k_cols):
+                if x[lab] != 0.0:
+                    s += x[lab] * log_p[k, lab]
+            if s > best_s:
+                best_s = s
+                best = k
+        out[i] = best
+    return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _block_counts(indptr, indices, data, row_labels, col_labels, k_rows, k_cols):
+    """Block totals C[k, l] = sum of data over entries (i, j) with labels (k, l).
+
+    row_labels : int32 or int64 (n_rows,), in [0, k_rows) or -1 (skipped); same for columns.
+    Returns C, float64 (k_rows, k_cols). Rows are cut into N_CHUNKS fixed ranges, each with
+    its own accumulator, summed in chunk order (deterministic).
+    """
+    n = indptr.size - 1
+    acc = np.zeros((N_CHUNKS, k_rows * k_cols), dtype=np.float64)
+    step = (n + N_CHUNKS - 1) // N_CHUNKS
+    for c in prange(N_CHUNKS):
+        lo = c * step
+        hi = min(n, lo + step)
+        loc = np.zeros(k_rows * k_cols, dtype=np.float64)
+        for i in range(lo, hi):
+            a = row_labels[i]
+            if a < 0:
+                continue
+            base = a * k_cols
+            for p in range(indptr[i], indptr[i + 1]):
+                b = col_labels[indices[p]]
+                if b >= 0:
+                    loc[base + b] += data[p]
+        acc[c] = loc
+    C = np.zeros(k_rows * k_cols, dtype=np.float64)
+    for c in range(N_CHUNKS):
+        C += acc[c]
+    return C.reshape((k_rows, k_cols))
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _weighted_block_sum(Q, X):
+    """Q^T X in a fixed summation order.
+
+    Q : float64 (n, k_rows); X : float64 (n, k_cols). Returns float64 (k_rows, k_cols).
+    """
+    n, kr = Q.shape
+    kc = X.shape[1]
+    acc = np.zeros((N_CHUNKS, kr * kc), dtype=np.float64)
+    step = (n + N_CHUNKS - 1) // N_CHUNKS
+    for c in prange(N_CHUNKS):
+        lo = c * step
+        hi = min(n, lo + step)
+        loc = np.zeros(kr * kc, dtype=np.float64)
+        for i in range(lo, hi):
+            for a in range(kr):
+                q = Q[i, a]
+                if q != 0.0:
+                    for b in range(kc):
+                        loc[a * kc + b] += q * X[i, b]
+        acc[c] = loc
+    out = np.zeros(kr * kc, dtype=np.float64)
+    for c in range(N_CHUNKS):
+        out += acc[c]
+    return out.reshape((kr, kc))
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _soft_assign(X, log_p, log_prior, out_labels):
+    """Posterior memberships of each row given its (soft) counts by column cluster.
+
+    X : float64 (n, k_cols); log_p : float64 (k_rows, k_cols), finite; log_prior : float64
+    (k_rows,), finite. Rows of X summing to 0 get the prior.
+    Returns R, float64 (n, k_rows), R[i] proportional to exp(log_prior + X[i] @ log_p.T);
+    also writes argmax (ties: smallest k) into out_labels, int64 (n,).
+    """
+    n, kc = X.shape
+    kr = log_p.shape[0]
+    R = np.empty((n, kr), dtype=np.float64)
+    for i in prange(n):
+        m = -np.inf
+        best = 0
+        for k in range(kr):
+            s = log_prior[k]
+            for lab in range(kc):
+                if X[i, lab] != 0.0:
+                    s += X[i, lab] * log_p[k, lab]
+            R[i, k] = s
+            if s > m:
+                m = s
+                best = k
+        out_labels[i] = best
+        tot = 0.0
+        for k in range(kr):
+            e = np.exp(R[i, k] - m)
+            R[i, k] = e
+            tot += e
+        for k in range(kr):
+            R[i, k] /= tot
+    return R
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _oracle_assign(X, log_w, weight, mass, log_prior):
+    """Most likely cluster of each row under a known Poisson block model.
+
+    X : float64 (n, k_other), counts of each row by the other side's true cluster.
+    log_w : float64 (k, k_other), log of the block relation (very negative where it is 0).
+    weight : float64 (n,), each row's activity (theta or phi).
+    mass : float64 (k,), mass[k] = sum_l omega[k, l] * (total weight of other-side cluster l).
+    log_prior : float64 (k,).
+    Returns int64 (n,): argmax_k log_prior[k] + sum_l X[i, l] log_w[k, l] - weight[i] mass[k]
+    (ties: smallest k).
+    """
+    n, kc = X.shape
+    kr = log_w.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    for i in prange(n):
+        best = 0
+        best_s = -np.inf
+        for k in range(kr):
+            s = log_prior[k] - weight[i] * mass[k]
+            for lab in range(kc):
+                if X[i, lab] != 0.0:
+                    s += X[i, lab] * log_w[k, lab]
+            if s > best_s:
+                best_s = s
+                best = k
+        out[i] = best
+    return out

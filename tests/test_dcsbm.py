@@ -1,0 +1,322 @@
+"""Degree-corrected bipartite block-model fit: kernels against numpy twins, recovery of planted
+clusters, likelihood bookkeeping, determinism, edge cases, choosing K and bad input."""
+
+import os
+import subprocess
+import sys
+
+import _reference as ref
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from _planted import planted
+from sklearn.base import clone
+from sklearn.metrics import adjusted_rand_score as ari
+
+from fastbip._kernels import dcsbm as K
+from fastbip.algorithms.dcsbm import DCSBM, profile_log_likelihood, select_k
+from fastbip.oracle import oracle_labels
+
+
+def _random_csr(rng, n, m, density=0.1, dtype=np.int64, empty_rows=(), empty_cols=()):
+    M = sp.random(n, m, density=density, random_state=rng, format="csr",
+                  data_rvs=lambda s: rng.integers(1, 5, s)).astype(dtype)
+    M = M.tolil()
+    for i in empty_rows:
+        M[i, :] = 0
+    for j in empty_cols:
+        M[:, j] = 0
+    M = M.tocsr()
+    M.eliminate_zeros()
+    return M
+
+
+def _labels(rng, n, k, with_missing=False):
+    lab = rng.integers(0, k, n)
+    if with_missing:
+        lab[rng.random(n) < 0.1] = -1
+    return lab.astype(np.int64)
+
+
+# --- kernels against their numpy twins -------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_kernels_match_reference(seed, index_dtype):
+    rng = np.random.default_rng(seed)
+    n, m, ka, kb = 57, 43, 4, 3
+    M = _random_csr(rng, n, m, empty_rows=(0, 5), empty_cols=(2,))
+    indptr, indices = M.indptr.astype(index_dtype), M.indices.astype(index_dtype)
+    data = M.data.astype(np.float64)
+    a = _labels(rng, n, ka, with_missing=True)
+    b = _labels(rng, m, kb, with_missing=True)
+    X = K._profile_counts(indptr, indices, data, b, kb)
+    np.testing.assert_array_equal(X, ref.dcsbm_profile_counts(M, b, kb))
+    C = K._block_counts(indptr, indices, data, a, b, ka, kb)
+    np.testing.assert_array_equal(C, ref.dcsbm_block_counts(M, a, b, ka, kb))
+    log_p = np.log(rng.dirichlet(np.ones(kb), ka))
+    got = K._hard_sweep(indptr, indices, data, b, log_p, 2)
+    np.testing.assert_array_equal(got, ref.dcsbm_hard_sweep(M, b, log_p, 2))
+    R = rng.dirichlet(np.ones(kb), m)
+    Xs = K._soft_profile(indptr, indices, data, R)
+    np.testing.assert_allclose(Xs, ref.dcsbm_soft_profile(M, R), rtol=1e-12, atol=1e-12)
+    log_prior = np.log(rng.dirichlet(np.ones(ka)))
+    out = np.empty(n, dtype=np.int64)
+    Q = K._soft_assign(Xs, log_p, log_prior, out)
+    Q_ref, lab_ref = ref.dcsbm_soft_assign(Xs, log_p, log_prior)
+    np.testing.assert_allclose(Q, Q_ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(out, lab_ref)
+    np.testing.assert_allclose(K._weighted_block_sum(Q, Xs), Q.T @ Xs, rtol=1e-12)
+    weight = rng.random(n)
+    mass = rng.random(ka) * 10
+    got = K._oracle_assign(X, log_p, weight, mass, log_prior)
+    np.testing.assert_array_equal(got, ref.dcsbm_oracle_assign(X, log_p, weight, mass,
+                                                               log_prior))
+
+
+def test_block_counts_many_rows_chunked_exactly():
+    # more rows than chunks, integer data: the chunked float sums are exact
+    rng = np.random.default_rng(7)
+    M = _random_csr(rng, 1000, 50, density=0.05)
+    a, b = _labels(rng, 1000, 5), _labels(rng, 50, 4)
+    C = K._block_counts(M.indptr, M.indices, M.data.astype(np.float64), a, b, 5, 4)
+    np.testing.assert_array_equal(C, ref.dcsbm_block_counts(M, a, b, 5, 4))
+    assert C.sum() == M.sum()
+
+
+# --- recovery --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def easy():
+    # 4 x 3 clusters, every row cluster with its own profile over the item clusters
+    omega = np.ones((4, 3))
+    omega[[0, 1, 2, 3, 3], [0, 1, 2, 0, 1]] = 10.0
+    omega *= 60_000 / omega.sum()
+    return planted(3000, 600, 4, 3, 60_000, omega=omega, seed=3)
+
+
+def test_recovers_planted_clusters(easy):
+    est = DCSBM(4, 3, random_state=0).fit(easy.purchases)
+    oracle = ari(oracle_labels(easy), easy.truth.people_labels)
+    got = ari(est.row_labels_, easy.truth.people_labels)
+    assert oracle > 0.9
+    assert got >= 0.95 * oracle
+    assert ari(est.column_labels_, easy.truth.item_labels) > 0.99
+
+
+def test_omega_and_likelihood_consistent_with_labels(easy):
+    M = easy.purchases
+    est = DCSBM(4, 3, random_state=1).fit(M)
+    C = ref.dcsbm_block_counts(M, est.row_labels_, est.column_labels_, 4, 3)
+    np.testing.assert_array_equal(est.omega_, C)
+    assert est.omega_.sum() == M.sum()
+    R, S = C.sum(1, keepdims=True), C.sum(0, keepdims=True)
+    nz = C > 0
+    expected = np.sum(C[nz] * np.log(C[nz] / (R * S)[nz]))
+    assert est.log_likelihood_ == pytest.approx(expected, rel=1e-12)
+    assert profile_log_likelihood(C) == pytest.approx(expected, rel=1e-12)
+    assert est.n_iter_ >= 1
+    assert est.row_labels_.dtype == np.int64 and est.column_labels_.dtype == np.int64
+
+
+def test_fit_beats_truth_start_likelihood_or_matches(easy):
+    # the truth as a start is the fair ceiling: the spectral start gets within 0.1% of its L
+    M = easy.purchases
+    t = easy.truth
+    ceil = DCSBM(4, 3, init=(t.people_labels, t.item_labels)).fit(M)
+    est = DCSBM(4, 3, random_state=0).fit(M)
+    assert est.log_likelihood_ >= ceil.log_likelihood_ - 1e-3 * abs(ceil.log_likelihood_)
+
+
+def test_sweeps_never_lower_the_likelihood():
+    d = planted(2000, 400, 3, 3, 30_000, ratio=4.0, seed=5)
+    rng = np.random.default_rng(0)
+    a0, b0 = _labels(rng, 2000, 3), _labels(rng, 400, 3)
+    C0 = ref.dcsbm_block_counts(d.purchases, a0, b0, 3, 3)
+    est = DCSBM(3, 3, init=(a0, b0), soft_sweeps=0, max_sweeps=5).fit(d.purchases)
+    assert est.log_likelihood_ >= profile_log_likelihood(C0)
+
+
+def test_soft_sweeps_and_truth_init(easy):
+    t = easy.truth
+    est = DCSBM(4, 3, init=(t.people_labels, t.item_labels), soft_sweeps=3).fit(easy.purchases)
+    assert ari(est.row_labels_, t.people_labels) > 0.9
+    # unassigned (-1) members in the start are placed by the first sweep
+    a0 = t.people_labels.astype(np.int64).copy()
+    a0[::7] = -1
+    est = DCSBM(4, 3, init=(a0, t.item_labels), soft_sweeps=0).fit(easy.purchases)
+    assert est.row_labels_.min() >= 0
+    assert ari(est.row_labels_, t.people_labels) > 0.9
+
+
+def test_same_seed_same_result_and_dense_input(easy):
+    M = easy.purchases[:800]
+    e1 = DCSBM(4, 3, random_state=5).fit(M)
+    e2 = DCSBM(4, 3, random_state=5).fit(M)
+    np.testing.assert_array_equal(e1.row_labels_, e2.row_labels_)
+    np.testing.assert_array_equal(e1.column_labels_, e2.column_labels_)
+    e3 = DCSBM(4, 3, random_state=5).fit(M.toarray())
+    np.testing.assert_array_equal(e1.row_labels_, e3.row_labels_)
+    # float data with the same values gives the same fit
+    e4 = DCSBM(4, 3, random_state=5).fit(M.astype(np.float32))
+    np.testing.assert_array_equal(e1.column_labels_, e4.column_labels_)
+
+
+_THREADS_SCRIPT = """
+import numpy as np, sys
+sys.path.insert(0, {root!r})
+from tests._planted import planted
+import fastbip.algorithms.dcsbm as D
+from fastbip.algorithms.dcsbm import DCSBM
+D._PARALLEL_MIN_NNZ = 0  # force the parallel kernels on this small matrix
+d = planted(3000, 500, 4, 4, 40000, ratio=4.0, seed=11)
+e = DCSBM(4, 4, random_state=3, soft_sweeps=3).fit(d.purchases)
+import numba, hashlib
+print(numba.get_num_threads(), e.log_likelihood_.hex(),
+      hashlib.sha1(e.row_labels_.tobytes() + e.column_labels_.tobytes()).hexdigest())
+"""
+
+
+def test_bit_identical_whatever_the_thread_count():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    outs = []
+    for threads in ("1", "2"):
+        env = dict(os.environ, NUMBA_NUM_THREADS=threads, OMP_NUM_THREADS=threads)
+        res = subprocess.run([sys.executable, "-c", _THREADS_SCRIPT.format(root=root)],
+                             env=env, capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stderr
+        threads_used, rest = res.stdout.strip().split(" ", 1)
+        assert threads_used == threads
+        outs.append(rest)
+    assert outs[0] == outs[1]
+
+
+def test_empty_rows_and_columns_get_a_real_label():
+    d = planted(1500, 300, 3, 3, 20_000, ratio=10.0, seed=2)
+    M = d.purchases.tolil()
+    M[[0, 10, 20], :] = 0
+    M[:, [1, 2]] = 0
+    M = M.tocsr()
+    M.eliminate_zeros()
+    est = DCSBM(3, 3, random_state=0).fit(M)
+    assert np.all(np.isfinite(est.omega_)) and np.isfinite(est.log_likelihood_)
+    live = np.diff(M.indptr) > 0
+    largest = np.argmax(np.bincount(est.row_labels_[live], minlength=3))
+    assert np.all(est.row_labels_[~live] == largest)
+    live_c = np.bincount(M.indices, minlength=300) > 0
+    largest_c = np.argmax(np.bincount(est.column_labels_[live_c], minlength=3))
+    assert np.all(est.column_labels_[~live_c] == largest_c)
+
+
+def test_all_empty_and_single_cluster():
+    M = sp.csr_matrix((5, 4), dtype=np.int64)
+    est = DCSBM(2, 2, random_state=0).fit(M)
+    assert est.row_labels_.shape == (5,) and est.column_labels_.shape == (4,)
+    assert est.row_labels_.min() >= 0 and est.log_likelihood_ == 0.0
+    d = planted(300, 80, 2, 2, 3000, seed=1)
+    est = DCSBM(1, 1, random_state=0).fit(d.purchases)
+    assert np.all(est.row_labels_ == 0) and np.all(est.column_labels_ == 0)
+    assert est.omega_[0, 0] == d.purchases.sum()
+
+
+def test_sklearn_estimator_contract(easy):
+    # sklearn's parametrize_with_checks feeds arbitrary real (also negative) matrices, which a
+    # count model rejects; the parts of the contract that apply are checked here.
+    est = DCSBM(4, 3, n_init=2, random_state=0)
+    c = clone(est)
+    assert c.get_params() == est.get_params()
+    assert not hasattr(c, "row_labels_")
+    labels = DCSBM(4, 3, random_state=0).fit_predict(easy.purchases)
+    np.testing.assert_array_equal(labels, est.fit(easy.purchases).row_labels_)
+
+
+def test_registry_lists_dcsbm():
+    algorithms = pytest.importorskip("fastbip.algorithms")
+    if "dcsbm" not in getattr(algorithms, "names", lambda: [])():
+        pytest.skip("the registry does not list dcsbm yet")
+    est = algorithms.get("dcsbm", n_row_clusters=2, n_col_clusters=2, random_state=0)
+    assert isinstance(est, DCSBM)
+
+
+# --- choosing K ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def three_by_four():
+    omega = np.ones((3, 4))
+    omega[[0, 1, 2, 0], [0, 1, 2, 3]] = 12.0
+    omega[1, 3] = 12.0
+    omega *= 40_000 / omega.sum()
+    return planted(2000, 600, 3, 4, 40_000, omega=omega, seed=4)
+
+
+@pytest.mark.parametrize("criterion", ["icl", "mdl"])
+def test_select_k_finds_planted(three_by_four, criterion):
+    (ka, kb), table = select_k(three_by_four.purchases, range(2, 6), range(2, 6),
+                               criterion=criterion, n_init=2, random_state=0)
+    assert (ka, kb) == (3, 4)
+    assert table.shape == (4, 4) and np.all(np.isfinite(table))
+    best = table.max() if criterion == "icl" else table.min()
+    assert table[1, 2] == best
+
+
+def test_auto_uses_select_k(three_by_four):
+    est = DCSBM("auto", "auto", k_max=5, n_init=2, random_state=0).fit(
+        three_by_four.purchases)
+    assert (est.n_row_clusters_, est.n_col_clusters_) == (3, 4)
+    assert ari(est.row_labels_, three_by_four.truth.people_labels) > 0.9
+    assert est.omega_.shape == (3, 4)
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("M, exc, match", [
+    (np.array([[1, -1], [0, 2]]), ValueError, "M must be non-negative"),
+    (np.array([[1.0, np.nan], [0, 2]]), ValueError, "M must be finite"),
+    (np.ones((2, 2, 2)), ValueError, "M must be 2-D"),
+    (np.array([["a", "b"]]), TypeError, "M must hold numbers"),
+    (np.array([[1 + 1j, 0]]), TypeError, "M must hold real numbers"),
+    (np.zeros((0, 3)), ValueError, "at least one row and one column"),
+])
+def test_bad_matrix(M, exc, match):
+    with pytest.raises(exc, match=match):
+        DCSBM(1, 1).fit(M)
+
+
+@pytest.mark.parametrize("params, exc, match", [
+    (dict(n_row_clusters=0), ValueError, r"n_row_clusters must be between 1 and n_people=6"),
+    (dict(n_col_clusters=9), ValueError, r"n_col_clusters must be between 1 and n_items=5"),
+    (dict(n_row_clusters=2.5), TypeError, "n_row_clusters must be an integer or 'auto'"),
+    (dict(n_row_clusters="auto"), ValueError, "must both be 'auto'"),
+    (dict(n_init=0), ValueError, "n_init must be an integer >= 1"),
+    (dict(max_sweeps=0), ValueError, "max_sweeps must be an integer >= 1"),
+    (dict(soft_sweeps=-1), ValueError, "soft_sweeps must be an integer >= 0"),
+    (dict(tol=-1.0), ValueError, "tol must be a number >= 0"),
+    (dict(init="random"), ValueError, "init must be 'spectral' or a pair"),
+    (dict(init=(np.zeros(3, int), np.zeros(5, int))), ValueError,
+     "init row labels must be a 1-D array of length 6"),
+    (dict(init=(np.zeros(6), np.zeros(5, int))), TypeError, "init row labels must be integers"),
+    (dict(init=(np.zeros(6, int), np.full(5, -2))), ValueError,
+     "init column labels must be >= -1"),
+    (dict(init=(np.full(6, 3), np.zeros(5, int))), ValueError,
+     "init labels must be below n_row_clusters=2"),
+    (dict(n_row_clusters="auto", n_col_clusters="auto", criterion="aic"), ValueError,
+     "criterion must be one of"),
+    (dict(n_row_clusters="auto", n_col_clusters="auto", k_max=0), ValueError,
+     "k_max must be an integer >= 1"),
+])
+def test_bad_parameters(params, exc, match):
+    M = sp.random(6, 5, density=0.5, random_state=0, format="csr")
+    kw = dict(n_row_clusters=2, n_col_clusters=2)
+    kw.update(params)
+    with pytest.raises(exc, match=match):
+        DCSBM(**kw).fit(M)
+
+
+def test_select_k_bad_input():
+    M = sp.random(6, 5, density=0.5, random_state=0, format="csr")
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        select_k(M, [1, 2], [1, 2], criterion="bic")
+    with pytest.raises(ValueError, match="must not be empty"):
+        select_k(M, [], [1])
+    with pytest.raises(ValueError, match=r"k_range_rows values must be between 1 and n_people=6"):
+        select_k(M, [7], [1])
