@@ -7,7 +7,14 @@ import pytest
 import scipy.sparse as sp
 from scipy import stats
 
-from fastbip.blocks import block_counts, block_stats, estimate_omega, snr, snr_matrix
+from fastbip.blocks import (
+    block_counts,
+    block_counts_windows,
+    block_stats,
+    estimate_omega,
+    snr,
+    snr_matrix,
+)
 
 # --- block_stats against scipy.stats ---------------------------------------------------------
 
@@ -253,3 +260,62 @@ def test_snr_single_cluster_and_errors():
     bad.omega = -t.omega
     with pytest.raises(ValueError, match="truth.omega must hold finite, non-negative"):
         snr(bad)
+
+
+# --- on data from the generator --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def generated():
+    from fastbip.dataset import generate
+    from fastbip.purchases import sample_events
+    from fastbip.spec import planted_spec
+
+    ds = generate(planted_spec(3000, 800, 4, 3, mean_purchases=15.0, mixing=0.2, seed=11))
+    profiles = [{"base": 1.0, "trend": t, "peaks": [], "seasonal": []} for t in (0.0, 1.0, -0.5)]
+    events = sample_events(
+        ds.purchases, ds.truth.item_labels, profiles, seed=5, start=0.0, end=12.0
+    )
+    return ds, events
+
+
+def test_generated_counts_match_planted_omega(generated):
+    ds, _ = generated
+    t = ds.truth
+    C = block_counts(ds.purchases, t.people_labels, t.item_labels)
+    assert C.shape == t.omega.shape
+    # Poisson block totals: sum (C - omega)^2 / omega ~ chi-square with K_A K_B dof
+    dof = C.size
+    x2 = float(((C - t.omega) ** 2 / t.omega).sum())
+    assert x2 < dof + 6 * np.sqrt(2 * dof)
+    s = block_stats(C)
+    diag = np.zeros_like(s.significant)
+    diag[np.arange(4), np.arange(4) % 3] = True
+    assert s.over[diag].all() and not s.over[~diag].any()
+    est = estimate_omega(ds.purchases, t.people_labels, t.item_labels)
+    assert np.corrcoef(est.theta, t.theta)[0, 1] > 0.6
+
+
+def test_generated_windows_sum_to_counts(generated):
+    ds, events = generated
+    t = ds.truth
+    W = block_counts_windows(ds.purchases, events, t.people_labels, t.item_labels,
+                             np.linspace(0, 12, 5))
+    np.testing.assert_array_equal(
+        W.sum(axis=0), block_counts(ds.purchases, t.people_labels, t.item_labels)
+    )
+    # item-cluster 1 buys more and more, item-cluster 2 less and less over the period
+    share = W.sum(axis=1) / W.sum(axis=(0, 1))
+    assert share[-1, 1] > share[0, 1] * 1.5 and share[-1, 2] < share[0, 2]
+
+
+def test_snr_falls_with_mixing():
+    from fastbip.dataset import generate
+    from fastbip.spec import planted_spec
+
+    values = [
+        snr(generate(planted_spec(2000, 500, 3, 3, mean_purchases=10.0, mixing=m, seed=1)).truth)
+        for m in (0.0, 0.5, 0.9, 1.0)
+    ]
+    assert values[0] > values[1] > values[2] > values[3]
+    assert values[3] == pytest.approx(0.0, abs=1e-6)
