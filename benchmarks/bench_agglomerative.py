@@ -1,0 +1,141 @@
+"""Agglomerative clustering at scale: exact against two-stage, and a million people.
+
+As a pytest-benchmark file (``pytest benchmarks/bench_agglomerative.py``):
+
+- ``test_two_stage_vs_exact[linkage]``: 10^4 people, 3 features; times the two-stage method
+  against exact scikit-learn measured in the same run, records both times, their ratio and
+  the ARI between the two (and each against the planted labels) in ``extra_info``.
+- ``test_million[linkage]``: 10^6 people, 3 features, two-stage; reference: scikit-learn's
+  KMeans with the same number of clusters on the same data in the same run.
+
+As a script (``python benchmarks/bench_agglomerative.py [--n-exact 10000] [--n-big 1000000]
+[--repeats 3]``) it prints the same figures as a table (medians over repeats).
+
+Data: Gaussian blobs, 5 clusters in 3 dimensions, centres drawn with standard deviation
+``spread`` (4: clusters touch; 8: well separated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score as ari
+
+from fastbip.algorithms.features import Agglomerative
+
+LINKAGES = ["ward", "average", "complete", "single"]
+
+
+def blobs(n, k=5, p=3, spread=4.0, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, k, size=n)
+    centres = rng.normal(0.0, spread, size=(k, p))
+    return centres[labels] + rng.normal(size=(n, p)), labels
+
+
+def _fit(X, linkage, method, seed=0):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        est = Agglomerative(5, linkage=linkage, method=method, random_state=seed).fit(X)
+        return est, time.perf_counter() - t0
+
+
+@pytest.fixture(scope="module")
+def data_exact():
+    return blobs(10_000, spread=4.0, seed=1)
+
+
+@pytest.fixture(scope="module")
+def data_million():
+    return blobs(1_000_000, spread=4.0, seed=2)
+
+
+@pytest.mark.parametrize("linkage", LINKAGES)
+def test_two_stage_vs_exact(benchmark, data_exact, linkage):
+    X, truth = data_exact
+    exact, t_exact = _fit(X, linkage, "exact")
+    approx = benchmark.pedantic(lambda: _fit(X, linkage, "two-stage")[0], rounds=3,
+                                iterations=1)
+    t_two = benchmark.stats.stats.median if benchmark.stats else float("nan")
+    benchmark.extra_info.update({
+        "n": X.shape[0], "linkage": linkage, "exact_seconds": t_exact,
+        "two_stage_over_exact_time": t_two / t_exact,
+        "ari_exact_vs_two_stage": ari(exact.labels_, approx.labels_),
+        "ari_truth_exact": ari(truth, exact.labels_),
+        "ari_truth_two_stage": ari(truth, approx.labels_),
+    })
+    assert approx.method_ == "two-stage" and exact.method_ == "exact"
+
+
+@pytest.mark.parametrize("linkage", LINKAGES)
+def test_million(benchmark, data_million, linkage):
+    X, truth = data_million
+    t0 = time.perf_counter()
+    km = KMeans(5, n_init=1, random_state=0).fit(X)
+    t_km = time.perf_counter() - t0
+    est = benchmark.pedantic(lambda: _fit(X, linkage, "auto")[0], rounds=1, iterations=1)
+    t_two = benchmark.stats.stats.median if benchmark.stats else float("nan")
+    benchmark.extra_info.update({
+        "n": X.shape[0], "linkage": linkage, "kmeans_seconds": t_km,
+        "two_stage_over_kmeans_time": t_two / t_km,
+        "ari_truth_two_stage": ari(truth, est.labels_),
+        "ari_truth_kmeans": ari(truth, km.labels_),
+    })
+    assert est.method_ == "two-stage"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-exact", type=int, default=10_000)
+    parser.add_argument("--n-big", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--spreads", type=float, nargs="+", default=[4.0, 8.0])
+    args = parser.parse_args()
+    _fit(blobs(2000)[0], "ward", "two-stage")  # compile the kernels once
+
+    print(f"## exact against two-stage, n = {args.n_exact}, 3 features, 5 clusters")
+    print("spread  linkage   exact s  two-stage s  ratio  ARI(exact,2s)  ARI truth exact  "
+          "ARI truth 2s")
+    for spread in args.spreads:
+        X, truth = blobs(args.n_exact, spread=spread, seed=1)
+        for linkage in LINKAGES:
+            t_e, t_t, a_et, a_e, a_t = [], [], [], [], []
+            for r in range(args.repeats):
+                exact, te = _fit(X, linkage, "exact")
+                approx, tt = _fit(X, linkage, "two-stage", seed=r)
+                t_e.append(te)
+                t_t.append(tt)
+                a_et.append(ari(exact.labels_, approx.labels_))
+                a_e.append(ari(truth, exact.labels_))
+                a_t.append(ari(truth, approx.labels_))
+            me, mt = np.median(t_e), np.median(t_t)
+            print(f"{spread:6.1f}  {linkage:8s}  {me:7.2f}  {mt:11.2f}  {mt / me:5.2f}  "
+                  f"{np.median(a_et):13.3f}  {np.median(a_e):15.3f}  {np.median(a_t):12.3f}",
+                  flush=True)
+
+    print(f"\n## two-stage at n = {args.n_big}, 3 features, 5 clusters")
+    print("spread  linkage   two-stage s (median)  KMeans s  ARI truth 2s  ARI truth KMeans")
+    for spread in args.spreads:
+        X, truth = blobs(args.n_big, spread=spread, seed=2)
+        t0 = time.perf_counter()
+        km = KMeans(5, n_init=1, random_state=0).fit(X)
+        t_km = time.perf_counter() - t0
+        for linkage in LINKAGES:
+            ts, aris = [], []
+            for r in range(args.repeats):
+                est, t = _fit(X, linkage, "auto", seed=r)
+                ts.append(t)
+                aris.append(ari(truth, est.labels_))
+            print(f"{spread:6.1f}  {linkage:8s}  {np.median(ts):20.2f}  {t_km:8.2f}  "
+                  f"{np.median(aris):12.3f}  {ari(truth, km.labels_):16.3f}  "
+                  f"(max {max(ts):.2f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
