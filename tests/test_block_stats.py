@@ -319,3 +319,53 @@ def test_snr_falls_with_mixing():
     ]
     assert values[0] > values[1] > values[2] > values[3]
     assert values[3] == pytest.approx(0.0, abs=1e-6)
+
+
+def _two_block_sample(n, omega, rng):
+    lab = np.repeat([0, 1], n // 2)
+    rows, cols = [], []
+    for k in range(2):
+        for l in range(2):
+            e = rng.poisson(omega[k, l])
+            rows.append(rng.choice(np.flatnonzero(lab == k), e))
+            cols.append(rng.choice(np.flatnonzero(lab == l), e))
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    M = sp.csr_matrix((np.ones(r.size), (r, c)), shape=(n, n))
+    truth = SimpleNamespace(
+        omega=omega, theta=np.full(n, 2.0 / n), phi=np.full(n, 2.0 / n), people_labels=lab,
+        item_labels=lab.copy(),
+    )
+    return M, truth
+
+
+def _regularised_spectral_split(M):
+    from scipy.sparse.linalg import svds
+
+    dr = np.asarray(M.sum(axis=1)).ravel()
+    dc = np.asarray(M.sum(axis=0)).ravel()
+    A = sp.diags(1 / np.sqrt(dr + dr.mean())) @ M @ sp.diags(1 / np.sqrt(dc + dc.mean()))
+    u, s, _ = svds(A, k=2, random_state=0)
+    v = u[:, np.argsort(s)[::-1][1]]
+    return (v > np.median(v)).astype(np.int64)
+
+
+@pytest.mark.slow
+def test_snr_one_separates_detectable_from_not():
+    # two symmetric clusters per side: below snr = 1 a spectral method finds nothing,
+    # above it finds the clusters, more so as snr grows (n = 20000 per side, fixed seed)
+    from fastbip.metrics import adjusted_rand
+
+    rng = np.random.default_rng(0)
+    n = 20000
+    shape = np.array([[3.0, 1.0], [1.0, 3.0]])
+    s0 = snr(SimpleNamespace(
+        omega=shape, theta=np.full(n, 2.0 / n), phi=np.full(n, 2.0 / n),
+        people_labels=np.repeat([0, 1], n // 2), item_labels=np.repeat([0, 1], n // 2),
+    ))
+    ari = {}
+    for target in (0.5, 0.8, 1.5, 2.5):
+        M, truth = _two_block_sample(n, shape * target / s0, rng)
+        assert snr(truth) == pytest.approx(target, rel=1e-12)
+        ari[target] = adjusted_rand(truth.people_labels, _regularised_spectral_split(M))
+    assert abs(ari[0.5]) < 0.01 and abs(ari[0.8]) < 0.02
+    assert ari[1.5] > 0.15 and ari[2.5] > 0.45 and ari[2.5] > ari[1.5]
