@@ -304,6 +304,8 @@ def _counts(M, rows: EncodedLabels, cols: EncodedLabels, weighted: bool) -> np.n
 
 def _membership(Z, n: int, k: int | None, name: str) -> sp.csr_matrix | np.ndarray:
     """A (n, K) membership matrix: dense float for soft input, one-hot CSR for labels."""
+    if isinstance(Z, EncodedLabels):
+        Z = Z.labels() if k is None else encode_labels(Z, k, name=name).labels()
     arr = Z if sp.issparse(Z) else np.asarray(Z)
     if arr.ndim == 2:
         if arr.shape[0] != n:
@@ -857,11 +859,13 @@ def snr(truth) -> float:
     stochastic block models", JMLR 18 (2018), section 5 for the unipartite SBM; Gulikers,
     Lelarge & Massoulie (2017) for the degree-corrected SBM (second moments of the degree
     weights); Florescu & Perkins, "Spectral thresholds in the bipartite stochastic block
-    model", COLT 2016, for the bipartite SBM. Two checks in the tests: the bipartite double
+    model", COLT 2016, for the bipartite SBM. Checks in the tests: the bipartite double
     cover of the symmetric two-block SBM ``(a/n, b/n)`` gives
-    ``snr = (a - b)^2 / (2 (a + b))`` (threshold ``(a - b)^2 = 2 (a + b)``), and the
+    ``snr = (a - b)^2 / (2 (a + b))`` (threshold ``(a - b)^2 = 2 (a + b)``); the
     Florescu-Perkins model (n and alpha n vertices, edge probabilities ``delta p`` and
-    ``(2 - delta) p``) gives ``snr = (delta - 1)^2 n p sqrt(alpha)``.
+    ``(2 - delta) p``) gives ``snr = (delta - 1)^2 n p sqrt(alpha)``; and on sampled
+    two-cluster data a regularised spectral split finds nothing at ``snr`` 0.5 and 0.8 and
+    finds the clusters at 1.5 and 2.5.
     The Poisson mean is used whatever ``truth.model``; for the Bernoulli variant the
     difference is of order ``max P_ij``.
     """
