@@ -14,6 +14,7 @@ comparable. ``n_empty_rows_`` and ``n_empty_columns_`` say how many were labelle
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from numbers import Integral
 
 import numpy as np
@@ -21,8 +22,20 @@ import scipy.sparse as sp
 import sklearn.cluster
 from scipy.sparse.linalg import svds
 from sklearn.base import BaseEstimator
+from threadpoolctl import threadpool_limits
 
 __all__ = ["SpectralCocluster", "SpectralBicluster", "SVDKMeans", "regularised_embedding"]
+
+
+SMALL_ROWS = 50_000
+
+
+def few_threads(n_rows):
+    """Run scikit-learn's k-means and BLAS on one thread when the input has fewer than
+    ``SMALL_ROWS`` rows: below that, starting and synchronising OpenMP threads costs more than
+    it saves, and on a loaded machine it can cost 10 to 100 times the work itself. The
+    results do not depend on the thread count."""
+    return threadpool_limits(limits=1) if n_rows < SMALL_ROWS else nullcontext()
 
 
 def as_purchases(M, name="M"):
@@ -145,7 +158,8 @@ class _Cocluster(BaseEstimator):
                                "people with purchases")
         k_c = check_n_clusters(self._col_k(), "n_col_clusters", cols.size,
                                "items with purchases")
-        r, c = self._fit_sub(sub, k_r, k_c)
+        with few_threads(sum(sub.shape)):
+            r, c = self._fit_sub(sub, k_r, k_c)
         self.row_labels_ = fill_empty(M.shape[0], rows, r)
         self.column_labels_ = fill_empty(M.shape[1], cols, c)
         self.n_empty_rows_ = int(M.shape[0] - rows.size)

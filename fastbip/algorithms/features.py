@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import validate_data
 
 from fastbip._kernels.linkage import _cut_merges, _nn_chain_linkage
+from fastbip.algorithms.cocluster import few_threads
 
 __all__ = [
     "Agglomerative",
@@ -87,7 +88,8 @@ class _FeatureClusterer(ClusterMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Cluster the rows of ``X`` (array or Population); sets ``labels_``."""
         X = self._prepare(X)
-        self._fit_array(X)
+        with few_threads(X.shape[0]):
+            self._fit_array(X)
         return self
 
 

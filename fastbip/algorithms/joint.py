@@ -30,6 +30,7 @@ from fastbip.algorithms.cocluster import (
     _seed,
     as_purchases,
     check_n_clusters,
+    few_threads,
     regularised_embedding,
     split_empty,
 )
@@ -113,8 +114,10 @@ class JointSVDKMeans(BaseEstimator):
             U[rows] = U_sub
             V[cols] = V_sub
         w = float(self.feature_weight)
-        self.row_labels_, self.n_empty_rows_ = self._side(U, F_r, w, k_r, rows, n, seed)
-        self.column_labels_, self.n_empty_columns_ = self._side(V, F_c, w, k_c, cols, m, seed)
+        with few_threads(n + m):
+            self.row_labels_, self.n_empty_rows_ = self._side(U, F_r, w, k_r, rows, n, seed)
+            self.column_labels_, self.n_empty_columns_ = self._side(V, F_c, w, k_c, cols, m,
+                                                                    seed)
         return self
 
     def _side(self, E, F, w, k, nonempty, n, seed):
