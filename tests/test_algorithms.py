@@ -405,6 +405,9 @@ def test_bad_resolution(easy):
 
 
 # --- scikit-learn's estimator checks on the feature clusterers -----------------------------------
+# The co-clustering estimators are not run through these checks: they take a non-negative
+# purchase matrix, and the checks feed arbitrary real arrays (negative values are rejected by
+# design) and expect ``labels_`` rather than ``row_labels_`` / ``column_labels_``.
 
 _SKIPPED = {
     # Birch here runs the weighted ward linkage on its sub-clusters; with the check's
