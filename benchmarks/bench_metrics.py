@@ -50,7 +50,10 @@ def test_score_labels_speed(benchmark, labels):
     ours = score_labels(true, found)  # compile outside the timing
     ref, t_sklearn = timed(lambda: sklearn_scores(true, found))
     benchmark(score_labels, true, found)
-    t = benchmark.stats.stats.median
+    if benchmark.stats:
+        t = benchmark.stats.stats.median
+    else:  # --benchmark-disable: time it here
+        t = min(timed(lambda: score_labels(true, found))[1] for _ in range(3))
     err = max(abs(ours[k] - ref[k]) for k in ours)
     benchmark.extra_info.update(
         n=N, seconds_sklearn=t_sklearn, speedup_vs_sklearn=t_sklearn / t, max_abs_diff=err,

@@ -438,10 +438,12 @@ def block_counts_windows(
     cells = n_windows * (ka + 1) * (kb + 1)
     bounds = _chunk_bounds(M.indptr, cells)
     out = np.zeros((bounds.shape[0] - 1, cells), dtype=np.int64)
+    widths = np.diff(edges)
+    uniform = bool(np.all(np.abs(widths - widths.mean()) <= 1e-9 * widths.mean()))
     _block_counts_windows_csr(
         _unsigned(M.indptr), _unsigned(M.indices), _unsigned(offsets.astype(np.int64)),
         np.ascontiguousarray(times, dtype=np.float64), rows.codes, cols.codes, ka, kb, edges,
-        bounds, out,
+        uniform, bounds, out,
     )
     table = out.sum(axis=0) if out.shape[0] else np.zeros(cells, dtype=np.int64)
     return np.ascontiguousarray(table.reshape(n_windows, ka + 1, kb + 1)[:, :ka, :kb])

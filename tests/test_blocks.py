@@ -205,7 +205,16 @@ def random_events(rng, M, t_max=10.0):
     return SimpleNamespace(offsets=offsets, times=times)
 
 
-@pytest.mark.parametrize("edges", [np.linspace(0, 10, 6), np.array([0.0, 0.5, 3.0, 3.1, 9.0])])
+@pytest.mark.parametrize(
+    "edges",
+    [
+        np.linspace(0, 10, 6),  # few windows: counted
+        np.array([0.0, 0.5, 3.0, 3.1, 9.0]),
+        np.linspace(0, 10, 101),  # many uniform windows: divided, then corrected
+        np.r_[0.0, np.cumsum(np.random.default_rng(0).uniform(0.01, 0.2, 99))],  # searched
+    ],
+    ids=["uniform-5", "uneven-4", "uniform-100", "uneven-99"],
+)
 def test_windows_match_twin(edges):
     rng = np.random.default_rng(9)
     M = random_csr(rng, 120, 90, 0.08, np.int32, empty_rows=3)

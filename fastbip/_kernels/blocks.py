@@ -136,16 +136,21 @@ def _block_sums_csr(indptr, indices, data, row_codes, col_codes, n_row, n_col, b
 
 @njit(parallel=True, nogil=True, cache=True)
 def _block_counts_windows_csr(
-    indptr, indices, offsets, times, row_codes, col_codes, n_row, n_col, edges, bounds, out
+    indptr, indices, offsets, times, row_codes, col_codes, n_row, n_col, edges, uniform,
+    bounds, out,
 ):
     """Count events per (time window, row cluster, column cluster) in one pass.
 
     indptr, indices, row_codes, col_codes, n_row, n_col, bounds: as in ``_block_counts_csr``.
-    offsets: int64, (nnz + 1,), non-decreasing; the events of stored entry e are
+    offsets: uint64, (nnz + 1,), non-decreasing; the events of stored entry e are
         times[offsets[e]:offsets[e + 1]].
     times: float64, (offsets[-1],).
     edges: float64, (T + 1,), strictly increasing; window t is [edges[t], edges[t + 1]).
         Events outside [edges[0], edges[T]) and NaN times are not counted.
+    uniform: bool, True when the edges are (nearly) equally spaced. The window of a time is
+        found by counting the edges at or below it when T <= 64; else, with uniform edges, by
+        one division corrected against the edges (the same result as a search); else by a
+        binary search.
     out: int64, (n_chunks, T * (n_row + 1) * (n_col + 1)), zero-filled; written in place.
     The table is out.sum(axis=0).reshape(T, n_row + 1, n_col + 1)[:, :n_row, :n_col].
     """
@@ -156,9 +161,11 @@ def _block_counts_windows_csr(
     skip = np.uint64(n_row)
     lo_edge = edges[0]
     hi_edge = edges[n_windows]
+    scale = n_windows / (hi_edge - lo_edge)
+    last = np.int64(n_windows - 1)
     one = np.uint64(1)
     for c in prange(n_chunks):
-        acc = out[c]
+        acc = np.zeros(out.shape[1], dtype=np.int64)
         for i in range(np.uint64(bounds[c]), np.uint64(bounds[c + 1])):
             rc = np.uint64(row_codes[i])
             if rc == skip:
@@ -170,13 +177,27 @@ def _block_counts_windows_csr(
                     t = times[q]
                     if not (t >= lo_edge and t < hi_edge):
                         continue
-                    # largest w with edges[w] <= t (binary search, edges increasing)
-                    lo = np.uint64(0)
-                    hi = np.uint64(n_windows)
-                    while hi - lo > one:
-                        mid = (lo + hi) >> one
-                        if edges[mid] <= t:
-                            lo = mid
-                        else:
-                            hi = mid
-                    acc[lo * plane + cell] += 1
+                    if n_windows <= 64:
+                        # largest w with edges[w] <= t, by counting (no branch to mispredict)
+                        w = np.int64(0)
+                        for j in range(1, n_windows):
+                            w += np.int64(edges[j] <= t)
+                    elif uniform:
+                        # one division, then corrected against the edges themselves
+                        w = np.int64((t - lo_edge) * scale)
+                        w = min(max(w, np.int64(0)), last)
+                        while w > 0 and t < edges[w]:
+                            w -= 1
+                        while w < last and t >= edges[w + 1]:
+                            w += 1
+                    else:
+                        # largest w with edges[w] <= t, binary search
+                        w = np.int64(0)
+                        n = np.int64(n_windows)
+                        while n > 1:
+                            half = n >> 1
+                            if edges[w + half] <= t:
+                                w += half
+                            n -= half
+                    acc[np.uint64(w) * plane + cell] += 1
+        out[c, :] = acc
