@@ -161,6 +161,8 @@ def _as_csr(M, name: str = "M") -> sp.csr_matrix | sp.csr_array:
         arr = np.asarray(M)
         if arr.ndim != 2:
             raise ValueError(f"{name} must be a 2-D matrix; got an array of shape {arr.shape}")
+        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+            raise TypeError(f"{name} must hold numbers; got dtype {arr.dtype}")
         M = sp.csr_matrix(arr)
     else:
         raise TypeError(f"{name} must be a scipy.sparse matrix or a 2-D array; got {type(M)}")

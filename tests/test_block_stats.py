@@ -257,6 +257,14 @@ def test_snr_single_cluster_and_errors():
     with pytest.raises(ValueError, match="truth.theta and truth.people_labels must be 1-D"):
         snr(bad)
     bad = SimpleNamespace(**vars(t))
+    bad.omega = np.ones(3)
+    with pytest.raises(ValueError, match="truth.omega must be a K_A x K_B matrix"):
+        snr(bad)
+    bad = SimpleNamespace(**vars(t))
+    bad.phi = np.ones(4)
+    with pytest.raises(ValueError, match="truth.phi and truth.item_labels must be 1-D"):
+        snr(bad)
+    bad = SimpleNamespace(**vars(t))
     bad.omega = -t.omega
     with pytest.raises(ValueError, match="truth.omega must hold finite, non-negative"):
         snr(bad)

@@ -302,6 +302,14 @@ def test_errors():
         block_counts(np.zeros(10), a, b)
     with pytest.raises(TypeError, match="M must hold real numbers"):
         block_counts(sp.csr_matrix(np.ones((10, 8), dtype=complex)), a, b)
+    with pytest.raises(TypeError, match="M must hold numbers; got dtype <U1"):
+        block_counts(np.array([["a", "b"]] * 10), a, np.zeros(2, dtype=int))
+    with pytest.raises(ValueError, match=r"n_clusters for labels must be < 2\*\*32 - 1"):
+        encode_labels(np.array([0]), 2**32)
+    with pytest.raises(TypeError, match="row_memberships must hold numbers"):
+        soft_block_counts(M, np.array([["a", "b"]] * 10), b)
+    with pytest.raises(ValueError, match=r"row_memberships must have one label per element"):
+        soft_block_counts(M, a[:-1], np.ones((8, 2)))
     with pytest.raises(ValueError, match="row_memberships must have 10 rows"):
         soft_block_counts(M, np.ones((9, 2)), b)
     with pytest.raises(ValueError, match="col_memberships has 2 columns but n_clusters=3"):
@@ -329,6 +337,10 @@ def test_window_errors():
     with pytest.raises(TypeError, match="events.offsets must hold integers"):
         block_counts_windows(
             M, SimpleNamespace(offsets=ev.offsets.astype(float), times=ev.times), a, b, [0, 1]
+        )
+    with pytest.raises(TypeError, match="events.times must be a 1-D numeric array"):
+        block_counts_windows(
+            M, SimpleNamespace(offsets=ev.offsets, times=ev.times.astype(str)), a, b, [0, 1]
         )
     with pytest.raises(ValueError, match="edges must be finite and strictly increasing"):
         block_counts_windows(M, ev, a, b, [0, 2, 1])

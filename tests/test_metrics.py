@@ -247,3 +247,9 @@ def test_metric_errors():
     ds = planted(np.random.default_rng(8), 20, 10, np.array([[50.0, 5], [5, 50]]))
     with pytest.raises(TypeError, match="truth must have an 'omega' attribute"):
         relation_recovery(object(), ds.purchases, np.zeros(20, int), np.zeros(10, int))
+    zero = SimpleNamespace(**vars(ds.truth))
+    zero.omega = np.zeros((2, 2))
+    with pytest.raises(ValueError, match="truth.omega must be a non-zero K_A x K_B matrix"):
+        relation_recovery(zero, ds.purchases, np.zeros(20, int), np.zeros(10, int))
+    with pytest.raises(ValueError, match="true: give either two label vectors or two 2-D"):
+        consensus_score([0, 1], np.ones((2, 2), bool), [0, 1], [0, 1])
