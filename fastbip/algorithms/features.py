@@ -188,6 +188,10 @@ class Birch(_FeatureClusterer):
     sub-clusters of radius at most ``threshold``, then agglomerative (ward) clustering of the
     sub-cluster centres gives ``n_clusters``. Time O(n p log n). Use for large data in one
     pass; the result depends on ``threshold`` relative to the cluster spread (in scaled units).
+    The final step is the size-weighted ward linkage of the sub-cluster centres
+    (:func:`weighted_linkage_labels`); when the tree has no more sub-clusters than
+    ``n_clusters`` (a threshold too large for the data), k-means (seed 0) on the points is used
+    instead. ``n_subclusters_`` records the tree's size.
     """
 
     def __init__(self, n_clusters=8, *, scale="auto", threshold=0.5, branching_factor=50):
@@ -266,8 +270,9 @@ class Agglomerative(_FeatureClusterer):
 
     Two-stage (``n > exact_max_n``, or ``method="two-stage"``):
 
-    1. micro-clusters: k-means with ``n_micro`` centres (default 2,000) fitted on a random
-       sample of ``sample_per_micro * n_micro`` points, then every point assigned to its
+    1. micro-clusters: k-means with ``n_micro`` centres (default 2,000; random initial
+       centres, at most 20 Lloyd iterations) fitted on a random sample of
+       ``sample_per_micro * n_micro`` points (default 40,000), then every point assigned to its
        nearest centre; the centres are recomputed as the means of their points and weighted
        by their sizes (empty ones dropped);
     2. the requested linkage on the centres by a nearest-neighbour chain in O(m^2): ward uses
