@@ -58,7 +58,9 @@ MODELS = ("poisson", "bernoulli", "exact")
 
 _INT32_MAX = 2**31 - 1
 # draws staged per wave of row blocks (8 or 12 bytes per draw of staging)
-_WAVE_DRAWS = 1 << 22
+_WAVE_DRAWS = 1 << 21
+# draws sorted at once inside a block (16 bytes each of per-thread scratch)
+_CHUNK_DRAWS = 1 << 13
 
 
 # --------------------------------------------------------------------------- validation
@@ -300,8 +302,8 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
         w1 = int(np.searchsorted(block_draws, block_draws[w0] + _WAVE_DRAWS, side="right")) - 1
         waves.append(min(nb, max(w0 + 1, w1)))
     staging = int(np.max(np.diff(block_draws[waves]))) if nb else 0
-    per_block = int(np.max(np.diff(block_draws))) if nb else 0
-    scratch = np.empty((numba.config.NUMBA_NUM_THREADS, 2 * per_block), np.uint64)
+    per_chunk = max(_CHUNK_DRAWS, int(counts.max())) if n else 0
+    scratch = np.empty((numba.config.NUMBA_NUM_THREADS, 2 * per_chunk), np.uint64)
     st_idx = np.empty(staging, idx_dtype)
     st_cnt = np.empty(staging, np.int32)
     a32 = a.astype(np.int32)
@@ -312,7 +314,7 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
             _k.fill_wave(w0, w1, block_size, counts, draw_off, a32,
                          ctab, istart, itab,
                          cluster_counts, ax, ay, aw, key, digit_bits, n_pass,
-                         model == "bernoulli", scratch, st_idx, st_cnt, uniq)
+                         model == "bernoulli", _CHUNK_DRAWS, scratch, st_idx, st_cnt, uniq)
             _k.commit_wave(w0, w1, block_size, draw_off, uniq, st_idx, st_cnt,
                            indptr, indices, data)
     finally:

@@ -73,10 +73,11 @@ def test_same_seed_same_arrays_different_seed_differs():
     assert m1.nnz != m3.nnz or not np.array_equal(m1.indices, m3.indices)
 
 
-def test_waves_and_index_dtype_do_not_change_the_result(monkeypatch):
+def test_waves_chunks_and_index_dtype_do_not_change_the_result(monkeypatch):
     a, b, theta, phi, omega = _problem(n=3000, total=60000.0)
     ref = sample_purchases(a, b, theta, phi, omega, seed=9, block_size=64)
     monkeypatch.setattr(P, "_WAVE_DRAWS", 700)  # many small waves
+    monkeypatch.setattr(P, "_CHUNK_DRAWS", 50)  # rows sorted a few at a time
     small = sample_purchases(a, b, theta, phi, omega, seed=9, block_size=64)
     monkeypatch.setattr(P, "_INT32_MAX", 100)  # force the int64 index path
     wide = sample_purchases(a, b, theta, phi, omega, seed=9, block_size=64)

@@ -230,7 +230,7 @@ def exact_cluster_counts(totals, people_starts, people_table, n, key):
 @njit(parallel=True, cache=True)
 def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_start, itab,
               cluster_counts, aff_x, aff_y, aff_w, key, digit_bits, n_pass, binary,
-              scratch, st_idx, st_cnt, uniq):
+              chunk_draws, scratch, st_idx, st_cnt, uniq):
     """Pass 2 for the row blocks [b0, b1) (one "wave"): draw, sort, merge into staging.
 
     counts: int64 (n,) draws per row (pass 1); draw_off: int64 (n + 1,) their cumsum.
@@ -244,9 +244,11 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_st
     aff_x float64 (p, n), aff_y float64 (p, m), aff_w float64 (p,) = 1 / (2 scale^2): each
     draw is kept with probability exp(-sum_q aff_w[q] (x - y)^2) (p may be 0).
     digit_bits, n_pass: radix digits covering the item ids (ids < 2**32). binary: store 1
-    instead of the count. scratch: uint64 (threads, 2 * S), S >= the draws of any block,
-    one row per thread of the pool (only working memory: the result does not depend on
-    it). st_idx (int32 or int64), st_cnt (int32): staging, at least the wave's draws long.
+    instead of the count. chunk_draws: rows are sorted in chunks of at most this many
+    draws (or one row). scratch: uint64 (threads, 2 * S), S >= max(chunk_draws, the
+    draws of any row), one row per thread of the pool (working memory only: the result
+    does not depend on it). st_idx (int32 or int64), st_cnt (int32): staging, at least
+    the wave's draws long.
     Writes uniq[i] (int64 (n,)): distinct items of row i, left at the start of row i's
     staging region in increasing order with their counts.
     """
@@ -263,74 +265,84 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_st
         r1 = min(n, r0 + block_size)
         s = _block_state(key, b, STREAM_ITEMS)
         row = scratch[get_thread_id()]
-        src = row[:half]
-        dst = row[half:]
-        pos = 0
-        # 1. draw: key = (local row << 32) | item
-        for i in range(r0, r1):
-            rowkey = np.uint64(i - r0) << _S32
-            k = people_labels[i]
-            if exact:
-                for l in range(kb):
-                    a = itab_start[l]
-                    size = itab_start[l + 1] - a
-                    for _ in range(cluster_counts[i, l]):
+        hist = np.empty(nbuck, np.int64)
+        cur = np.empty(r1 - r0, np.int64)
+        # the block's rows in chunks of about chunk_draws draws (sorting in cache); the
+        # random stream runs on through the block, so the chunking does not change results
+        c0 = r0
+        while c0 < r1:
+            c1 = c0 + 1
+            total = counts[c0]
+            while c1 < r1 and total + counts[c1] <= chunk_draws:
+                total += counts[c1]
+                c1 += 1
+            src = row[:half]
+            dst = row[half:]
+            pos = 0
+            # 1. draw: key = (row in chunk << 32) | item
+            for i in range(c0, c1):
+                rowkey = np.uint64(i - c0) << _S32
+                k = people_labels[i]
+                if exact:
+                    for l in range(kb):
+                        a = itab_start[l]
+                        size = itab_start[l + 1] - a
+                        for _ in range(cluster_counts[i, l]):
+                            s, j = _alias_draw(s, a, size, itab)
+                            src[pos] = rowkey | np.uint64(j)
+                            pos += 1
+                else:
+                    for _ in range(counts[i]):
+                        s, l = _alias_draw(s, k * kb, kb, ctab)
+                        a = itab_start[l]
+                        size = itab_start[l + 1] - a
                         s, j = _alias_draw(s, a, size, itab)
+                        if n_aff > 0:
+                            e = 0.0
+                            for q in range(n_aff):
+                                d = aff_x[q, i] - aff_y[q, j]
+                                e += aff_w[q] * d * d
+                            s, u = _uniform(s)
+                            if u >= math.exp(-e):
+                                continue
                         src[pos] = rowkey | np.uint64(j)
                         pos += 1
-            else:
-                for _ in range(counts[i]):
-                    s, l = _alias_draw(s, k * kb, kb, ctab)
-                    a = itab_start[l]
-                    size = itab_start[l + 1] - a
-                    s, j = _alias_draw(s, a, size, itab)
-                    if n_aff > 0:
-                        e = 0.0
-                        for q in range(n_aff):
-                            d = aff_x[q, i] - aff_y[q, j]
-                            e += aff_w[q] * d * d
-                        s, u = _uniform(s)
-                        if u >= math.exp(-e):
-                            continue
-                    src[pos] = rowkey | np.uint64(j)
-                    pos += 1
-        total = pos
-        # 2. LSD radix sort of the block's keys by item, digit by digit (stable)
-        hist = np.empty(nbuck, np.int64)
-        for q in range(n_pass):
-            shift = np.uint64(q * digit_bits)
-            hist[:] = 0
-            for t in range(total):
-                hist[np.int64((src[t] >> shift) & dmask)] += 1
-            acc = 0
-            for d in range(nbuck):
-                c = hist[d]
-                hist[d] = acc
-                acc += c
+            total = pos
+            # 2. LSD radix sort of the chunk's keys by item, digit by digit (stable)
+            for q in range(n_pass):
+                shift = np.uint64(q * digit_bits)
+                hist[:] = 0
+                for t in range(total):
+                    hist[np.int64((src[t] >> shift) & dmask)] += 1
+                acc = 0
+                for d in range(nbuck):
+                    c = hist[d]
+                    hist[d] = acc
+                    acc += c
+                for t in range(total):
+                    e = src[t]
+                    d = np.int64((e >> shift) & dmask)
+                    dst[hist[d]] = e
+                    hist[d] += 1
+                tmp = src
+                src = dst
+                dst = tmp
+            # 3. stable scatter by row into the staging rows, merging repeats on the way
+            for i in range(c0, c1):
+                cur[i - r0] = draw_off[i] - base
             for t in range(total):
                 e = src[t]
-                d = np.int64((e >> shift) & dmask)
-                dst[hist[d]] = e
-                hist[d] += 1
-            tmp = src
-            src = dst
-            dst = tmp
-        # 3. stable scatter by row into the staging rows, merging repeats on the way
-        cur = np.empty(r1 - r0, np.int64)
-        for i in range(r0, r1):
-            cur[i - r0] = draw_off[i] - base
-        for t in range(total):
-            e = src[t]
-            lr = np.int64(e >> _S32)
-            j = np.int64(e & _LOW32)
-            c = cur[lr]
-            if c > draw_off[r0 + lr] - base and st_idx[c - 1] == j:
-                if not binary:
-                    st_cnt[c - 1] += 1
-            else:
-                st_idx[c] = j
-                st_cnt[c] = 1
-                cur[lr] = c + 1
+                lr = np.int64(e >> _S32) + (c0 - r0)
+                j = np.int64(e & _LOW32)
+                c = cur[lr]
+                if c > draw_off[r0 + lr] - base and st_idx[c - 1] == j:
+                    if not binary:
+                        st_cnt[c - 1] += 1
+                else:
+                    st_idx[c] = j
+                    st_cnt[c] = 1
+                    cur[lr] = c + 1
+            c0 = c1
         for i in range(r0, r1):
             uniq[i] = cur[i - r0] - (draw_off[i] - base)
 
