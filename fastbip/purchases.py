@@ -184,7 +184,9 @@ def _group_tables(labels, weights, k):
     order = np.argsort(labels, kind="stable").astype(np.int64)
     starts = np.zeros(k + 1, np.int64)
     np.cumsum(np.bincount(labels, minlength=k), out=starts[1:])
-    return starts, _k.build_alias_tables(np.ascontiguousarray(weights[order]), order, starts)
+    table = np.empty((order.size, 4), np.uint32)  # numpy memory: huge pages when large
+    _k.build_alias_tables(np.ascontiguousarray(weights[order]), order, starts, table)
+    return starts, table
 
 
 def _radix_digits(m):
@@ -264,7 +266,8 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
     istart, itab = _group_tables(b, phi, kb)
     cstart = np.arange(ka + 1, dtype=np.int64) * kb
     cids = np.tile(np.arange(kb, dtype=np.int64), ka)
-    ctab = _k.build_alias_tables(np.ascontiguousarray(om_eff.ravel()), cids, cstart)
+    ctab = np.empty((cids.size, 4), np.uint32)
+    _k.build_alias_tables(np.ascontiguousarray(om_eff.ravel()), cids, cstart, ctab)
 
     if model == "exact":
         totals = np.rint(om).astype(np.int64)
@@ -425,7 +428,7 @@ def intensity(t, profile, start, end):
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Events:
     """Timestamps of purchases, aligned with the entries of a CSR purchase matrix ``M``.
 
@@ -504,6 +507,7 @@ def sample_events(M, item_labels, profiles, *, seed, start, end, block_size=1024
     cdf = np.zeros((k, _GRID + 1))
     used = np.bincount(b[M.indices], minlength=k) > 0 if M.nnz else np.zeros(k, bool)
     for l, prof in enumerate(profiles):
+        _profile_terms(prof, f"profiles[{l}]")
         mass = np.maximum(intensity(mid, prof, start, end), 0.0)
         tot = mass.sum()
         if not tot > 0:

@@ -155,7 +155,9 @@ def test_alias_tables_encode_the_weights():
     w[[3, 17]] = 0.0
     starts = np.array([0, 20, 20, 50], np.int64)
     ids = np.arange(100, 150, dtype=np.int64)
-    table = K.build_alias_tables(w, ids, starts)
+    table = np.full((50, 4), 7, np.uint32)
+    K.build_alias_tables(w, ids, starts, table)
+    assert np.all(table[:, 3] == 0)
     got = alias_table_probabilities(table, starts)
     assert got[1] == {}
     for g in (0, 2):
@@ -179,6 +181,16 @@ def test_zero_rates_and_empty_clusters():
     assert np.all(b[M.indices] != 1)
     empty = sample_purchases(a, b, theta, phi, np.zeros_like(omega), seed=2)
     assert empty.nnz == 0 and empty.shape == (a.size, b.size)
+
+
+def test_intensity_formula():
+    prof = {"base": 2.0, "trend": 0.5, "peaks": [{"center": 3.0, "width": 1.0, "height": 4.0}],
+            "seasonal": [{"period": 10.0, "amplitude": 0.5, "phase": 0.0}]}
+    t = np.array([0.0, 3.0, 10.0])
+    want = (2.0 * (1 + 0.5 * t / 10.0) + 4.0 * np.exp(-((t - 3.0) ** 2) / 2.0)
+            + 2.0 * 0.5 * (1 + np.cos(2 * np.pi * t / 10.0)) / 2)
+    np.testing.assert_allclose(P.intensity(t, prof, 0.0, 10.0), want)
+    assert P.intensity(t, {"base": 1.0}, 0.0, 10.0).tolist() == [1.0, 1.0, 1.0]
 
 
 def test_events_aligned_sorted_and_windows_sum_back():
@@ -281,15 +293,17 @@ def test_bad_event_input():
         sample_events(M, b[:-1], PROFILES, seed=0, start=0, end=1)
     with pytest.raises(ValueError, match=r"item_labels must lie in \[0, 2\)"):
         sample_events(M, b, PROFILES[:2], seed=0, start=0, end=1)
+    with pytest.raises(ValueError, match=r"M must hold non-negative integer counts"):
+        sample_events(M * 0.5, b, PROFILES, seed=0, start=0, end=1)
     with pytest.raises(TypeError, match=r"profiles must be a list of dicts"):
         sample_events(M, b, PROFILES[0], seed=0, start=0, end=1)
     with pytest.raises(ValueError, match=r"end must be > start"):
         sample_events(M, b, PROFILES, seed=0, start=5, end=5)
     with pytest.raises(ValueError, match=r"profiles\[1\] has zero intensity"):
         sample_events(M, b, [PROFILES[0], {"base": 0.0}, PROFILES[2]], seed=0, start=0, end=1)
-    with pytest.raises(ValueError, match=r"trend'\] must be >= -1"):
+    with pytest.raises(ValueError, match=r"profiles\[0\]\['trend'\] must be >= -1"):
         sample_events(M, b, [{"base": 1, "trend": -2}] * 3, seed=0, start=0, end=1)
-    with pytest.raises(ValueError, match=r"peaks'\]\[0\] needs finite center, width > 0"):
+    with pytest.raises(ValueError, match=r"profiles\[0\]\['peaks'\]\[0\] needs finite center"):
         sample_events(M, b, [{"peaks": [{"center": 0, "width": 0, "height": 1}]}] * 3, seed=0,
                       start=0, end=1)
     with pytest.raises(ValueError, match=r"has unknown keys \['bse'\]"):

@@ -121,14 +121,15 @@ def _alias_draw(s, start, size, table):
 
 
 @njit(cache=True, nogil=True)
-def build_alias_tables(weights, ids, starts):
+def build_alias_tables(weights, ids, starts, table):
     """Walker/Vose alias tables for consecutive groups of weights, packed for ``_alias_draw``.
 
     weights: float64 (N,), >= 0, finite. ids: int64 (N,), 0 <= ids < 2**32, the value
     drawn for each entry. starts: int64 (G + 1,), nondecreasing, starts[0] = 0,
     starts[-1] = N; group g holds entries [starts[g], starts[g+1]).
-    Returns uint32 (N, 4): row t = (threshold, ids[t], ids[alias of t], 0); slot t keeps
-    its own id with probability threshold / 2**32. Slots never aliased (probability 1)
+    Fills table, uint32 (N, 4) (allocated by the caller, e.g. on huge pages): row t =
+    (threshold, ids[t], ids[alias of t], 0); slot t keeps its own id with probability
+    threshold / 2**32. Slots never aliased (probability 1)
     have alias == own id, so they are exact. A group whose weights sum to 0 is uniform.
     """
     n = weights.size
@@ -173,12 +174,11 @@ def build_alias_tables(weights, ids, starts):
             prob[large[t]] = 1.0
         for t in range(ns):
             prob[small[t]] = 1.0
-    table = np.zeros((n, 4), np.uint32)
     for t in range(n):
         table[t, 0] = np.uint32(min(math.floor(prob[t] * 4294967296.0), 4294967295.0))
         table[t, 1] = np.uint32(ids[t])
         table[t, 2] = np.uint32(ids[alias[t]])
-    return table
+        table[t, 3] = 0
 
 
 @njit(parallel=True, cache=True)
