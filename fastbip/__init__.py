@@ -24,10 +24,13 @@ _NAMES = {
     "sample_purchases": "purchases", "sample_events": "purchases", "Events": "purchases",
     # blocks.py
     "block_counts": "blocks", "block_counts_windows": "blocks", "block_stats": "blocks",
-    "estimate_omega": "blocks", "snr": "blocks",
+    "estimate_omega": "blocks", "snr": "blocks", "snr_matrix": "blocks",
+    "soft_block_counts": "blocks", "encode_labels": "blocks", "EncodedLabels": "blocks",
+    "BlockStats": "blocks", "OmegaEstimate": "blocks",
     # metrics.py
     "score_labels": "metrics", "relation_recovery": "metrics", "align": "metrics",
-    "contingency": "metrics", "consensus_score": "metrics",
+    "contingency": "metrics", "consensus_score": "metrics", "adjusted_rand": "metrics",
+    "adjusted_mutual_info": "metrics", "normalized_mutual_info": "metrics",
     # oracle.py
     "oracle_labels": "oracle",
     # study.py, recovery.py, logs.py
