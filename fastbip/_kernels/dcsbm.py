@@ -64,35 +64,51 @@ def _hard_sweep(indptr, indices, data, col_labels, log_p, fallback):
         column clusters.
     fallback : int, label given to rows with no counts (and to rows whose counts all fall on
         columns labelled -1).
-    Returns labels, int64 (n_rows,): argmax_k sum_l x_il * log_p[k, l] (ties: smallest k),
-    where x_il are the row's counts by column cluster.
+    Returns (labels, C): labels, int64 (n_rows,): argmax_k sum_l x_il * log_p[k, l] (ties:
+    smallest k), where x_il are the row's counts by column cluster; C, float64
+    (k_rows, k_cols): the block totals under the new row labels and the given column labels
+    (rows cut into N_CHUNKS fixed ranges, summed in chunk order: deterministic).
     """
     n = indptr.size - 1
     k_rows, k_cols = log_p.shape
     out = np.empty(n, dtype=np.int64)
-    for i in prange(n):
+    acc = np.zeros((N_CHUNKS, k_rows * k_cols), dtype=np.float64)
+    step = (n + N_CHUNKS - 1) // N_CHUNKS
+    for c in prange(N_CHUNKS):
+        lo = c * step
+        hi = min(n, lo + step)
+        loc = np.zeros(k_rows * k_cols, dtype=np.float64)
         x = np.zeros(k_cols, dtype=np.float64)
-        tot = 0.0
-        for p in range(indptr[i], indptr[i + 1]):
-            lab = col_labels[indices[p]]
-            if lab >= 0:
-                x[lab] += data[p]
-                tot += data[p]
-        if tot <= 0.0:
-            out[i] = fallback
-            continue
-        best = 0
-        best_s = -np.inf
-        for k in range(k_rows):
-            s = 0.0
+        for i in range(lo, hi):
+            x[:] = 0.0
+            tot = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                lab = col_labels[indices[p]]
+                if lab >= 0:
+                    x[lab] += data[p]
+                    tot += data[p]
+            if tot <= 0.0:
+                out[i] = fallback
+                continue
+            best = 0
+            best_s = -np.inf
+            for k in range(k_rows):
+                s = 0.0
+                for lab in range(k_cols):
+                    if x[lab] != 0.0:
+                        s += x[lab] * log_p[k, lab]
+                if s > best_s:
+                    best_s = s
+                    best = k
+            out[i] = best
+            base = best * k_cols
             for lab in range(k_cols):
-                if x[lab] != 0.0:
-                    s += x[lab] * log_p[k, lab]
-            if s > best_s:
-                best_s = s
-                best = k
-        out[i] = best
-    return out
+                loc[base + lab] += x[lab]
+        acc[c] = loc
+    C = np.zeros(k_rows * k_cols, dtype=np.float64)
+    for c in range(N_CHUNKS):
+        C += acc[c]
+    return out, C.reshape((k_rows, k_cols))
 
 
 @njit(cache=True, nogil=True, parallel=True)

@@ -18,11 +18,12 @@ Fit
    it tames the low-degree side without washing out the high-degree one) are computed by
    Lanczos (ARPACK through ``scipy.sparse.linalg.svds`` on a ``LinearOperator``: nothing dense),
    rows normalised to unit length, then k-means. The other side starts from its purchase
-   profile over these clusters: k-means (weighted by degree, on at most 50,000 members) gives
+   profile over these clusters: k-means (weighted by degree, on at most 20,000 members) gives
    cluster profiles, then each member takes its most likely cluster.
-2. Optional soft sweeps (``soft_sweeps``): variational EM of the latent block model, both sides
-   soft (each member's posterior over clusters given the other side's posteriors, mixing
-   proportions included); then the argmax.
+2. Optional soft sweeps (``soft_sweeps``), from the best start's hard optimum (step 3 run on
+   every start first): variational EM of the latent block model, both sides soft (each
+   member's posterior over clusters given the other side's posteriors, mixing proportions
+   included); then the argmax and hard sweeps again, kept if the likelihood is higher.
 3. Hard sweeps, alternately over rows and columns. The row update, with column labels fixed, is
    the classification EM step for the profile likelihood above: each row ``i`` takes
    ``argmax_k sum_l x_il log p_kl`` where ``x_il`` are its counts by column cluster and
@@ -33,7 +34,10 @@ Fit
    smoothing) and makes the result independent of the order and of the number of threads.
    Each sweep is O(purchases + n K_A K_B). It stops when no label changes, when ``L`` improves
    by less than ``tol * |L|``, or after ``max_sweeps``.
-4. ``n_init`` starts (k-means seeds); the one with the highest ``L`` is kept.
+4. ``n_init`` starts (k-means seeds), each swept 5 times; the one with the highest ``L``
+   goes on to convergence.
+
+The kernels run on one thread unless ``n_jobs`` asks for more (see the parameter).
 
 People or items with no purchases get the label of the largest cluster of their side (the
 cluster with most members that have purchases); they do not enter ``omega_`` or ``L``.
@@ -64,20 +68,30 @@ from fastbip._kernels.dcsbm import (
 __all__ = ["DCSBM", "select_k", "profile_log_likelihood"]
 
 _CRITERIA = ("icl", "mdl")
-_MAX_KMEANS_SAMPLE = 50_000
+_MAX_KMEANS_SAMPLE = 20_000
 _DENSE_SVD_SIZE = 400
 # Below this many stored entries the kernels run on one thread: a parallel region costs more
 # than it saves there, and far more on a machine whose cores are busy. Results are the same.
 _PARALLEL_MIN_NNZ = 500_000
+# With several starts, each runs this many sweeps; the best one then runs to convergence.
+_FIRST_SWEEPS = 5
+# Relative accuracy asked of the Lanczos solver: the vectors only seed k-means.
+_SVD_TOL = 1e-5
 
 
 @contextmanager
-def _threads_for(nnz):
-    if nnz >= _PARALLEL_MIN_NNZ:
-        yield
-        return
+def _threads_for(nnz, n_jobs):
+    """Run the kernels on ``n_jobs`` numba threads (None: 1, -1: all), 1 below
+    _PARALLEL_MIN_NNZ stored entries. The results do not depend on it."""
     old = numba.get_num_threads()
-    numba.set_num_threads(1)
+    avail = numba.config.NUMBA_NUM_THREADS
+    if n_jobs is None or nnz < _PARALLEL_MIN_NNZ:
+        want = 1
+    elif n_jobs < 0:
+        want = max(1, avail + 1 + n_jobs)
+    else:
+        want = min(n_jobs, avail)
+    numba.set_num_threads(want)
     try:
         yield
     finally:
@@ -137,6 +151,9 @@ def _check_params(est):
         v = getattr(est, name)
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
             raise ValueError(f"{name} must be an integer >= 1; got {v!r}")
+    v = est.n_jobs
+    if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or v == 0):
+        raise ValueError(f"n_jobs must be None, -1 or an integer >= 1; got {v!r}")
     v = est.soft_sweeps
     if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
         raise ValueError(f"soft_sweeps must be an integer >= 0; got {v!r}")
@@ -222,7 +239,7 @@ def _spectral_vectors(A, k, seed):
         return w_c * (At @ (w_r * np.ravel(y)))
 
     op = LinearOperator((n_r, n_c), matvec=matvec, rmatvec=rmatvec, dtype=np.float64)
-    U, s, _ = svds(op, k=k, solver="arpack", random_state=seed)
+    U, s, _ = svds(op, k=k, solver="arpack", random_state=seed, tol=_SVD_TOL)
     order = np.argsort(-s)
     return np.ascontiguousarray(U[:, order])
 
@@ -273,7 +290,7 @@ def _spectral_start(A, At, k_a, k_b, U, seed):
         P = X[live_c] / deg[live_c, None]
         _, centres = _kmeans(P, k_b, rs.randint(2**31 - 1), weight=deg[live_c])
         log_p = np.log(np.maximum(centres, 0.0) + 1e-3 / k_a)
-        b = _hard_sweep(At.indptr, At.indices, At.data, a, log_p, 0)
+        b, _ = _hard_sweep(At.indptr, At.indices, At.data, a, log_p, 0)
         b[~live_c] = _largest(b, deg, k_b)
     return a, b
 
@@ -281,28 +298,38 @@ def _spectral_start(A, At, k_a, k_b, U, seed):
 # --- sweeps -------------------------------------------------------------------------------
 
 def _soft_sweeps(A, At, a, b, k_a, k_b, n_sweeps):
-    """Variational EM, both sides soft, from hard labels; returns the argmax labels."""
+    """Variational EM, both sides soft, from hard labels; returns the argmax labels.
+
+    Block totals are always formed on the column side (C^T = Qb^T At Qa, O(n_cols K_A K_B))
+    from the column profiles that the column update needs anyway."""
     n_r, n_c = A.shape
+    a = a.copy()
+    b = b.copy()
     Qa = np.zeros((n_r, k_a))
     Qa[np.arange(n_r), a] = 1.0
     Qb = np.zeros((n_c, k_b))
     Qb[np.arange(n_c), b] = 1.0
     live_r = np.diff(A.indptr) > 0
     live_c = np.diff(At.indptr) > 0
+    Y = _soft_profile(At.indptr, At.indices, At.data, Qa)
+    CT = _weighted_block_sum(Qb, Y)
     for _ in range(n_sweeps):
         X = _soft_profile(A.indptr, A.indices, A.data, Qb)
-        C = _weighted_block_sum(Qa, X)
         pi = np.maximum(Qa[live_r].mean(axis=0), 1e-12) if live_r.any() else np.ones(k_a)
-        Qa = _soft_assign(X, _log_p(C), np.log(pi / pi.sum()), a)
+        Qa = _soft_assign(X, _log_p(CT.T.copy()), np.log(pi / pi.sum()), a)
         Y = _soft_profile(At.indptr, At.indices, At.data, Qa)
-        C = _weighted_block_sum(Qb, Y)
+        CT = _weighted_block_sum(Qb, Y)
         pi = np.maximum(Qb[live_c].mean(axis=0), 1e-12) if live_c.any() else np.ones(k_b)
-        Qb = _soft_assign(Y, _log_p(C), np.log(pi / pi.sum()), b)
+        Qb = _soft_assign(Y, _log_p(CT), np.log(pi / pi.sum()), b)
+        CT = _weighted_block_sum(Qb, Y)
     return a, b
 
 
 def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol):
-    """Alternating batch sweeps; returns (a, b, C, L, n_sweeps) of the best state seen."""
+    """Alternating batch sweeps; returns (a, b, C, L, n_sweeps) of the best state seen.
+
+    Each row sweep also returns the block totals under the new row labels, and each column
+    sweep those under both new labels: two passes over the purchases per sweep."""
     d_r = np.diff(A.indptr)
     d_c = np.diff(At.indptr)
     C = _block_counts(A.indptr, A.indices, A.data, a, b, k_a, k_b)
@@ -311,12 +338,11 @@ def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol):
     n_done = 0
     for _ in range(max_sweeps):
         n_done += 1
-        a_new = _hard_sweep(A.indptr, A.indices, A.data, b, _log_p(C),
-                            _largest(a, d_r, k_a))
-        C = _block_counts(A.indptr, A.indices, A.data, a_new, b, k_a, k_b)
-        b_new = _hard_sweep(At.indptr, At.indices, At.data, a_new, _log_p(C.T.copy()),
-                            _largest(b, d_c, k_b))
-        C = _block_counts(A.indptr, A.indices, A.data, a_new, b_new, k_a, k_b)
+        a_new, C = _hard_sweep(A.indptr, A.indices, A.data, b, _log_p(C),
+                               _largest(a, d_r, k_a))
+        b_new, CT = _hard_sweep(At.indptr, At.indices, At.data, a_new, _log_p(C.T.copy()),
+                                _largest(b, d_c, k_b))
+        C = np.ascontiguousarray(CT.T)
         ll = profile_log_likelihood(C)
         changed = not (np.array_equal(a_new, a) and np.array_equal(b_new, b))
         a, b = a_new, b_new
@@ -354,6 +380,10 @@ class DCSBM(BaseEstimator):
         Only used with ``"auto"``.
     k_max : int
         Largest K tried per side with ``"auto"``.
+    n_jobs : None or int
+        Threads for the numba kernels: None means 1 (the default: on a machine whose cores are
+        busy with other work a parallel sweep can be several times slower than a serial one),
+        -1 all of numba's threads. Results are bit-identical whatever the value.
     random_state : None, int or numpy RandomState
 
     Attributes
@@ -361,13 +391,14 @@ class DCSBM(BaseEstimator):
     row_labels_, column_labels_ : int64 arrays
     omega_ : float64 (K_A, K_B), block totals C = Z_A^T M Z_B under the fit.
     log_likelihood_ : float, ``sum_kl C_kl log(C_kl / (R_k S_l))`` (see the module docstring).
-    n_iter_ : int, hard sweeps of the kept start.
+    n_iter_ : int, hard sweeps of the kept run (the best start, or the run after the soft
+        sweeps when that one has the higher likelihood).
     n_row_clusters_, n_col_clusters_ : int, the K used (differs from the parameter with "auto").
     """
 
     def __init__(self, n_row_clusters=3, n_col_clusters=3, *, n_init=3, max_sweeps=100,
                  tol=1e-7, soft_sweeps=5, init="spectral", criterion="icl", k_max=8,
-                 random_state=None):
+                 n_jobs=None, random_state=None):
         self.n_row_clusters = n_row_clusters
         self.n_col_clusters = n_col_clusters
         self.n_init = n_init
@@ -377,13 +408,14 @@ class DCSBM(BaseEstimator):
         self.init = init
         self.criterion = criterion
         self.k_max = k_max
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     def fit(self, M, y=None):
         """Fit the model to the purchase matrix ``M`` (people x items, counts)."""
         _check_params(self)
         A = _check_matrix(M)
-        with _threads_for(A.nnz):
+        with _threads_for(A.nnz, self.n_jobs):
             return self._fit(A)
 
     def _fit(self, A):
@@ -429,13 +461,23 @@ class DCSBM(BaseEstimator):
                 raise ValueError(f"init labels must be below n_row_clusters={k_a} and "
                                  f"n_col_clusters={k_b}; got maxima {a0.max()} and {b0.max()}")
             starts.append((a0, b0))
+        # every start for a few sweeps, then the best one on to convergence
         best = None
+        first = min(_FIRST_SWEEPS, self.max_sweeps) if len(starts) > 1 else self.max_sweeps
         for a, b in starts:
-            if self.soft_sweeps:
-                a, b = _soft_sweeps(A, At, np.maximum(a, 0), np.maximum(b, 0), k_a, k_b,
-                                    self.soft_sweeps)
-            res = _hard_sweeps(A, At, a, b, k_a, k_b, self.max_sweeps, self.tol)
+            res = _hard_sweeps(A, At, a, b, k_a, k_b, first, self.tol)
             if best is None or res[3] > best[3]:
+                best = res
+        if best[4] == first < self.max_sweeps:
+            res = _hard_sweeps(A, At, best[0], best[1], k_a, k_b, self.max_sweeps - first,
+                               self.tol)
+            best = (*res[:4], first + res[4]) if res[3] >= best[3] else best
+        if self.soft_sweeps:
+            # soft sweeps from the best start's hard optimum, then hard sweeps again; kept
+            # only if the likelihood improves
+            a, b = _soft_sweeps(A, At, best[0], best[1], k_a, k_b, self.soft_sweeps)
+            res = _hard_sweeps(A, At, a, b, k_a, k_b, self.max_sweeps, self.tol)
+            if res[3] > best[3]:
                 best = res
         a, b, C, ll, n_iter = best
         # members with no purchases: the largest cluster of their side under the final labels
