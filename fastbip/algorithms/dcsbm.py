@@ -16,14 +16,17 @@ Fit
    purchases each), the K leading singular vectors of the regularised, normalised matrix
    ``(D_r + tau)^-1/2 M (D_c + tau)^-1/2`` (tau = the smaller of the two sides' mean degrees:
    it tames the low-degree side without washing out the high-degree one) are computed by
-   Lanczos (ARPACK through ``scipy.sparse.linalg.svds`` on a ``LinearOperator``: nothing dense),
+   Lanczos (ARPACK: ``scipy.sparse.linalg.eigsh`` on the Gram operator of that side, a
+   ``LinearOperator`` over the sparse matrix: nothing dense),
    rows normalised to unit length, then k-means. The other side starts from its purchase
    profile over these clusters: k-means (weighted by degree, on at most 20,000 members) gives
    cluster profiles, then each member takes its most likely cluster.
-2. Optional soft sweeps (``soft_sweeps``), from the best start's hard optimum (step 3 run on
-   every start first): variational EM of the latent block model, both sides soft (each
-   member's posterior over clusters given the other side's posteriors, mixing proportions
-   included); then the argmax and hard sweeps again, kept if the likelihood is higher.
+2. Optional soft sweeps (``soft_sweeps``) on hard instances (the best start still moving
+   after its first 5 sweeps, or a start given by ``init``), from the best start's hard
+   optimum (step 3 run on every start first): variational EM of the latent block model, both
+   sides soft (each member's posterior over clusters given the other side's posteriors,
+   mixing proportions included); then the argmax and hard sweeps again, kept if the
+   likelihood is higher.
 3. Hard sweeps, alternately over rows and columns. The row update, with column labels fixed, is
    the classification EM step for the profile likelihood above: each row ``i`` takes
    ``argmax_k sum_l x_il log p_kl`` where ``x_il`` are its counts by column cluster and
@@ -49,7 +52,7 @@ from contextlib import contextmanager
 import numba
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, svds
+from scipy.sparse.linalg import LinearOperator, eigsh, svds
 from scipy.special import gammaln
 from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
@@ -76,7 +79,7 @@ _PARALLEL_MIN_NNZ = 500_000
 # With several starts, each runs this many sweeps; the best one then runs to convergence.
 _FIRST_SWEEPS = 5
 # Relative accuracy asked of the Lanczos solver: the vectors only seed k-means.
-_SVD_TOL = 1e-5
+_SVD_TOL = 1e-3
 
 
 @contextmanager
@@ -207,8 +210,9 @@ def _largest(labels, degree, k):
 
 # --- spectral start -----------------------------------------------------------------------
 
-def _spectral_vectors(A, k, seed):
-    """Leading k left singular vectors of the regularised normalised matrix of A (CSR)."""
+def _spectral_vectors(A, At, k, seed):
+    """Leading k left singular vectors of the regularised normalised matrix of A (CSR; At is
+    its transpose, CSR)."""
     n_r, n_c = A.shape
     d_r = np.asarray(A.sum(axis=1)).ravel()
     d_c = np.asarray(A.sum(axis=0)).ravel()
@@ -230,7 +234,6 @@ def _spectral_vectors(A, k, seed):
             s = np.sqrt(np.maximum(vals[::-1][:k], 0.0))
             U = (L @ V) / np.where(s > 0, s, 1.0)
         return np.ascontiguousarray(U)
-    At = A.T.tocsr()
 
     def matvec(x):
         return w_r * (A @ (w_c * np.ravel(x)))
@@ -238,6 +241,18 @@ def _spectral_vectors(A, k, seed):
     def rmatvec(y):
         return w_c * (At @ (w_r * np.ravel(y)))
 
+    if n_r <= n_c:
+        # the Gram operator L L^T of the smaller side: Lanczos (ARPACK) for its top k
+        # eigenvectors, which are L's left singular vectors; nothing of the other side's size
+        # beyond one vector per product
+        def gram(x):
+            return matvec(rmatvec(x))
+
+        op = LinearOperator((n_r, n_r), matvec=gram, dtype=np.float64)
+        v0 = np.random.RandomState(seed).uniform(-1.0, 1.0, n_r)
+        vals, U = eigsh(op, k=k, which="LA", v0=v0, tol=_SVD_TOL)
+        order = np.argsort(-vals)
+        return np.ascontiguousarray(U[:, order])
     op = LinearOperator((n_r, n_c), matvec=matvec, rmatvec=rmatvec, dtype=np.float64)
     U, s, _ = svds(op, k=k, solver="arpack", random_state=seed, tol=_SVD_TOL)
     order = np.argsort(-s)
@@ -450,7 +465,7 @@ class DCSBM(BaseEstimator):
             # spectral side: the one with fewer members, unless it has a single cluster
             flip = (n_c < n_r or k_a == 1) and k_b > 1
             P, Pt, kp, kq = (At, A, k_b, k_a) if flip else (A, At, k_a, k_b)
-            U = (_spectral_vectors(P, kp, rs.randint(2**31 - 1)) if kp > 1
+            U = (_spectral_vectors(P, Pt, kp, rs.randint(2**31 - 1)) if kp > 1
                  else np.zeros((P.shape[0], 1)))
             for _ in range(self.n_init):
                 p, q = _spectral_start(P, Pt, kp, kq, U, rs.randint(2**31 - 1))
@@ -472,8 +487,9 @@ class DCSBM(BaseEstimator):
             res = _hard_sweeps(A, At, best[0], best[1], k_a, k_b, self.max_sweeps - first,
                                self.tol)
             best = (*res[:4], first + res[4]) if res[3] >= best[3] else best
-        if self.soft_sweeps:
-            # soft sweeps from the best start's hard optimum, then hard sweeps again; kept
+        if self.soft_sweeps and (best[4] > _FIRST_SWEEPS or len(starts) == 1):
+            # a hard instance (the best start still moving after its first sweeps, or a given
+            # start): soft sweeps from the best hard optimum, then hard sweeps again; kept
             # only if the likelihood improves
             a, b = _soft_sweeps(A, At, best[0], best[1], k_a, k_b, self.soft_sweeps)
             res = _hard_sweeps(A, At, a, b, k_a, k_b, self.max_sweeps, self.tol)
