@@ -436,3 +436,38 @@ def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check(estimator)
+
+
+# --- thread count ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["spectral-cocluster", "svd-kmeans", "joint-svd-kmeans"])
+def test_labels_do_not_depend_on_the_thread_count(name, easy, monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    import fastbip.algorithms.cocluster as cocluster
+
+    M, _ = easy
+    monkeypatch.setattr(cocluster, "SMALL_ROWS", 0)  # let scikit-learn use its threads
+    runs = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads):
+            est = algorithms.get(name, n_row_clusters=3, n_col_clusters=3, random_state=4)
+            runs.append(est.fit(M))
+    np.testing.assert_array_equal(runs[0].row_labels_, runs[1].row_labels_)
+    np.testing.assert_array_equal(runs[0].column_labels_, runs[1].column_labels_)
+
+
+def test_two_stage_does_not_depend_on_the_thread_count(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    import fastbip.algorithms.cocluster as cocluster
+
+    X, _ = blobs(n=3000, k=4, seed=14)
+    monkeypatch.setattr(cocluster, "SMALL_ROWS", 0)
+    runs = []
+    for threads in (1, 2):
+        with threadpool_limits(limits=threads):
+            runs.append(Agglomerative(4, method="two-stage", n_micro=200,
+                                      random_state=1).fit(X).labels_)
+    np.testing.assert_array_equal(runs[0], runs[1])
