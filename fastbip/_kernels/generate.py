@@ -114,7 +114,7 @@ def _alias_draw(s, start, size, table):
         while (prod & _LOW32) < lim:
             s, z2 = _next(s)
             prod = (z2 >> _S32) * np.uint64(size)
-    p = start + np.int64(prod >> _S32)
+    p = np.uint64(start) + (prod >> _S32)  # unsigned index: no wraparound check
     own = table[p, 1]
     other = table[p, 2]
     return s, np.int64(own if np.uint32(z & _LOW32) < table[p, 0] else other)
@@ -313,7 +313,7 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_st
                 shift = np.uint64(q * digit_bits)
                 hist[:] = 0
                 for t in range(total):
-                    hist[np.int64((src[t] >> shift) & dmask)] += 1
+                    hist[(src[t] >> shift) & dmask] += 1
                 acc = 0
                 for d in range(nbuck):
                     c = hist[d]
@@ -321,8 +321,8 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_st
                     acc += c
                 for t in range(total):
                     e = src[t]
-                    d = np.int64((e >> shift) & dmask)
-                    dst[hist[d]] = e
+                    d = (e >> shift) & dmask
+                    dst[np.uint64(hist[d])] = e
                     hist[d] += 1
                 tmp = src
                 src = dst
@@ -330,18 +330,19 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_st
             # 3. stable scatter by row into the staging rows, merging repeats on the way
             for i in range(c0, c1):
                 cur[i - r0] = draw_off[i] - base
+            first = np.uint64(c0 - r0)
             for t in range(total):
                 e = src[t]
-                lr = np.int64(e >> _S32) + (c0 - r0)
+                lr = (e >> _S32) + first
                 j = np.int64(e & _LOW32)
-                c = cur[lr]
-                if c > draw_off[r0 + lr] - base and st_idx[c - 1] == j:
+                c = np.uint64(cur[lr])
+                if c > np.uint64(draw_off[np.uint64(r0) + lr] - base) and st_idx[c - 1] == j:
                     if not binary:
                         st_cnt[c - 1] += 1
                 else:
                     st_idx[c] = j
                     st_cnt[c] = 1
-                    cur[lr] = c + 1
+                    cur[lr] = np.int64(c) + 1
             c0 = c1
         for i in range(r0, r1):
             uniq[i] = cur[i - r0] - (draw_off[i] - base)
