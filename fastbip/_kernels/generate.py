@@ -195,7 +195,7 @@ def row_counts_poisson(rate, block_size, key):
     for b in prange(nb):
         s = _block_state(key, b, STREAM_COUNTS)
         r1 = min(n, (b + 1) * block_size)
-        for i in range(b * block_size, r1):
+        for i in range(np.uint64(b * block_size), np.uint64(r1)):
             s, c = _poisson(s, rate[i])
             counts[i] = c
     return counts
@@ -289,7 +289,7 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_st
                         size = itab_start[l + 1] - a
                         for _ in range(cluster_counts[i, l]):
                             s, j = _alias_draw(s, a, size, itab)
-                            src[pos] = rowkey | np.uint64(j)
+                            src[np.uint64(pos)] = rowkey | np.uint64(j)
                             pos += 1
                 else:
                     for _ in range(counts[i]):
@@ -305,7 +305,7 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_st
                             s, u = _uniform(s)
                             if u >= math.exp(-e):
                                 continue
-                        src[pos] = rowkey | np.uint64(j)
+                        src[np.uint64(pos)] = rowkey | np.uint64(j)
                         pos += 1
             total = pos
             # 2. LSD radix sort of the chunk's keys by item, digit by digit (stable)
@@ -365,9 +365,9 @@ def commit_wave(b0, b1, block_size, draw_off, uniq, st_idx, st_cnt, indptr, indi
         r0 = b * block_size
         r1 = min(n, r0 + block_size)
         for i in range(r0, r1):
-            src = draw_off[i] - base
-            dst = indptr[i]
-            for t in range(uniq[i]):
+            src = np.uint64(draw_off[i] - base)
+            dst = np.uint64(indptr[i])
+            for t in range(np.uint64(uniq[i])):
                 indices[dst + t] = st_idx[src + t]
                 data[dst + t] = st_cnt[src + t]
 
