@@ -9,7 +9,9 @@ As a pytest-benchmark file (``pytest benchmarks/bench_agglomerative.py``):
   KMeans with the same number of clusters on the same data in the same run.
 
 As a script (``python benchmarks/bench_agglomerative.py [--n-exact 10000] [--n-big 1000000]
-[--repeats 3]``) it prints the same figures as a table (medians over repeats).
+[--repeats 3]``) it prints the same figures as a table (medians over repeats);
+``--study`` runs the same comparison on the built-in study's people instead (features age,
+postcode one-hot, income, something: 11 columns, 4 overlapping clusters).
 
 Data: Gaussian blobs, 5 clusters in 3 dimensions, centres drawn with standard deviation
 ``spread`` (4: clusters touch; 8: well separated).
@@ -90,14 +92,54 @@ def test_million(benchmark, data_million, linkage):
     assert est.method_ == "two-stage"
 
 
+def _study(n_big, n_exact):
+    from fastbip.dataset import generate
+    from fastbip.spec import default_spec
+
+    t0 = time.perf_counter()
+    big = generate(default_spec(n_people=n_big, seed=0)).people
+    k = int(big.labels.max() + 1)
+    print(f"## built-in study, people: n = {n_big}, {big.feature_matrix().shape[1]} columns, "
+          f"{k} clusters (generated in {time.perf_counter() - t0:.1f} s)")
+    t0 = time.perf_counter()
+    km = KMeans(k, n_init=1, random_state=0).fit(big.feature_matrix())
+    print(f"KMeans: {time.perf_counter() - t0:.2f} s, ARI truth {ari(big.labels, km.labels_):.3f}")
+    for linkage in LINKAGES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t0 = time.perf_counter()
+            est = Agglomerative(k, linkage=linkage, random_state=0).fit(big)
+        print(f"{linkage:8s} {est.method_}: {time.perf_counter() - t0:.2f} s, "
+              f"ARI truth {ari(big.labels, est.labels_):.3f}", flush=True)
+    small = generate(default_spec(n_people=n_exact, seed=0)).people
+    print(f"\n## built-in study, people: n = {n_exact}, exact against two-stage")
+    print("linkage   exact s  two-stage s  ARI(exact,2s)  ARI truth exact  ARI truth 2s")
+    for linkage in LINKAGES:
+        t0 = time.perf_counter()
+        exact = Agglomerative(k, linkage=linkage).fit(small)
+        t_e = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        approx = Agglomerative(k, linkage=linkage, method="two-stage", random_state=0).fit(small)
+        t_t = time.perf_counter() - t0
+        agree = ari(exact.labels_, approx.labels_)
+        a_e, a_t = ari(small.labels, exact.labels_), ari(small.labels, approx.labels_)
+        print(f"{linkage:8s}  {t_e:7.2f}  {t_t:11.2f}  {agree:13.3f}  {a_e:15.3f}  {a_t:12.3f}",
+              flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-exact", type=int, default=10_000)
     parser.add_argument("--n-big", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--spreads", type=float, nargs="+", default=[4.0, 8.0])
+    parser.add_argument("--study", action="store_true",
+                        help="the built-in study's people instead of Gaussian blobs")
     args = parser.parse_args()
     _fit(blobs(2000)[0], "ward", "two-stage")  # compile the kernels once
+    if args.study:
+        _study(args.n_big, args.n_exact)
+        return
 
     print(f"## exact against two-stage, n = {args.n_exact}, 3 features, 5 clusters")
     print("spread  linkage   exact s  two-stage s  ratio  ARI(exact,2s)  ARI truth exact  "
