@@ -54,7 +54,8 @@ def run_sklearn(M, seed):
     return lab, dt
 
 
-def run_case(case, ratio, sigma, seed, repeat, sklearn, soft_sweeps, n_init):
+def run_case(case, ratio, sigma, seed, repeat, sklearn, soft_sweeps, n_init, soft_beta=1.0,
+             n_jobs=None):
     n, m, e = SIZES[case]
     t = time.perf_counter()
     ds = dataset(n, m, e, ratio, sigma, seed)
@@ -69,7 +70,8 @@ def run_case(case, ratio, sigma, seed, repeat, sklearn, soft_sweeps, n_init):
     for r in range(repeat):
         gc.collect()
         t = time.perf_counter()
-        est = DCSBM(10, 10, random_state=r, soft_sweeps=soft_sweeps, n_init=n_init).fit(M)
+        est = DCSBM(10, 10, random_state=r, soft_sweeps=soft_sweeps, n_init=n_init,
+                    soft_beta=soft_beta, n_jobs=n_jobs).fit(M)
         t_fit.append(time.perf_counter() - t)
         fits.append(est)
         if sklearn:
@@ -79,10 +81,11 @@ def run_case(case, ratio, sigma, seed, repeat, sklearn, soft_sweeps, n_init):
             sks.append(ari(lab, truth.people_labels))
     est = fits[0]
     ceil = DCSBM(10, 10, init=(truth.people_labels, truth.item_labels),
-                 soft_sweeps=soft_sweeps).fit(M)
+                 soft_sweeps=soft_sweeps, soft_beta=soft_beta).fit(M)
     row = {
         "case": case, "n_people": n, "n_items": m, "nnz": int(M.nnz), "ratio": ratio,
-        "sigma": sigma, "seed": seed, "t_generate": round(t_gen, 2),
+        "sigma": sigma, "seed": seed, "soft_sweeps": soft_sweeps, "soft_beta": soft_beta,
+        "n_init": n_init, "n_jobs": n_jobs, "t_generate": round(t_gen, 2),
         "oracle_ari": round(oracle, 4), "t_oracle": round(t_oracle, 2),
         "dcsbm_ari": round(float(np.median([ari(f.row_labels_, truth.people_labels)
                                             for f in fits])), 4),
@@ -107,7 +110,9 @@ def main():
                    help="lognormal sigma of activity and popularity")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--soft-sweeps", type=int, default=5)
+    p.add_argument("--soft-sweeps", type=int, default=3)
+    p.add_argument("--soft-beta", type=float, default=1.0)
+    p.add_argument("--n-jobs", type=int, default=None)
     p.add_argument("--n-init", type=int, default=3)
     p.add_argument("--no-sklearn", action="store_true")
     p.add_argument("--json", help="also write the rows to this file")
@@ -115,7 +120,7 @@ def main():
     rows = []
     for r in (float(x) for x in a.ratios.split(",")):
         row = run_case(a.case, r, a.sigma, a.seed, a.repeat, not a.no_sklearn, a.soft_sweeps,
-                       a.n_init)
+                       a.n_init, a.soft_beta, a.n_jobs)
         print(json.dumps(row), flush=True)
         rows.append(row)
     if a.json:

@@ -143,6 +143,9 @@ def test_soft_sweeps_and_truth_init(easy):
     t = easy.truth
     est = DCSBM(4, 3, init=(t.people_labels, t.item_labels), soft_sweeps=3).fit(easy.purchases)
     assert ari(est.row_labels_, t.people_labels) > 0.9
+    annealed = DCSBM(4, 3, init=(t.people_labels, t.item_labels), soft_sweeps=6,
+                     soft_beta=0.8).fit(easy.purchases)
+    assert ari(annealed.row_labels_, t.people_labels) > 0.9
     # unassigned (-1) members in the start are placed by the first sweep
     a0 = t.people_labels.astype(np.int64).copy()
     a0[::7] = -1
@@ -293,6 +296,8 @@ def test_bad_matrix(M, exc, match):
     (dict(max_sweeps=0), ValueError, "max_sweeps must be an integer >= 1"),
     (dict(soft_sweeps=-1), ValueError, "soft_sweeps must be an integer >= 0"),
     (dict(tol=-1.0), ValueError, "tol must be a number >= 0"),
+    (dict(soft_beta=0.0), ValueError, r"soft_beta must be a number in \(0, 1\]"),
+    (dict(n_jobs=0), ValueError, "n_jobs must be None, -1 or an integer >= 1"),
     (dict(init="random"), ValueError, "init must be 'spectral' or a pair"),
     (dict(init=(np.zeros(3, int), np.zeros(5, int))), ValueError,
      "init row labels must be a 1-D array of length 6"),

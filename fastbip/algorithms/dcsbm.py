@@ -22,7 +22,7 @@ Fit
    profile over these clusters: k-means (weighted by degree, on at most 20,000 members) gives
    cluster profiles, then each member takes its most likely cluster.
 2. Optional soft sweeps (``soft_sweeps``) on hard instances (the best start still moving
-   after its first 5 sweeps, or a start given by ``init``), from the best start's hard
+   after its first 3 sweeps, or a start given by ``init``), from the best start's hard
    optimum (step 3 run on every start first): variational EM of the latent block model, both
    sides soft (each member's posterior over clusters given the other side's posteriors,
    mixing proportions included); then the argmax and hard sweeps again, kept if the
@@ -37,7 +37,7 @@ Fit
    smoothing) and makes the result independent of the order and of the number of threads.
    Each sweep is O(purchases + n K_A K_B). It stops when no label changes, when ``L`` improves
    by less than ``tol * |L|``, or after ``max_sweeps``.
-4. ``n_init`` starts (k-means seeds), each swept 5 times; the one with the highest ``L``
+4. ``n_init`` starts (k-means seeds), each swept 3 times; the one with the highest ``L``
    goes on to convergence.
 
 The kernels run on one thread unless ``n_jobs`` asks for more (see the parameter).
@@ -77,7 +77,7 @@ _DENSE_SVD_SIZE = 400
 # than it saves there, and far more on a machine whose cores are busy. Results are the same.
 _PARALLEL_MIN_NNZ = 500_000
 # With several starts, each runs this many sweeps; the best one then runs to convergence.
-_FIRST_SWEEPS = 5
+_FIRST_SWEEPS = 3
 # Relative accuracy asked of the Lanczos solver: the vectors only seed k-means.
 _SVD_TOL = 1e-3
 
@@ -160,6 +160,9 @@ def _check_params(est):
     v = est.soft_sweeps
     if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
         raise ValueError(f"soft_sweeps must be an integer >= 0; got {v!r}")
+    v = est.soft_beta
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < v <= 1:
+        raise ValueError(f"soft_beta must be a number in (0, 1]; got {v!r}")
     if not isinstance(est.tol, numbers.Real) or not est.tol >= 0:
         raise ValueError(f"tol must be a number >= 0; got {est.tol!r}")
 
@@ -200,7 +203,8 @@ def _log_p(C):
     S = C.sum(axis=0)
     E = S.sum()
     q = S / E if E > 0 else np.full(C.shape[1], 1.0 / C.shape[1])
-    return np.log((C + q[None, :]) / (R[:, None] + 1.0))
+    with np.errstate(divide="ignore"):  # -inf only where no row can have counts
+        return np.log((C + q[None, :]) / (R[:, None] + 1.0))
 
 
 def _largest(labels, degree, k):
@@ -312,8 +316,11 @@ def _spectral_start(A, At, k_a, k_b, U, seed):
 
 # --- sweeps -------------------------------------------------------------------------------
 
-def _soft_sweeps(A, At, a, b, k_a, k_b, n_sweeps):
+def _soft_sweeps(A, At, a, b, k_a, k_b, n_sweeps, beta0=1.0):
     """Variational EM, both sides soft, from hard labels; returns the argmax labels.
+
+    The posteriors are tempered: sweep t uses inverse temperature beta_t rising linearly from
+    ``beta0`` to 1 (deterministic annealing; beta0 = 1 is plain variational EM).
 
     Block totals are always formed on the column side (C^T = Qb^T At Qa, O(n_cols K_A K_B))
     from the column profiles that the column update needs anyway."""
@@ -328,14 +335,15 @@ def _soft_sweeps(A, At, a, b, k_a, k_b, n_sweeps):
     live_c = np.diff(At.indptr) > 0
     Y = _soft_profile(At.indptr, At.indices, At.data, Qa)
     CT = _weighted_block_sum(Qb, Y)
-    for _ in range(n_sweeps):
+    betas = np.linspace(beta0, 1.0, n_sweeps) if n_sweeps > 1 else np.ones(n_sweeps)
+    for beta in betas:
         X = _soft_profile(A.indptr, A.indices, A.data, Qb)
         pi = np.maximum(Qa[live_r].mean(axis=0), 1e-12) if live_r.any() else np.ones(k_a)
-        Qa = _soft_assign(X, _log_p(CT.T.copy()), np.log(pi / pi.sum()), a)
+        Qa = _soft_assign(X, beta * _log_p(CT.T.copy()), beta * np.log(pi / pi.sum()), a)
         Y = _soft_profile(At.indptr, At.indices, At.data, Qa)
         CT = _weighted_block_sum(Qb, Y)
         pi = np.maximum(Qb[live_c].mean(axis=0), 1e-12) if live_c.any() else np.ones(k_b)
-        Qb = _soft_assign(Y, _log_p(CT), np.log(pi / pi.sum()), b)
+        Qb = _soft_assign(Y, beta * _log_p(CT), beta * np.log(pi / pi.sum()), b)
         CT = _weighted_block_sum(Qb, Y)
     return a, b
 
@@ -388,6 +396,11 @@ class DCSBM(BaseEstimator):
     soft_sweeps : int
         Variational-EM sweeps (both sides soft) between the start and the hard sweeps; a few
         help on hard instances near the detection threshold.
+    soft_beta : float in (0, 1]
+        Inverse temperature of the first soft sweep, rising linearly to 1 at the last
+        (deterministic annealing). 1 is plain variational EM. Near the detection threshold
+        ``soft_sweeps=50, soft_beta=0.7`` climbs out of poor starts (see benchmarks/RESULTS.md);
+        too low a value (below about 0.6 on the benchmarks) merges every cluster into one.
     init : "spectral" or (row_labels, col_labels)
         Start from the spectral start or from given labels (-1 = unassigned, placed by the
         first sweep); with given labels a single start is run.
@@ -412,14 +425,15 @@ class DCSBM(BaseEstimator):
     """
 
     def __init__(self, n_row_clusters=3, n_col_clusters=3, *, n_init=3, max_sweeps=100,
-                 tol=1e-7, soft_sweeps=5, init="spectral", criterion="icl", k_max=8,
-                 n_jobs=None, random_state=None):
+                 tol=1e-7, soft_sweeps=3, soft_beta=1.0, init="spectral", criterion="icl",
+                 k_max=8, n_jobs=None, random_state=None):
         self.n_row_clusters = n_row_clusters
         self.n_col_clusters = n_col_clusters
         self.n_init = n_init
         self.max_sweeps = max_sweeps
         self.tol = tol
         self.soft_sweeps = soft_sweeps
+        self.soft_beta = soft_beta
         self.init = init
         self.criterion = criterion
         self.k_max = k_max
@@ -491,7 +505,8 @@ class DCSBM(BaseEstimator):
             # a hard instance (the best start still moving after its first sweeps, or a given
             # start): soft sweeps from the best hard optimum, then hard sweeps again; kept
             # only if the likelihood improves
-            a, b = _soft_sweeps(A, At, best[0], best[1], k_a, k_b, self.soft_sweeps)
+            a, b = _soft_sweeps(A, At, best[0], best[1], k_a, k_b, self.soft_sweeps,
+                                self.soft_beta)
             res = _hard_sweeps(A, At, a, b, k_a, k_b, self.max_sweeps, self.tol)
             if res[3] > best[3]:
                 best = res
