@@ -471,3 +471,17 @@ def test_two_stage_does_not_depend_on_the_thread_count(monkeypatch):
             runs.append(Agglomerative(4, method="two-stage", n_micro=200,
                                       random_state=1).fit(X).labels_)
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_birch_with_too_few_subclusters_falls_back_to_kmeans():
+    X, labels = blobs(n=200, k=3, seed=15)
+    est = Birch(3, threshold=100.0).fit(X)  # one sub-cluster holds everything
+    assert est.n_subclusters_ < 3
+    assert ari(labels, est.labels_) >= 0.95
+
+
+def test_sparse_array_input(easy):
+    M, _ = easy
+    a = SVDKMeans(3, 3, random_state=0).fit(sp.csr_array(M)).row_labels_
+    b = SVDKMeans(3, 3, random_state=0).fit(M.tocoo()).row_labels_
+    np.testing.assert_array_equal(a, b)
