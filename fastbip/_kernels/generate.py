@@ -79,11 +79,11 @@ def _poisson(s, lam):
             f += p
         return s, k
     slam = math.sqrt(lam)
-    loglam = math.log(lam)
     b = 0.931 + 2.53 * slam
     a = -0.059 + 0.02483 * b
-    invalpha = 1.1239 + 1.1328 / (b - 3.4)
     vr = 0.9277 - 3.6224 / (b - 2.0)
+    loglam = 0.0  # the slow path's constants are computed on first use
+    invalpha = 0.0
     while True:
         s, u = _uniform(s)
         u = u - 0.5
@@ -94,6 +94,9 @@ def _poisson(s, lam):
             return s, np.int64(k)
         if k < 0 or (us < 0.013 and v > us):
             continue
+        if invalpha == 0.0:
+            loglam = math.log(lam)
+            invalpha = 1.1239 + 1.1328 / (b - 3.4)
         if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
                 <= -lam + k * loglam - math.lgamma(k + 1.0)):
             return s, np.int64(k)
@@ -267,6 +270,7 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_st
         row = scratch[get_thread_id()]
         hist = np.empty(nbuck, np.int64)
         cur = np.empty(r1 - r0, np.int64)
+        last = np.empty(r1 - r0, np.int64)
         # the block's rows in chunks of about chunk_draws draws (sorting in cache); the
         # random stream runs on through the block, so the chunking does not change results
         c0 = r0
@@ -330,19 +334,21 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_st
             # 3. stable scatter by row into the staging rows, merging repeats on the way
             for i in range(c0, c1):
                 cur[i - r0] = draw_off[i] - base
+                last[i - r0] = -1
             first = np.uint64(c0 - r0)
             for t in range(total):
                 e = src[t]
                 lr = (e >> _S32) + first
                 j = np.int64(e & _LOW32)
                 c = np.uint64(cur[lr])
-                if c > np.uint64(draw_off[np.uint64(r0) + lr] - base) and st_idx[c - 1] == j:
+                if last[lr] == j:
                     if not binary:
                         st_cnt[c - 1] += 1
                 else:
                     st_idx[c] = j
                     st_cnt[c] = 1
                     cur[lr] = np.int64(c) + 1
+                    last[lr] = j
             c0 = c1
         for i in range(r0, r1):
             uniq[i] = cur[i - r0] - (draw_off[i] - base)
