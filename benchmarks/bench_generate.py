@@ -2,7 +2,8 @@
 model and igraph's Graph.SBM, in the same process and run.
 
     pytest benchmarks/bench_generate.py            # pytest-benchmark, ratios in extra_info
-    python benchmarks/bench_generate.py [--quick]  # the same measurements as a table
+    python benchmarks/bench_generate.py [--quick] [--no-igraph] [--compile]  # as a table
+    python benchmarks/bench_generate.py --profile  # wall time per kernel, 1 and 2 threads
 
 Case (the issue's): 10^6 people, 10^5 items, 20 purchases per person, 20 x 15 clusters,
 lognormal activity and popularity (``planted_spec``). Throughput is purchases (the sum of
@@ -254,9 +255,52 @@ def test_first_call_compile_time(benchmark):
     assert res["same_result"]
 
 
+def profile(case, rounds=3):
+    """Wall time of each kernel of ``sample_purchases`` (medians), with 1 and 2 threads."""
+    from fastbip._kernels import generate as kernels
+
+    a, b, theta, phi, omega = planted_case(**case)
+    sample_purchases(a, b, theta, phi, omega, seed=0)
+    names = ("row_counts_poisson", "fill_wave", "commit_wave")
+    originals = {nm: getattr(kernels, nm) for nm in names}
+    spent = {}
+
+    def timed(nm):
+        def run(*args):
+            t0 = time.perf_counter()
+            out = originals[nm](*args)
+            spent[nm] = spent.get(nm, 0.0) + time.perf_counter() - t0
+            return out
+        return run
+
+    before = numba.get_num_threads()
+    rows = {}
+    try:
+        for nm in names:
+            setattr(kernels, nm, timed(nm))
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            runs = []
+            for r in range(rounds):
+                spent.clear()
+                t0 = time.perf_counter()
+                sample_purchases(a, b, theta, phi, omega, seed=r)
+                runs.append({"total": time.perf_counter() - t0, **spent})
+            rows[threads] = {k: statistics.median(x[k] for x in runs) for k in runs[0]}
+    finally:
+        for nm in names:
+            setattr(kernels, nm, originals[nm])
+        numba.set_num_threads(before)
+    return rows
+
+
 def main(argv):
     quick = "--quick" in argv
     case = QUICK if quick else FULL
+    if "--profile" in argv:
+        for threads, row in profile(case).items():
+            print(f"profile threads={threads}", {k: round(v, 4) for k, v in row.items()})
+        return
     res = measure(case, rounds=5 if quick else 7, with_igraph="--no-igraph" not in argv)
     for k, v in res.items():
         print(f"{k:28s} {v}")
