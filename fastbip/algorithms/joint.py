@@ -6,9 +6,10 @@ blocks of coordinates and runs k-means per side:
 - the regularised, row-normalised spectral embedding of the purchases
   (:func:`fastbip.algorithms.cocluster.regularised_embedding`; unit length per row, so its
   squared norm is 1), and
-- the standardised features scaled by ``feature_weight / sqrt(p)`` (``p`` feature columns), so
-  that their expected squared norm is ``feature_weight ** 2``: ``feature_weight=1`` gives the
-  two sources comparable weight, 0 ignores the features, a large weight ignores the purchases.
+- the standardised features, centred and scaled so that their mean squared row norm is
+  ``feature_weight ** 2`` (whatever the number of columns, numeric or one-hot):
+  ``feature_weight=1`` gives the two sources the same weight, 0 ignores the features, a
+  large weight ignores the purchases.
 
 People or items without purchases get a zero purchase block and are placed by their features
 alone (with no features on that side they get the largest cluster, as in
@@ -123,7 +124,9 @@ class JointSVDKMeans(BaseEstimator):
     def _side(self, E, F, w, k, nonempty, n, seed):
         n_empty = n - nonempty.size
         if F is not None and w > 0:
-            Z = np.hstack([E, F * (w / np.sqrt(F.shape[1]))])
+            F = F - F.mean(axis=0)
+            spread = np.sqrt(np.mean(np.einsum("ij,ij->i", F, F)))
+            Z = np.hstack([E, F * (w / spread)]) if spread > 0 else E
             labels = sklearn.cluster.KMeans(k, n_init=self.n_init,
                                             random_state=seed).fit_predict(Z)
             return labels.astype(np.int64), n_empty
