@@ -270,6 +270,8 @@ def test_auto_uses_select_k(three_by_four):
     assert (est.n_row_clusters_, est.n_col_clusters_) == (3, 4)
     assert ari(est.row_labels_, three_by_four.truth.people_labels) > 0.9
     assert est.omega_.shape == (3, 4)
+    one_side = DCSBM("auto", 4, k_max=5, n_init=2, random_state=0).fit(three_by_four.purchases)
+    assert (one_side.n_row_clusters_, one_side.n_col_clusters_) == (3, 4)
 
 
 # --- bad input -------------------------------------------------------------------------------
@@ -291,7 +293,7 @@ def test_bad_matrix(M, exc, match):
     (dict(n_row_clusters=0), ValueError, r"n_row_clusters must be between 1 and n_people=6"),
     (dict(n_col_clusters=9), ValueError, r"n_col_clusters must be between 1 and n_items=5"),
     (dict(n_row_clusters=2.5), TypeError, "n_row_clusters must be an integer or 'auto'"),
-    (dict(n_row_clusters="auto"), ValueError, "must both be 'auto'"),
+    (dict(n_row_clusters="many"), TypeError, "n_row_clusters must be an integer or 'auto'"),
     (dict(n_init=0), ValueError, "n_init must be an integer >= 1"),
     (dict(max_sweeps=0), ValueError, "max_sweeps must be an integer >= 1"),
     (dict(soft_sweeps=-1), ValueError, "soft_sweeps must be an integer >= 0"),

@@ -385,8 +385,9 @@ class DCSBM(BaseEstimator):
     Parameters
     ----------
     n_row_clusters, n_col_clusters : int or "auto"
-        Number of people (row) and item (column) clusters. ``"auto"`` (both must then be
-        ``"auto"``) chooses them with :func:`select_k` (``criterion``, over 1..``k_max``).
+        Number of people (row) and item (column) clusters. ``"auto"`` chooses it with
+        :func:`select_k` (``criterion``, over 1..``k_max``; the other side fixed when it is
+        given, else both sides over the grid: up to ``k_max**2`` fits).
     n_init : int
         Number of starts (k-means seeds on the same spectral vectors); the best likelihood wins.
     max_sweeps : int
@@ -449,20 +450,20 @@ class DCSBM(BaseEstimator):
 
     def _fit(self, A):
         n_r, n_c = A.shape
-        auto = [k == "auto" for k in (self.n_row_clusters, self.n_col_clusters)]
+        auto = [isinstance(k, str) and k == "auto"
+                for k in (self.n_row_clusters, self.n_col_clusters)]
         if any(auto):
-            if not all(auto):
-                raise ValueError("n_row_clusters and n_col_clusters must both be 'auto' or "
-                                 f"both integers; got {self.n_row_clusters!r} and "
-                                 f"{self.n_col_clusters!r}")
             if self.criterion not in _CRITERIA:
                 raise ValueError(f"criterion must be one of {_CRITERIA}; got "
                                  f"{self.criterion!r}")
             if (isinstance(self.k_max, bool) or not isinstance(self.k_max, numbers.Integral)
                     or self.k_max < 1):
                 raise ValueError(f"k_max must be an integer >= 1; got {self.k_max!r}")
-            (k_a, k_b), _ = select_k(A, range(1, min(self.k_max, n_r) + 1),
-                                     range(1, min(self.k_max, n_c) + 1),
+            k_range_r = (range(1, min(self.k_max, n_r) + 1) if auto[0] else
+                         [_check_k(self.n_row_clusters, n_r, "n_row_clusters", "people")])
+            k_range_c = (range(1, min(self.k_max, n_c) + 1) if auto[1] else
+                         [_check_k(self.n_col_clusters, n_c, "n_col_clusters", "items")])
+            (k_a, k_b), _ = select_k(A, k_range_r, k_range_c,
                                      criterion=self.criterion, n_init=self.n_init,
                                      soft_sweeps=self.soft_sweeps,
                                      random_state=self.random_state)
