@@ -280,8 +280,9 @@ register(
     "svd-kmeans",
     f"{_C}:SVDKMeans",
     "purchases",
-    "Regularised spectral embedding: degrees regularised by their mean (tau), K singular "
-    "vectors by scipy's Lanczos svds, rows normalised, k-means per side.",
+    "Regularised spectral embedding: degrees regularised by their mean (tau), "
+    "min(n_row_clusters, n_col_clusters) singular vectors by scipy's Lanczos svds, scaled by "
+    "the singular values, rows normalised, k-means per side.",
     "O(nnz * K) per Lanczos iteration, O((n + m) K) memory, then k-means per side",
     "degree-heterogeneous purchases (lognormal or Pareto activity), K_A != K_B; the best "
     "start for a block-model fit",
@@ -290,7 +291,7 @@ register(
     "louvain",
     f"{_G}:Louvain",
     "purchases",
-    "Bipartite Louvain (scikit-network, Barber's bipartite modularity); chooses its own "
+    "Bipartite Louvain (scikit-network, modularity of the bipartite graph); chooses its own "
     "number of clusters (n_row_clusters_ / n_col_clusters_ after fit), ignores "
     "n_row_clusters / n_col_clusters.",
     "about O(nnz) per pass, a few passes; O(nnz) memory",

@@ -1,7 +1,8 @@
 """Bipartite community detection (Louvain, Leiden) from scikit-network, an optional extra.
 
 The purchase matrix is read as a weighted bipartite graph (people on one side, items on the
-other) and clustered by maximising Barber's bipartite modularity. These algorithms choose their
+other) and clustered by maximising scikit-network's modularity of the bipartite graph
+(``force_bipartite=True``). These algorithms choose their
 own number of clusters: ``n_row_clusters`` and ``n_col_clusters`` are accepted (so the registry
 can pass them to every co-clustering estimator) and ignored; ``n_row_clusters_`` and
 ``n_col_clusters_`` report what was found. A community may hold people and items together;
