@@ -146,3 +146,15 @@ def test_two_stage_at_two_hundred_thousand():
         est = Agglomerative(5, linkage="ward", n_micro=1000, random_state=0).fit(X)
     assert est.method_ == "two-stage"
     assert ari(labels, est.labels_) >= 0.95
+
+
+def test_two_stage_with_few_distinct_points():
+    X = np.repeat(np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]]), 400, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # k-means warns that it found fewer distinct centres
+        est = Agglomerative(3, method="two-stage", n_micro=50, random_state=0).fit(X)
+        assert est.n_micro_ == 3
+        assert ari(np.repeat([0, 1, 2], 400), est.labels_) == 1.0
+        with pytest.raises(ValueError, match=r"only 3 distinct micro-clusters for "
+                                             r"n_clusters=4; use method='exact'"):
+            Agglomerative(4, method="two-stage", n_micro=50, random_state=0).fit(X)
