@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -97,16 +96,21 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_recovery(args: argparse.Namespace) -> int:
-    from .recovery import format_table, recovery_sweep
+    from .recovery import format_table, recovery_sweep, rows_to_json
 
-    mixings = [float(x) for x in args.mixings.split(",")]
-    seeds = [int(x) for x in args.seeds.split(",")]
+    try:
+        mixings = [float(x) for x in args.mixings.split(",")]
+        seeds = [int(x) for x in args.seeds.split(",")]
+    except ValueError as e:
+        raise ValueError(f"--mixings takes numbers and --seeds integers, comma-separated; "
+                         f"got {args.mixings!r} and {args.seeds!r}") from e
     algos = args.algorithms.split(",") if args.algorithms else None
     rows = recovery_sweep(args.n_people, args.n_items, args.k_people, args.k_items,
-                          args.mean_purchases, mixings, seeds, algorithms=algos)
+                          args.mean_purchases, mixings, seeds, algorithms=algos,
+                          ratio=args.ratio, features=args.features)
     print(format_table(rows))
     if args.out:
-        Path(args.out).write_text(json.dumps(rows, indent=1, default=float))
+        Path(args.out).write_text(rows_to_json(rows))
         print(f"wrote {args.out}")
     return 0
 
@@ -163,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--k-people", type=int, default=4)
     b.add_argument("--k-items", type=int, default=4)
     b.add_argument("--mean-purchases", type=float, default=10.0)
+    b.add_argument("--ratio", type=float, default=10.0,
+                   help="affinity of diagonal pairs relative to the others (before mixing)")
+    b.add_argument("--features", action="store_true",
+                   help="give both sides informative features (for feature/joint methods)")
     b.add_argument("--mixings", default="0.0,0.3,0.5,0.6,0.7,0.8,0.9")
     b.add_argument("--seeds", default="0,1,2")
     b.add_argument("--algorithms", help="comma-separated registry names (default: all)")

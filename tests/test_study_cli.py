@@ -94,3 +94,19 @@ def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "fastbip.cli", "--version"],
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == f"fastbip {fastbip.__version__}"
+
+
+def test_cli_bench_recovery(tmp_path, capsys):
+    out = tmp_path / "rows.json"
+    assert main(["bench", "recovery", "--n-people", "600", "--n-items", "200", "--k-people", "2",
+                 "--k-items", "2", "--mixings", "0,1", "--seeds", "0", "--algorithms",
+                 "svd-kmeans", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "svd-kmeans" in text and "oracle" in text.lower()
+    rows = json.loads(out.read_text())
+    by_mix = {(r["mixing"], r["side"]): r for r in rows if r["algorithm"] == "svd-kmeans"}
+    # strong structure is found; at mixing 1 (no structure) nothing is
+    assert by_mix[(0.0, "people")]["ari"] > 0.5
+    assert abs(by_mix[(1.0, "people")]["ari"]) < 0.1
+    assert main(["bench", "recovery", "--mixings", "low"]) == 2
+    assert "--mixings takes numbers" in capsys.readouterr().err
