@@ -85,7 +85,9 @@ def _labels(x, name):
         raise ValueError(f"{name} must be a 1-D array; got shape {a.shape}")
     if a.size and not np.issubdtype(a.dtype, np.integer):
         raise TypeError(f"{name} must hold integers; got dtype {a.dtype}")
-    return a.astype(np.int64, copy=False)
+    if a.dtype.itemsize > 4 or not a.size:  # int32 and narrower are kept as they are
+        return a.astype(np.int64, copy=False)
+    return np.ascontiguousarray(a)
 
 
 def _weights(x, name, n, labels_name):
@@ -257,18 +259,21 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
     if model == "exact" and aw.size:
         raise ValueError("affinity is not supported with model='exact' (thinning would "
                          "change the exact totals); use model='poisson' or 'bernoulli'")
-    theta, theta_sums = _normalise(theta, a, ka)
-    phi, phi_sums = _normalise(phi, b, kb)
+    theta_sums = np.bincount(a, weights=theta, minlength=ka)
+    phi_sums = np.bincount(b, weights=phi, minlength=kb)
     live_items = phi_sums > 0
     live_people = theta_sums > 0
     om_eff = om * live_items[None, :]
 
+    # alias tables normalise within each group, so theta and phi need no renormalising
     istart, itab = _group_tables(b, phi, kb)
     cstart = np.arange(ka + 1, dtype=np.int64) * kb
     cids = np.tile(np.arange(kb, dtype=np.int64), ka)
     ctab = np.empty((cids.size, 4), np.uint32)
     _k.build_alias_tables(np.ascontiguousarray(om_eff.ravel()), cids, cstart, ctab)
+    a32 = a.astype(np.int32, copy=False)
 
+    draw_off = np.zeros(n + 1, np.int64)
     if model == "exact":
         totals = np.rint(om).astype(np.int64)
         bad = (totals > 0) & ~(live_people[:, None] & live_items[None, :])
@@ -280,20 +285,20 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
             )
         pstart, ptab = _group_tables(a, theta, ka)
         cluster_counts = _k.exact_cluster_counts(totals, pstart, ptab, n, key)
-        counts = cluster_counts.sum(axis=1, dtype=np.int64)
+        cluster_counts.sum(axis=1, dtype=np.int64, out=draw_off[1:])
+        max_row = int(draw_off.max())
     else:
         cluster_counts = np.zeros((0, 0), np.int32)
-        rate = theta * om_eff.sum(axis=1)[a] if n else np.zeros(0)
-        counts = _k.row_counts_poisson(rate, block_size, key)
-
-    draw_off = np.zeros(n + 1, np.int64)
-    np.cumsum(counts, out=draw_off[1:])
+        # rate_i = theta_i / theta_sums[k] * sum_l omega_eff[k, l]
+        factor = np.divide(om_eff.sum(axis=1), theta_sums, out=np.zeros(ka),
+                           where=theta_sums > 0)
+        max_row = int(_k.row_counts_poisson(theta, a32, factor, block_size, key, draw_off))
+    np.cumsum(draw_off, out=draw_off)
     total = int(draw_off[-1])
     idx_dtype = np.int32 if max(total, m, n) <= _INT32_MAX else np.int64
     indptr = np.zeros(n + 1, idx_dtype)
     indices = np.empty(total, idx_dtype)
     data = np.empty(total, np.int32)
-    uniq = np.zeros(n, np.int64)
     digit_bits, n_pass = _radix_digits(m)
 
     # waves of consecutive row blocks holding about _WAVE_DRAWS draws
@@ -305,21 +310,19 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
         w1 = int(np.searchsorted(block_draws, block_draws[w0] + _WAVE_DRAWS, side="right")) - 1
         waves.append(min(nb, max(w0 + 1, w1)))
     staging = int(np.max(np.diff(block_draws[waves]))) if nb else 0
-    per_chunk = max(_CHUNK_DRAWS, int(counts.max())) if n else 0
+    per_chunk = max(_CHUNK_DRAWS, max_row)
     scratch = np.empty((numba.config.NUMBA_NUM_THREADS, 2 * per_chunk), np.uint64)
     st_idx = np.empty(staging, idx_dtype)
     st_cnt = np.empty(staging, np.int32)
-    a32 = a.astype(np.int32)
     old_chunk = numba.get_parallel_chunksize()
     numba.set_parallel_chunksize(1)
     try:
         for w0, w1 in zip(waves[:-1], waves[1:], strict=True):
-            _k.fill_wave(w0, w1, block_size, counts, draw_off, a32,
-                         ctab, istart, itab,
+            _k.fill_wave(w0, w1, block_size, draw_off, a32, ctab, istart, itab,
                          cluster_counts, ax, ay, aw, key, digit_bits, n_pass,
-                         model == "bernoulli", _CHUNK_DRAWS, scratch, st_idx, st_cnt, uniq)
-            _k.commit_wave(w0, w1, block_size, draw_off, uniq, st_idx, st_cnt,
-                           indptr, indices, data)
+                         model == "bernoulli", _CHUNK_DRAWS, scratch, st_idx, st_cnt, indptr)
+            _k.commit_wave(w0, w1, block_size, draw_off, st_idx, st_cnt, indptr, indices,
+                           data)
     finally:
         numba.set_parallel_chunksize(old_chunk)
     del scratch, st_idx, st_cnt

@@ -185,23 +185,28 @@ def build_alias_tables(weights, ids, starts, table):
 
 
 @njit(parallel=True, cache=True)
-def row_counts_poisson(rate, block_size, key):
-    """Pass 1: each row's number of draws, Poisson(rate[i]).
+def row_counts_poisson(theta, people_labels, factor, block_size, key, draw_off):
+    """Pass 1: each row's number of draws, Poisson(theta[i] * factor[people_labels[i]]).
 
-    rate: float64 (n,), >= 0, finite. block_size: int > 0. key: uint64.
-    Returns int64 (n,). Row block b (rows [b*block_size, (b+1)*block_size)) uses its
-    own stream, so the result does not depend on the number of threads.
+    theta: float64 (n,), >= 0, finite. people_labels: int32 (n,) in [0, K_A). factor:
+    float64 (K_A,), >= 0, finite. block_size: int > 0. key: uint64. Writes row i's count
+    to draw_off[i + 1] (int64 (n + 1,)) and returns the largest count. Row block b (rows
+    [b*block_size, (b+1)*block_size)) uses its own stream, so the result does not depend
+    on the number of threads.
     """
-    n = rate.size
+    n = theta.size
     nb = (n + block_size - 1) // block_size
-    counts = np.empty(n, np.int64)
+    top = np.zeros(nb, np.int64)
     for b in prange(nb):
         s = _block_state(key, b, STREAM_COUNTS)
         r1 = min(n, (b + 1) * block_size)
+        mx = 0
         for i in range(np.uint64(b * block_size), np.uint64(r1)):
-            s, c = _poisson(s, rate[i])
-            counts[i] = c
-    return counts
+            s, c = _poisson(s, theta[i] * factor[np.uint64(people_labels[i])])
+            draw_off[i + np.uint64(1)] = c
+            mx = max(mx, c)
+        top[b] = mx
+    return top.max() if nb > 0 else 0
 
 
 @njit(cache=True, nogil=True)
@@ -231,19 +236,19 @@ def exact_cluster_counts(totals, people_starts, people_table, n, key):
 
 
 @njit(parallel=True, cache=True)
-def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_start, itab,
+def fill_wave(b0, b1, block_size, draw_off, people_labels, ctab, itab_start, itab,
               cluster_counts, aff_x, aff_y, aff_w, key, digit_bits, n_pass, binary,
-              chunk_draws, scratch, st_idx, st_cnt, uniq):
+              chunk_draws, scratch, st_idx, st_cnt, indptr):
     """Pass 2 for the row blocks [b0, b1) (one "wave"): draw, sort, merge into staging.
 
-    counts: int64 (n,) draws per row (pass 1); draw_off: int64 (n + 1,) their cumsum.
-    Row i's staging region is [draw_off[i] - w, draw_off[i] - w + counts[i]) with
+    draw_off: int64 (n + 1,), the cumsum of the draws per row (pass 1). Row i's staging
+    region is [draw_off[i] - w, draw_off[i + 1] - w) with
     w = draw_off[b0 * block_size]. people_labels: int32 (n,). ctab: uint32 (K_A * K_B, 4)
     alias tables of the item-cluster choice, one group of K_B rows per people-cluster
     (ids = cluster number). itab: uint32 (m, 4) alias tables of the items of each
     item-cluster (ids = global item ids), group l in rows [itab_start[l], itab_start[l+1]);
     itab_start int64 (K_B + 1,). cluster_counts: int32 (n, K_B) for exact totals (then
-    counts[i] == cluster_counts[i].sum()), or shape (0, 0) to draw the cluster of each draw.
+    draws of row i == cluster_counts[i].sum()), or shape (0, 0) to draw the cluster of each draw.
     aff_x float64 (p, n), aff_y float64 (p, m), aff_w float64 (p,) = 1 / (2 scale^2): each
     draw is kept with probability exp(-sum_q aff_w[q] (x - y)^2) (p may be 0).
     digit_bits, n_pass: radix digits covering the item ids (ids < 2**32). binary: store 1
@@ -252,10 +257,11 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_st
     draws of any row), one row per thread of the pool (working memory only: the result
     does not depend on it). st_idx (int32 or int64), st_cnt (int32): staging, at least
     the wave's draws long.
-    Writes uniq[i] (int64 (n,)): distinct items of row i, left at the start of row i's
-    staging region in increasing order with their counts.
+    Writes indptr[i + 1] (indptr: int32 or int64 (n + 1,)) = the number of distinct
+    items of row i, left at the start of row i's staging region in increasing order with
+    their counts (``commit_wave`` turns these into offsets).
     """
-    n = counts.size
+    n = draw_off.size - 1
     base = draw_off[b0 * block_size]
     exact = cluster_counts.shape[0] > 0
     kb = itab_start.size - 1
@@ -276,9 +282,7 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_st
         c0 = r0
         while c0 < r1:
             c1 = c0 + 1
-            total = counts[c0]
-            while c1 < r1 and total + counts[c1] <= chunk_draws:
-                total += counts[c1]
+            while c1 < r1 and draw_off[c1 + 1] - draw_off[c0] <= chunk_draws:
                 c1 += 1
             src = row[:half]
             dst = row[half:]
@@ -296,7 +300,7 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_st
                             src[np.uint64(pos)] = rowkey | np.uint64(j)
                             pos += 1
                 else:
-                    for _ in range(counts[i]):
+                    for _ in range(draw_off[i + 1] - draw_off[i]):
                         s, l = _alias_draw(s, k * kb, kb, ctab)
                         a = itab_start[l]
                         size = itab_start[l + 1] - a
@@ -351,21 +355,22 @@ def fill_wave(b0, b1, block_size, counts, draw_off, people_labels, ctab, itab_st
                     last[lr] = j
             c0 = c1
         for i in range(r0, r1):
-            uniq[i] = cur[i - r0] - (draw_off[i] - base)
+            indptr[i + 1] = cur[i - r0] - (draw_off[i] - base)
 
 
 @njit(parallel=True, cache=True)
-def commit_wave(b0, b1, block_size, draw_off, uniq, st_idx, st_cnt, indptr, indices, data):
+def commit_wave(b0, b1, block_size, draw_off, st_idx, st_cnt, indptr, indices, data):
     """Copy the staged rows of blocks [b0, b1) to their final CSR positions.
 
-    indptr (n + 1,) must be final up to row b0*block_size; this sets it for the wave's
-    rows (serial prefix sum, O(rows)) and then copies rows in parallel.
+    indptr (n + 1,) must be final up to row b0*block_size and hold, for the wave's rows,
+    indptr[i + 1] = the row's number of entries (``fill_wave``); this turns those into
+    offsets (serial prefix sum, O(rows)) and then copies the rows in parallel.
     """
-    n = uniq.size
+    n = draw_off.size - 1
     r_lo = b0 * block_size
     r_hi = min(n, b1 * block_size)
     for i in range(r_lo, r_hi):
-        indptr[i + 1] = indptr[i] + uniq[i]
+        indptr[i + 1] += indptr[i]
     base = draw_off[r_lo]
     for b in prange(b0, b1):
         r0 = b * block_size
@@ -373,7 +378,7 @@ def commit_wave(b0, b1, block_size, draw_off, uniq, st_idx, st_cnt, indptr, indi
         for i in range(r0, r1):
             src = np.uint64(draw_off[i] - base)
             dst = np.uint64(indptr[i])
-            for t in range(np.uint64(uniq[i])):
+            for t in range(np.uint64(indptr[i + 1] - indptr[i])):
                 indices[dst + t] = st_idx[src + t]
                 data[dst + t] = st_cnt[src + t]
 
