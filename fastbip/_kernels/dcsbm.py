@@ -60,8 +60,8 @@ def _soft_profile(indptr, indices, data, col_resp):
 def _hard_sweep(indptr, indices, data, col_labels, log_p, fallback):
     """One batch (Jacobi) label update of every row given the column labels.
 
-    log_p : float64 (k_rows, k_cols), finite: log of each row cluster's distribution over the
-        column clusters.
+    log_p : float64 (k_rows, k_cols), finite (no -inf: 0 * -inf would be NaN): log of each
+        row cluster's distribution over the column clusters.
     fallback : int, label given to rows with no counts (and to rows whose counts all fall on
         columns labelled -1).
     Returns (labels, C): labels, int64 (n_rows,): argmax_k sum_l x_il * log_p[k, l] (ties:
@@ -95,8 +95,7 @@ def _hard_sweep(indptr, indices, data, col_labels, log_p, fallback):
             for k in range(k_rows):
                 s = 0.0
                 for lab in range(k_cols):
-                    if x[lab] != 0.0:
-                        s += x[lab] * log_p[k, lab]
+                    s += x[lab] * log_p[k, lab]
                 if s > best_s:
                     best_s = s
                     best = k

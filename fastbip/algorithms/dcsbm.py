@@ -21,8 +21,8 @@ Fit
    rows normalised to unit length, then k-means. The other side starts from its purchase
    profile over these clusters: k-means (weighted by degree, on at most 20,000 members) gives
    cluster profiles, then each member takes its most likely cluster.
-2. Optional soft sweeps (``soft_sweeps``) on hard instances (the best start still moving
-   after its first 3 sweeps, or a start given by ``init``), from the best start's hard
+2. Optional soft sweeps (``soft_sweeps``) on hard instances (the best start needing more
+   than 6 hard sweeps, or a start given by ``init``), from the best start's hard
    optimum (step 3 run on every start first): variational EM of the latent block model, both
    sides soft (each member's posterior over clusters given the other side's posteriors,
    mixing proportions included); then the argmax and hard sweeps again, kept if the
@@ -80,12 +80,16 @@ _PARALLEL_MIN_NNZ = 500_000
 _FIRST_SWEEPS = 3
 # Relative accuracy asked of the Lanczos solver: the vectors only seed k-means.
 _SVD_TOL = 1e-3
+_LOG_FLOOR = -1e300
+# A start still moving after this many hard sweeps marks a hard instance (soft sweeps run).
+_HARD_INSTANCE_SWEEPS = 6
 
 
 @contextmanager
 def _threads_for(nnz, n_jobs):
     """Run the kernels on ``n_jobs`` numba threads (None: 1, -1: all), 1 below
-    _PARALLEL_MIN_NNZ stored entries. The results do not depend on it."""
+    _PARALLEL_MIN_NNZ stored entries, and BLAS/OpenMP on as many. The results do not depend
+    on it."""
     old = numba.get_num_threads()
     avail = numba.config.NUMBA_NUM_THREADS
     if n_jobs is None or nnz < _PARALLEL_MIN_NNZ:
@@ -96,7 +100,10 @@ def _threads_for(nnz, n_jobs):
         want = min(n_jobs, avail)
     numba.set_num_threads(want)
     try:
-        yield
+        # BLAS and OpenMP (Lanczos, k-means) on the same number of threads: their work here
+        # is small, and idle spinning threads slow everything else down
+        with threadpool_limits(limits=want):
+            yield
     finally:
         numba.set_num_threads(old)
 
@@ -203,8 +210,9 @@ def _log_p(C):
     S = C.sum(axis=0)
     E = S.sum()
     q = S / E if E > 0 else np.full(C.shape[1], 1.0 / C.shape[1])
-    with np.errstate(divide="ignore"):  # -inf only where no row can have counts
-        return np.log((C + q[None, :]) / (R[:, None] + 1.0))
+    with np.errstate(divide="ignore"):  # log 0 only where no row can have counts
+        out = np.log((C + q[None, :]) / (R[:, None] + 1.0))
+    return np.maximum(out, _LOG_FLOOR)  # finite: the kernels multiply it by counts that may be 0
 
 
 def _largest(labels, degree, k):
@@ -275,9 +283,9 @@ def _kmeans(X, k, seed, weight=None):
         Xs, ws = X, weight
     k = min(k, Xs.shape[0])
     km = KMeans(n_clusters=k, n_init=1, random_state=rs.randint(2**31 - 1))
-    # one OpenMP thread: the sample is small, and a parallel k-means is slower than a serial
-    # one on a busy machine
-    with threadpool_limits(limits=1, user_api="openmp"):
+    # one thread: the sample is small, and a parallel k-means is slower than a serial one on
+    # a busy machine
+    with threadpool_limits(limits=1):
         km.fit(Xs, sample_weight=ws)
         labels = km.labels_ if Xs is X else km.predict(X)
     return labels.astype(np.int64), km.cluster_centers_
@@ -426,7 +434,7 @@ class DCSBM(BaseEstimator):
     """
 
     def __init__(self, n_row_clusters=3, n_col_clusters=3, *, n_init=3, max_sweeps=100,
-                 tol=1e-7, soft_sweeps=3, soft_beta=1.0, init="spectral", criterion="icl",
+                 tol=1e-6, soft_sweeps=3, soft_beta=1.0, init="spectral", criterion="icl",
                  k_max=8, n_jobs=None, random_state=None):
         self.n_row_clusters = n_row_clusters
         self.n_col_clusters = n_col_clusters
@@ -502,7 +510,7 @@ class DCSBM(BaseEstimator):
             res = _hard_sweeps(A, At, best[0], best[1], k_a, k_b, self.max_sweeps - first,
                                self.tol)
             best = (*res[:4], first + res[4]) if res[3] >= best[3] else best
-        if self.soft_sweeps and (best[4] > _FIRST_SWEEPS or len(starts) == 1):
+        if self.soft_sweeps and (best[4] > _HARD_INSTANCE_SWEEPS or len(starts) == 1):
             # a hard instance (the best start still moving after its first sweeps, or a given
             # start): soft sweeps from the best hard optimum, then hard sweeps again; kept
             # only if the likelihood improves
