@@ -456,12 +456,12 @@ class Events:
         start, end = float(start), float(end)
         if not end >= start:
             raise ValueError(f"end must be >= start; got start={start}, end={end}")
-        counts = _k.window_counts(self.offsets, self.times, start, end)
-        keep = counts > 0
-        row = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
         indptr = np.zeros(M.shape[0] + 1, M.indptr.dtype)
-        np.cumsum(np.bincount(row[keep], minlength=M.shape[0]), out=indptr[1:])
-        return _wrap_csr(counts[keep], M.indices[keep], indptr, M.shape)
+        offsets = np.ascontiguousarray(self.offsets, dtype=np.int64)
+        times = np.ascontiguousarray(self.times, dtype=np.float64)
+        indices, data = _k.window_matrix(M.indptr, M.indices, offsets, times, start, end,
+                                         indptr)
+        return _wrap_csr(data, indices, indptr, M.shape)
 
 
 _GRID = 1 << 14
@@ -523,8 +523,12 @@ def sample_events(M, item_labels, profiles, *, seed, start, end, block_size=1024
     data = M.data if M.data.dtype.kind in "iu" else M.data.astype(np.int64)
     offsets = np.zeros(M.nnz + 1, np.int64)
     np.cumsum(data, out=offsets[1:])
-    times = _k.sample_event_times(M.indptr, M.indices, data, offsets, b, cdf, start, step,
-                                  end, int(block_size), key)
+    guide = np.empty((k, _GRID), np.int64)
+    for l in range(k):
+        guide[l] = np.searchsorted(cdf[l], np.arange(_GRID) / _GRID, side="right") - 1
+    np.clip(guide, 0, _GRID - 1, out=guide)
+    times = _k.sample_event_times(M.indptr, M.indices, data, offsets, b, cdf, guide, start,
+                                  step, end, int(block_size), key)
     return Events(offsets, times)
 
 

@@ -222,6 +222,22 @@ def test_events_aligned_sorted_and_windows_sum_back():
     assert not np.array_equal(other.times, E.times)
 
 
+def test_window_of_heavy_entries_matches_numpy():
+    """Entries with many events (binary-search path) and with few (scan path)."""
+    a, b, theta, phi, omega = _problem(n=20, m=6, total=6000.0)
+    M = sample_purchases(a, b, theta, phi, omega, seed=1)
+    assert M.data.max() > 16 and M.data.min() <= 16
+    E = sample_events(M, b, PROFILES, seed=2, start=0.0, end=100.0)
+    for s_, e_ in ((0.0, 100.0), (12.5, 40.0), (99.0, 100.0), (50.0, 50.0)):
+        W = E.window(M, s_, e_)
+        want = window_counts_reference(E.offsets, E.times, s_, e_)
+        dense = np.zeros(M.shape, np.int64)
+        rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
+        dense[rows, M.indices] = want
+        np.testing.assert_array_equal(W.toarray(), dense)
+        assert W.nnz == (want > 0).sum()
+
+
 # --------------------------------------------------------------------------- bad input
 
 def _args():

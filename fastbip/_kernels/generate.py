@@ -384,20 +384,23 @@ def commit_wave(b0, b1, block_size, draw_off, st_idx, st_cnt, indptr, indices, d
 
 
 @njit(parallel=True, cache=True)
-def sample_event_times(indptr, indices, data, offsets, item_labels, cdf, start, step, end,
-                       block_size, key):
+def sample_event_times(indptr, indices, data, offsets, item_labels, cdf, guide, start, step,
+                       end, block_size, key):
     """Timestamps of every purchase of a CSR matrix, aligned with its entries.
 
     indptr/indices/data: canonical CSR (n rows), data >= 0 integers. offsets: int64
     (nnz + 1,), the cumsum of data. item_labels: int64 (m,) in [0, K). cdf: float64
     (K, G + 1), row l nondecreasing from 0 to 1: the CDF of cluster l's profile at the
-    grid points start + g * step (piecewise-constant density inside a cell). end: the
+    grid points start + g * step (piecewise-constant density inside a cell). guide: int64
+    (K, U) with guide[l, q] = the last cell g with cdf[l, g] <= q / U (where to start the
+    search of a uniform in [q / U, (q + 1) / U)). end: the
     period's end (times are kept below it). Returns float64 (offsets[-1],): the data[e]
-    times of entry e at offsets[e]:offsets[e + 1], sorted (sorted uniforms from
-    exponential spacings, mapped through the inverse CDF). Row block b has its own stream.
+    times of entry e at offsets[e]:offsets[e + 1], sorted (sorted uniforms, mapped through
+    the inverse CDF). Row block b has its own stream.
     """
     n = indptr.size - 1
     g = cdf.shape[1] - 1
+    nu = guide.shape[1]
     times = np.empty(offsets[-1], np.float64)
     top = np.nextafter(end, -np.inf)
     nb = (n + block_size - 1) // block_size
@@ -408,26 +411,34 @@ def sample_event_times(indptr, indices, data, offsets, item_labels, cdf, start, 
             c = np.int64(data[e])
             if c <= 0:
                 continue
-            row = cdf[item_labels[indices[e]]]
+            lab = item_labels[indices[e]]
+            row = cdf[lab]
             o = offsets[e]
-            # sorted uniforms: partial sums of c + 1 exponentials, divided by the total
-            acc = 0.0
-            for t in range(c):
+            # c sorted uniforms: insertion-sorted draws for small c, else partial sums of
+            # c + 1 exponentials divided by their total
+            if c <= 16:
+                for t in range(c):
+                    s, u = _uniform(s)
+                    q = t
+                    while q > 0 and times[o + q - 1] > u:
+                        times[o + q] = times[o + q - 1]
+                        q -= 1
+                    times[o + q] = u
+            else:
+                acc = 0.0
+                for t in range(c):
+                    s, u = _uniform(s)
+                    acc += -math.log1p(-u)
+                    times[o + t] = acc
                 s, u = _uniform(s)
                 acc += -math.log1p(-u)
-                times[o + t] = acc
-            s, u = _uniform(s)
-            acc += -math.log1p(-u)
+                for t in range(c):
+                    times[o + t] /= acc
             for t in range(c):
-                v = times[o + t] / acc
-                lo = 0
-                hi = g
-                while hi - lo > 1:  # row[lo] <= v < row[hi]
-                    mid = (lo + hi) >> 1
-                    if row[mid] <= v:
-                        lo = mid
-                    else:
-                        hi = mid
+                v = times[o + t]
+                lo = guide[lab, min(np.int64(v * nu), nu - 1)]
+                while lo < g - 1 and row[lo + 1] <= v:  # row[lo] <= v < row[lo + 1]
+                    lo += 1
                 width = row[lo + 1] - row[lo]
                 frac = (v - row[lo]) / width if width > 0.0 else 0.5
                 x = start + (lo + min(max(frac, 0.0), 1.0)) * step
@@ -449,3 +460,46 @@ def window_counts(offsets, times, start, end):
         out[e] = (np.searchsorted(times[a:b], end, side="left")
                   - np.searchsorted(times[a:b], start, side="left"))
     return out
+
+
+@njit(parallel=True, cache=True)
+def window_matrix(indptr, indices, offsets, times, start, end, out_indptr):
+    """The CSR of the events in [start, end): (indices, int32 counts) of the kept entries.
+
+    indptr/indices: the purchase matrix's CSR structure (n rows); offsets: int64
+    (nnz + 1,), times: float64 sorted within each entry's slice. out_indptr (n + 1,),
+    zeros, same dtype as indptr, is filled with the window matrix's row offsets. Entries
+    with no event in the window are dropped.
+    """
+    n = indptr.size - 1
+    nnz = indptr[n]
+    counts = np.empty(nnz, np.int32)
+    for i in prange(n):
+        kept = 0
+        for e in range(indptr[i], indptr[i + 1]):
+            a = offsets[e]
+            b = offsets[e + 1]
+            if b - a <= 16:
+                c = 0
+                for t in range(a, b):
+                    x = times[t]
+                    c += (x >= start) & (x < end)
+            else:
+                c = (np.searchsorted(times[a:b], end, side="left")
+                     - np.searchsorted(times[a:b], start, side="left"))
+            counts[e] = c
+            if c > 0:
+                kept += 1
+        out_indptr[i + 1] = kept
+    for i in range(n):
+        out_indptr[i + 1] += out_indptr[i]
+    out_indices = np.empty(out_indptr[n], indices.dtype)
+    out_data = np.empty(out_indptr[n], np.int32)
+    for i in prange(n):
+        d = out_indptr[i]
+        for e in range(indptr[i], indptr[i + 1]):
+            if counts[e] > 0:
+                out_indices[d] = indices[e]
+                out_data[d] = counts[e]
+                d += 1
+    return out_indices, out_data
