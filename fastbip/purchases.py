@@ -25,7 +25,13 @@ Variants (``model``):
   (the Poisson draw with every positive count set to 1), never repeated.
 * ``"exact"``: the total of block pair ``(k, l)`` is exactly ``np.rint(omega[k, l])``;
   the total is allocated over the pair's people in proportion to ``theta`` and its items
-  in proportion to ``phi`` (a multinomial), not Poisson.
+  in proportion to ``phi`` (a multinomial), not Poisson. The allocation to people runs
+  serially (one stream per block pair, O(purchases)) into an extra int32
+  (n_people, K_B) table; the items are then drawn row-parallel as above.
+
+Events: :func:`sample_events` gives each purchase a timestamp from its item-cluster's
+temporal profile (:func:`intensity`), stored as :class:`Events` aligned with the CSR
+entries; :meth:`Events.window` is the purchase matrix of a time window.
 
 ``affinity`` (list of ``(x_people, y_items, scale)``) multiplies the rate by
 ``f(i, j) = prod exp(-(x[i] - y[j])**2 / (2 * scale**2))``. It is applied by thinning
