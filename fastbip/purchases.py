@@ -229,7 +229,7 @@ def _shrink(a, size):
 # --------------------------------------------------------------------------- purchases
 
 def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, model="poisson",
-                     affinity=None, block_size=1024):
+                     affinity=None, block_size=1024, row_blocks=None):
     """Sample the purchase matrix of the planted relation (see the module docstring).
 
     Parameters
@@ -244,10 +244,16 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
     affinity : None or list of (x_people (n_people,), y_items (n_items,), scale > 0).
     block_size : rows per random stream (part of the seed: another value gives another
         sample).
+    row_blocks : None, or (b0, b1) with 0 <= b0 <= b1 <= ceil(n_people / block_size): only
+        the rows of blocks [b0, b1), i.e. rows [b0 * block_size, min(n_people,
+        b1 * block_size)), bit-identical to those rows of the whole matrix (a shard for
+        a distributed run; stacking the shards gives the whole matrix). The arrays are
+        still those of all people. Not available for model="exact", whose totals are
+        allocated over all people at once. The index dtype follows the shard's size.
 
     Returns
     -------
-    scipy.sparse.csr_matrix of shape (n_people, n_items), canonical (sorted indices, no
+    scipy.sparse.csr_matrix of shape (rows, n_items), canonical (sorted indices, no
     repeats), int32 data; int32 indptr/indices when the number of draws fits in int32,
     int64 for both otherwise.
     """
@@ -265,6 +271,21 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
     if model == "exact" and aw.size:
         raise ValueError("affinity is not supported with model='exact' (thinning would "
                          "change the exact totals); use model='poisson' or 'bernoulli'")
+    nb_all = -(-n // block_size)
+    if row_blocks is None:
+        first_block, r0, r1 = 0, 0, n
+    else:
+        if model == "exact":
+            raise ValueError("row_blocks is not available with model='exact' (its totals "
+                             "are allocated over all people at once)")
+        ok = (isinstance(row_blocks, (tuple, list)) and len(row_blocks) == 2
+              and all(isinstance(x, numbers.Integral) and not isinstance(x, bool)
+                      for x in row_blocks))
+        if not ok or not 0 <= row_blocks[0] <= row_blocks[1] <= nb_all:
+            raise ValueError(f"row_blocks must be (b0, b1) with 0 <= b0 <= b1 <= {nb_all} "
+                             f"(blocks of {block_size} rows); got {row_blocks!r}")
+        first_block = int(row_blocks[0])
+        r0, r1 = first_block * block_size, min(n, int(row_blocks[1]) * block_size)
     theta_sums = np.bincount(a, weights=theta, minlength=ka)
     phi_sums = np.bincount(b, weights=phi, minlength=kb)
     live_items = phi_sums > 0
@@ -279,7 +300,6 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
     _k.build_alias_tables(np.ascontiguousarray(om_eff.ravel()), cids, cstart, ctab)
     a32 = a.astype(np.int32, copy=False)
 
-    draw_off = np.zeros(n + 1, np.int64)
     if model == "exact":
         totals = np.rint(om).astype(np.int64)
         bad = (totals > 0) & ~(live_people[:, None] & live_items[None, :])
@@ -291,6 +311,7 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
             )
         pstart, ptab = _group_tables(a, theta, ka)
         cluster_counts = _k.exact_cluster_counts(totals, pstart, ptab, n, key)
+        draw_off = np.zeros(n + 1, np.int64)
         cluster_counts.sum(axis=1, dtype=np.int64, out=draw_off[1:])
         max_row = int(draw_off.max())
     else:
@@ -298,7 +319,12 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
         # rate_i = theta_i / theta_sums[k] * sum_l omega_eff[k, l]
         factor = np.divide(om_eff.sum(axis=1), theta_sums, out=np.zeros(ka),
                            where=theta_sums > 0)
-        max_row = int(_k.row_counts_poisson(theta, a32, factor, block_size, key, draw_off))
+        if row_blocks is not None:  # from here on, only the shard's rows
+            theta, a32, ax = theta[r0:r1], a32[r0:r1], np.ascontiguousarray(ax[:, r0:r1])
+            n = r1 - r0
+        draw_off = np.zeros(n + 1, np.int64)
+        max_row = int(_k.row_counts_poisson(theta, a32, factor, block_size, key, draw_off,
+                                            first_block))
     np.cumsum(draw_off, out=draw_off)
     total = int(draw_off[-1])
     idx_dtype = np.int32 if max(total, m, n) <= _INT32_MAX else np.int64
@@ -326,7 +352,8 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
         for w0, w1 in zip(waves[:-1], waves[1:], strict=True):
             _k.fill_wave(w0, w1, block_size, draw_off, a32, ctab, istart, itab,
                          cluster_counts, ax, ay, aw, key, digit_bits, n_pass,
-                         model == "bernoulli", _CHUNK_DRAWS, scratch, st_idx, st_cnt, indptr)
+                         model == "bernoulli", _CHUNK_DRAWS, scratch, st_idx, st_cnt, indptr,
+                         first_block)
             _k.commit_wave(w0, w1, block_size, draw_off, st_idx, st_cnt, indptr, indices,
                            data)
     finally:

@@ -87,6 +87,24 @@ def test_waves_chunks_and_index_dtype_do_not_change_the_result(monkeypatch):
         np.testing.assert_array_equal(getattr(ref, x), getattr(wide, x))
 
 
+@pytest.mark.parametrize("model", ["poisson", "bernoulli"])
+def test_row_block_shards_stack_to_the_whole_matrix(model):
+    a, b, theta, phi, omega = _problem(n=1000, total=30000.0)
+    rng = np.random.default_rng(3)
+    aff = [(rng.normal(size=a.size), rng.normal(size=b.size), 1.5)]
+    kw = {"seed": 8, "model": model, "affinity": aff, "block_size": 64}
+    whole = sample_purchases(a, b, theta, phi, omega, **kw)
+    cuts = [0, 1, 5, 6, 16]  # 1000 rows = 16 blocks of 64 (the last one short)
+    shards = [sample_purchases(a, b, theta, phi, omega, row_blocks=(c0, c1), **kw)
+              for c0, c1 in zip(cuts[:-1], cuts[1:], strict=True)]
+    assert [s.shape[0] for s in shards] == [64, 256, 64, 1000 - 384]
+    stacked = sp.vstack(shards, format="csr")
+    for x in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(stacked, x), getattr(whole, x))
+    empty = sample_purchases(a, b, theta, phi, omega, row_blocks=(3, 3), **kw)
+    assert empty.shape == (0, b.size)
+
+
 def test_block_size_is_part_of_the_seed():
     a, b, theta, phi, omega = _problem()
     m1 = sample_purchases(a, b, theta, phi, omega, seed=5, block_size=1024)
@@ -277,6 +295,12 @@ def test_bad_options():
         sample_purchases(**kw, seed=-1)
     with pytest.raises(ValueError, match=r"model must be one of"):
         sample_purchases(**kw, seed=0, model="gauss")
+    with pytest.raises(ValueError, match=r"row_blocks must be \(b0, b1\) with 0 <= b0 <= b1 <= 1"):
+        sample_purchases(**kw, seed=0, row_blocks=(0, 2))
+    with pytest.raises(ValueError, match=r"row_blocks must be \(b0, b1\)"):
+        sample_purchases(**kw, seed=0, row_blocks=5)
+    with pytest.raises(ValueError, match=r"row_blocks is not available with model='exact'"):
+        sample_purchases(**kw, seed=0, model="exact", row_blocks=(0, 1))
     with pytest.raises(ValueError, match=r"block_size must be an integer >= 1"):
         sample_purchases(**kw, seed=0, block_size=0)
     x, y = np.zeros(50), np.zeros(30)

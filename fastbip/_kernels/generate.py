@@ -185,20 +185,22 @@ def build_alias_tables(weights, ids, starts, table):
 
 
 @njit(parallel=True, cache=True)
-def row_counts_poisson(theta, people_labels, factor, block_size, key, draw_off):
+def row_counts_poisson(theta, people_labels, factor, block_size, key, draw_off,
+                       first_block):
     """Pass 1: each row's number of draws, Poisson(theta[i] * factor[people_labels[i]]).
 
     theta: float64 (n,), >= 0, finite. people_labels: int32 (n,) in [0, K_A). factor:
     float64 (K_A,), >= 0, finite. block_size: int > 0. key: uint64. Writes row i's count
     to draw_off[i + 1] (int64 (n + 1,)) and returns the largest count. Row block b (rows
-    [b*block_size, (b+1)*block_size)) uses its own stream, so the result does not depend
-    on the number of threads.
+    [b*block_size, (b+1)*block_size)) uses the stream of block first_block + b (the rows
+    may be a slice of a larger matrix), so the result does not depend on the number of
+    threads.
     """
     n = theta.size
     nb = (n + block_size - 1) // block_size
     top = np.zeros(nb, np.int64)
     for b in prange(nb):
-        s = _block_state(key, b, STREAM_COUNTS)
+        s = _block_state(key, first_block + b, STREAM_COUNTS)
         r1 = min(n, (b + 1) * block_size)
         mx = 0
         for i in range(np.uint64(b * block_size), np.uint64(r1)):
@@ -238,8 +240,10 @@ def exact_cluster_counts(totals, people_starts, people_table, n, key):
 @njit(parallel=True, cache=True)
 def fill_wave(b0, b1, block_size, draw_off, people_labels, ctab, itab_start, itab,
               cluster_counts, aff_x, aff_y, aff_w, key, digit_bits, n_pass, binary,
-              chunk_draws, scratch, st_idx, st_cnt, indptr):
+              chunk_draws, scratch, st_idx, st_cnt, indptr, first_block):
     """Pass 2 for the row blocks [b0, b1) (one "wave"): draw, sort, merge into staging.
+
+    Block b draws from the stream of block first_block + b (see ``row_counts_poisson``).
 
     draw_off: int64 (n + 1,), the cumsum of the draws per row (pass 1). Row i's staging
     region is [draw_off[i] - w, draw_off[i + 1] - w) with
@@ -272,7 +276,7 @@ def fill_wave(b0, b1, block_size, draw_off, people_labels, ctab, itab_start, ita
     for b in prange(b0, b1):
         r0 = b * block_size
         r1 = min(n, r0 + block_size)
-        s = _block_state(key, b, STREAM_ITEMS)
+        s = _block_state(key, first_block + b, STREAM_ITEMS)
         row = scratch[get_thread_id()]
         hist = np.empty(nbuck, np.int64)
         cur = np.empty(r1 - r0, np.int64)
