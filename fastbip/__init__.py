@@ -22,6 +22,7 @@ _NAMES = {
     "generate": "dataset", "save": "dataset", "load": "dataset",
     # purchases.py
     "sample_purchases": "purchases", "sample_events": "purchases", "Events": "purchases",
+    "expected_block_totals": "purchases", "intensity": "purchases",
     # blocks.py
     "block_counts": "blocks", "block_counts_windows": "blocks", "block_stats": "blocks",
     "estimate_omega": "blocks", "snr": "blocks", "snr_matrix": "blocks",
