@@ -174,8 +174,9 @@ from tests._planted import planted
 import fastbip.algorithms.dcsbm as D
 from fastbip.algorithms.dcsbm import DCSBM
 D._PARALLEL_MIN_NNZ = 0  # force the parallel kernels on this small matrix
-d = planted(1000, 300, 3, 3, 10000, ratio=4.0, seed=11)
-e = DCSBM(3, 3, random_state=3, n_init=1, soft_sweeps=2, max_sweeps=10).fit(d.purchases)
+d = planted(2000, 500, 3, 3, 20000, ratio=4.0, seed=11)  # Lanczos path (> 400 a side)
+e = DCSBM(3, 3, random_state=3, n_init=1, soft_sweeps=2, max_sweeps=10, n_jobs=-1)
+e.fit(d.purchases)
 import numba, hashlib
 print(numba.get_num_threads(), e.log_likelihood_.hex(),
       hashlib.sha1(e.row_labels_.tobytes() + e.column_labels_.tobytes()).hexdigest())
