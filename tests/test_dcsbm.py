@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from _planted import planted
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score as ari
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from fastbip._kernels import dcsbm as K
 from fastbip.algorithms.dcsbm import DCSBM, profile_log_likelihood, select_k
@@ -225,9 +226,24 @@ def test_all_empty_and_single_cluster():
     assert est.omega_[0, 0] == d.purchases.sum()
 
 
+@parametrize_with_checks(
+    [DCSBM(2, 1, n_init=1, random_state=0)],
+    expected_failed_checks=lambda est: {
+        "check_complex_data": "complex input is a TypeError naming M (project rule), not "
+                              "scikit-learn's ValueError",
+        "check_estimators_empty_data_messages": "the message names M and its shape in the "
+                                                "project's wording",
+        "check_fit2d_1sample": "the message says n_row_clusters must be between 1 and "
+                               "n_people=1, not scikit-learn's wording",
+    },
+)
+def test_sklearn_checks(estimator, check):
+    # the estimator is tagged positive_only (purchase counts), so the checks feed it
+    # non-negative data; 2 x 1 clusters so that their 2-feature matrices are valid
+    check(estimator)
+
+
 def test_sklearn_estimator_contract(easy):
-    # sklearn's parametrize_with_checks feeds arbitrary real (also negative) matrices, which a
-    # count model rejects; the parts of the contract that apply are checked here.
     est = DCSBM(4, 3, n_init=2, random_state=0)
     c = clone(est)
     assert c.get_params() == est.get_params()
@@ -282,6 +298,7 @@ def test_auto_uses_select_k(three_by_four):
     (np.array([[1.0, np.nan], [0, 2]]), ValueError, "M must be finite"),
     (np.ones((2, 2, 2)), ValueError, "M must be 2-D"),
     (np.array([["a", "b"]]), TypeError, "M must hold numbers"),
+    (np.array([[1, "b"]], dtype=object), TypeError, "M must hold numbers; got dtype object"),
     (np.array([[1 + 1j, 0]]), TypeError, "M must hold real numbers"),
     (np.zeros((0, 3)), ValueError, "at least one row and one column"),
 ])

@@ -122,8 +122,13 @@ def _check_matrix(M, name="M"):
         except Exception as exc:  # pragma: no cover - exotic inputs
             raise TypeError(f"{name} must be a scipy.sparse matrix or an array; got "
                             f"{type(M).__name__}") from exc
-        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
-                                       or arr.dtype == bool):
+        if arr.dtype == object:
+            try:
+                arr = arr.astype(np.float64)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"{name} must hold numbers; got dtype object with "
+                                f"non-numeric entries ({exc})") from exc
+        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
             raise TypeError(f"{name} must hold numbers; got dtype {arr.dtype}")
         if arr.ndim != 2:
             raise ValueError(f"{name} must be 2-D (people x items); got {arr.ndim}-D "
@@ -143,8 +148,8 @@ def _check_matrix(M, name="M"):
     if data.size and not np.all(np.isfinite(data)):
         raise ValueError(f"{name} must be finite; got NaN or infinite entries")
     if data.size and data.min() < 0:
-        raise ValueError(f"{name} must be non-negative (purchase counts); got minimum "
-                         f"{data.min()}")
+        raise ValueError(f"{name} must be non-negative (purchase counts; Negative values in "
+                         f"data); got minimum {data.min()}")
     return sp.csr_matrix((data, M.indices, M.indptr), shape=M.shape)
 
 
@@ -533,6 +538,12 @@ class DCSBM(BaseEstimator):
         self.n_col_clusters_ = k_b
         self.n_features_in_ = n_c
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.input_tags.sparse = True
+        return tags
 
     def fit_predict(self, M, y=None):
         """Fit and return the row (people) labels."""
