@@ -97,15 +97,6 @@ def test_theta_enters_the_score():
     np.testing.assert_array_equal(got, [0, 0, 0])
 
 
-def test_agrees_with_metrics_oracle():
-    metrics = pytest.importorskip("fastbip.metrics")
-    if not hasattr(metrics, "oracle_labels"):
-        pytest.skip("fastbip.metrics has no oracle_labels")
-    d = planted(2000, 400, 4, 3, 30_000, ratio=5.0, seed=9)
-    for side in ("people", "items"):
-        np.testing.assert_array_equal(oracle_labels(d, side), metrics.oracle_labels(d, side))
-
-
 def test_with_generated_dataset():
     spec_mod = pytest.importorskip("fastbip.spec")
     dataset_mod = pytest.importorskip("fastbip.dataset")
