@@ -17,8 +17,9 @@ Fit
    ``(D_r + tau)^-1/2 M (D_c + tau)^-1/2`` (tau = the smaller of the two sides' mean degrees:
    it tames the low-degree side without washing out the high-degree one) are computed by
    Lanczos (ARPACK: ``scipy.sparse.linalg.eigsh`` on the Gram operator of that side, a
-   ``LinearOperator`` over the sparse matrix: nothing dense),
-   rows normalised to unit length, then k-means. The other side starts from its purchase
+   ``LinearOperator`` over the sparse matrix: nothing dense; a side of at most 400 members
+   uses the dense eigendecomposition of its Gram matrix), rows normalised to unit length, then
+   k-means (K = that side's number of clusters). The other side starts from its purchase
    profile over these clusters: k-means (weighted by degree, on at most 20,000 members) gives
    cluster profiles, then each member takes its most likely cluster.
 2. Optional soft sweeps (``soft_sweeps``) on hard instances (the best start needing more
