@@ -32,8 +32,8 @@ _NAMES = {
     "score_labels": "metrics", "relation_recovery": "metrics", "align": "metrics",
     "contingency": "metrics", "consensus_score": "metrics", "adjusted_rand": "metrics",
     "adjusted_mutual_info": "metrics", "normalized_mutual_info": "metrics",
-    # oracle.py
-    "oracle_labels": "oracle",
+    # oracle.py, algorithms/dcsbm.py
+    "oracle_labels": "oracle", "DCSBM": "algorithms.dcsbm", "select_k": "algorithms.dcsbm",
     # study.py, recovery.py, logs.py
     "run_study": "study", "StudyResult": "study",
     "recovery_sweep": "recovery",

@@ -315,7 +315,7 @@ register(
     "purchases",
     "Degree-corrected bipartite Poisson block model fitted by likelihood sweeps from a "
     "spectral start (fastbip's own).",
-    "O(nnz + (n + m) K) per sweep",
+    "O(nnz + (n + m) K_A K_B) per sweep, plus O(nnz) per Lanczos step for the start",
     "planted or real purchases with heterogeneous activity; the most accurate co-clustering "
     "here",
 )
