@@ -86,3 +86,21 @@ def planted(n_people, n_items, k_people, k_items, n_purchases, ratio=10.0, seed=
     truth = SimpleNamespace(omega=omega, theta=theta, phi=phi, people_labels=a,
                             item_labels=b, model="poisson")
     return SimpleNamespace(purchases=M, truth=truth)
+
+
+def dense_planted(rng, n, m, omega, sigma=0.5):
+    """A tiny planted dataset sampled entry by entry with numpy (dense rates, for checks on a
+    few hundred rows): uniform random labels, lognormal theta/phi normalised per cluster,
+    ``M = Poisson(theta phi^T * omega[a][:, b])``. Returns ``purchases`` and ``truth``."""
+    omega = np.asarray(omega, dtype=np.float64)
+    ka, kb = omega.shape
+    a = rng.integers(0, ka, n)
+    b = rng.integers(0, kb, m)
+    theta = rng.lognormal(0, sigma, n)
+    phi = rng.lognormal(0, sigma, m)
+    theta /= np.bincount(a, theta, ka)[a]
+    phi /= np.bincount(b, phi, kb)[b]
+    M = sp.csr_matrix(rng.poisson(theta[:, None] * phi[None, :] * omega[a][:, b]))
+    truth = SimpleNamespace(omega=omega, theta=theta, phi=phi, people_labels=a,
+                            item_labels=b, model="poisson")
+    return SimpleNamespace(purchases=M, truth=truth)

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _planted import dense_planted
 from scipy import stats
 
 from fastbip.blocks import (
@@ -125,20 +126,8 @@ def test_block_stats_errors():
 
 
 def planted(rng, n, m, omega, theta_sigma=0.5):
-    """A small degree-corrected Poisson block model sampled densely with numpy."""
-    ka, kb = omega.shape
-    a = rng.integers(0, ka, n)
-    b = rng.integers(0, kb, m)
-    theta = rng.lognormal(0, theta_sigma, n)
-    phi = rng.lognormal(0, theta_sigma, m)
-    theta /= np.bincount(a, theta, ka)[a]
-    phi /= np.bincount(b, phi, kb)[b]
-    lam = theta[:, None] * phi[None, :] * omega[a][:, b]
-    M = sp.csr_matrix(rng.poisson(lam))
-    truth = SimpleNamespace(
-        omega=omega, theta=theta, phi=phi, people_labels=a, item_labels=b, model="poisson"
-    )
-    return M, truth
+    d = dense_planted(rng, n, m, omega, sigma=theta_sigma)
+    return d.purchases, d.truth
 
 
 def test_estimate_omega_matches_brute_force_likelihood():

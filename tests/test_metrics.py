@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _planted import dense_planted as planted
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
@@ -167,19 +168,6 @@ def test_align_permutation_and_unequal_k():
     mapping = align(t, g)
     assert mapping.shape == (2,) and len(set(mapping.tolist())) == 2
     assert mapping[0] == 0
-
-
-def planted(rng, n, m, omega, sigma=0.5):
-    ka, kb = omega.shape
-    a = rng.integers(0, ka, n)
-    b = rng.integers(0, kb, m)
-    theta = rng.lognormal(0, sigma, n)
-    phi = rng.lognormal(0, sigma, m)
-    theta /= np.bincount(a, theta, ka)[a]
-    phi /= np.bincount(b, phi, kb)[b]
-    M = sp.csr_matrix(rng.poisson(theta[:, None] * phi[None, :] * omega[a][:, b]))
-    truth = SimpleNamespace(omega=omega, theta=theta, phi=phi, people_labels=a, item_labels=b)
-    return SimpleNamespace(purchases=M, truth=truth)
 
 
 def test_relation_recovery():
