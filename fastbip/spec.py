@@ -601,8 +601,9 @@ class Spec:
         try:
             import tomli_w
         except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError("writing TOML needs tomli-w: pip install tomli-w "
-                              "(or use to_json())") from e
+            raise ImportError("writing TOML needs tomli-w: pip install 'fastbip[io]' "
+                              "(or write JSON: Spec.to_json(), fastbip spec --format json)"
+                              ) from e
         return tomli_w.dumps(self.to_dict())
 
     def with_(self, *, n_people: int | None = None, n_items: int | None = None,

@@ -91,6 +91,9 @@ def test_save_load_round_trip(small, tmp_path):
     back = load(p)
     _same(small, back)
     assert not list(tmp_path.glob(".*.tmp"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert p.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_truncated_file_is_rejected(small, tmp_path):
