@@ -32,6 +32,7 @@ from fastbip._kernels.blocks import (
     _block_sums_csr,
     _encode_labels,
 )
+from fastbip._validation import as_purchases
 
 __all__ = [
     "BlockStats",
@@ -152,29 +153,6 @@ def encode_labels(labels, n_clusters: int | None = None, *, name: str = "labels"
     return EncodedLabels(codes, k)
 
 
-def _as_csr(M, name: str = "M") -> sp.csr_matrix | sp.csr_array:
-    """Return M as CSR (converted once when it is another sparse format or a dense array)."""
-    if sp.issparse(M):
-        if M.format != "csr":
-            M = M.tocsr()
-    elif isinstance(M, np.ndarray) or hasattr(M, "__array__"):
-        arr = np.asarray(M)
-        if arr.ndim != 2:
-            raise ValueError(f"{name} must be a 2-D matrix; got an array of shape {arr.shape}")
-        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-            raise TypeError(f"{name} must hold numbers; got dtype {arr.dtype}")
-        M = sp.csr_matrix(arr)
-    else:
-        raise TypeError(f"{name} must be a scipy.sparse matrix or a 2-D array; got {type(M)}")
-    if M.ndim != 2:
-        raise ValueError(f"{name} must be 2-D; got shape {M.shape}")
-    if not (np.issubdtype(M.dtype, np.number) or M.dtype == np.bool_):
-        raise TypeError(f"{name} must hold numbers; got dtype {M.dtype}")
-    if np.issubdtype(M.dtype, np.complexfloating):
-        raise TypeError(f"{name} must hold real numbers; got dtype {M.dtype}")
-    return M
-
-
 def _unsigned(a: np.ndarray) -> np.ndarray:
     """Zero-copy unsigned view of a non-negative int32/int64 index array."""
     a = np.ascontiguousarray(a)
@@ -199,7 +177,7 @@ def _chunk_bounds(indptr: np.ndarray, cells: int) -> np.ndarray:
 
 
 def _prepare(M, row_labels, col_labels, n_row_clusters, n_col_clusters):
-    M = _as_csr(M)
+    M = as_purchases(M, canonical=False)
     n_rows, n_cols = M.shape
     rows = encode_labels(row_labels, n_row_clusters, name="row_labels")
     cols = encode_labels(col_labels, n_col_clusters, name="col_labels")
@@ -364,7 +342,7 @@ def soft_block_counts(
     -----
     Computes ``M @ Z_B`` (O(nnz * K_B)) then ``Z_A^T @ (M Z_B)`` (O(n_rows * K_A * K_B)).
     """
-    M = _as_csr(M)
+    M = as_purchases(M, canonical=False)
     if not weighted:
         M = sp.csr_matrix((np.ones(M.nnz), M.indices, M.indptr), shape=M.shape)
     else:

@@ -27,24 +27,13 @@ Cost: one pass over the purchases plus O(n K_A K_B); no dense n_people x n_items
 """
 
 import numpy as np
-import scipy.sparse as sp
 
 from fastbip._kernels.dcsbm import _oracle_assign, _profile_counts
+from fastbip._validation import as_purchases
 
 __all__ = ["oracle_labels"]
 
 _SIDES = ("people", "items")
-
-
-def _as_csr(M):
-    if not sp.issparse(M):
-        raise TypeError(
-            f"dataset.purchases must be a scipy.sparse matrix; got {type(M).__name__}")
-    M = M.tocsr()
-    if not M.has_canonical_format:
-        M = M.copy()
-        M.sum_duplicates()
-    return M
 
 
 def _labels(x, n, name):
@@ -77,7 +66,7 @@ def oracle_labels(dataset, side="people"):
     truth = getattr(dataset, "truth", None)
     if truth is None:
         raise ValueError("dataset.truth is None: the oracle needs a planted truth")
-    M = _as_csr(dataset.purchases)
+    M = as_purchases(dataset.purchases, "dataset.purchases", accept="sparse")
     n_a, n_b = M.shape
     omega = np.asarray(truth.omega, dtype=np.float64)
     a = _labels(truth.people_labels, n_a, "truth.people_labels")

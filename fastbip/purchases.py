@@ -50,6 +50,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fastbip._kernels import generate as _k
+from fastbip._validation import as_purchases
 
 __all__ = [
     "MODELS",
@@ -482,7 +483,7 @@ class Events:
         Entries with no event in the window are dropped; windows that partition the
         period sum back to ``M``.
         """
-        M = _check_csr(M)
+        M = as_purchases(M, accept="csr")
         if self.offsets.shape != (M.nnz + 1,):
             raise ValueError(f"M has {M.nnz} entries but the events describe "
                              f"{self.offsets.size - 1}")
@@ -523,7 +524,7 @@ def sample_events(M, item_labels, profiles, *, seed, start, end, block_size=1024
     same seed gives the same times whatever the number of threads.
     """
     key = _key_from_seed(seed)
-    M = _check_csr(M)
+    M = as_purchases(M, accept="csr")
     b = _labels(item_labels, "item_labels")
     if b.size != M.shape[1]:
         raise ValueError(f"item_labels must have shape ({M.shape[1]},) like M's columns; "
@@ -563,13 +564,3 @@ def sample_events(M, item_labels, profiles, *, seed, start, end, block_size=1024
     times = _k.sample_event_times(M.indptr, M.indices, data, offsets, b, cdf, guide, start,
                                   step, end, int(block_size), key)
     return Events(offsets, times)
-
-
-def _check_csr(M):
-    if not sp.issparse(M) or M.format != "csr" or M.ndim != 2:
-        raise TypeError(f"M must be a scipy.sparse CSR matrix; got {type(M).__name__}")
-    if not M.has_canonical_format:
-        M = M.copy()
-        M.sum_duplicates()
-    return M
-

@@ -374,11 +374,12 @@ def test_bad_n_clusters_purchases(easy):
 def test_bad_purchase_matrices():
     with pytest.raises(ValueError, match=r"M must be non-negative \(purchase counts\); got -1"):
         SVDKMeans(2, 2).fit(sp.csr_matrix(np.array([[1.0, -1.0], [0.0, 2.0]])))
-    with pytest.raises(ValueError, match=r"M must contain only finite values"):
+    with pytest.raises(ValueError, match=r"M must be finite; got NaN or infinite values"):
         SVDKMeans(2, 2).fit(np.array([[1.0, np.inf], [0.0, 2.0]]))
     with pytest.raises(ValueError, match=r"M must be 2-D \(n_people, n_items\); got shape \(3,\)"):
         SVDKMeans(2, 2).fit(np.ones(3))
-    with pytest.raises(TypeError, match=r"M must be a scipy sparse matrix or a 2-D numeric"):
+    with pytest.raises(TypeError, match=r"M must be a scipy\.sparse matrix or a 2-D numeric "
+                                        r"array; got str"):
         SVDKMeans(2, 2).fit("purchases")
     with pytest.raises(ValueError, match=r"M has no purchases"):
         SpectralCocluster(2, 2).fit(sp.csr_matrix((4, 3)))

@@ -296,9 +296,10 @@ def test_errors():
         block_counts(M, a, b, 2, -1)
     with pytest.raises(ValueError, match="was encoded with n_clusters=2"):
         block_counts(M, encode_labels(a, 2), b, 3)
-    with pytest.raises(TypeError, match="M must be a scipy.sparse matrix or a 2-D array"):
+    with pytest.raises(TypeError, match=r"M must be a scipy\.sparse matrix or a 2-D numeric "
+                                        r"array; got str"):
         block_counts("M", a, b)
-    with pytest.raises(ValueError, match="M must be a 2-D matrix"):
+    with pytest.raises(ValueError, match=r"M must be 2-D \(n_people, n_items\); got shape \(10,\)"):
         block_counts(np.zeros(10), a, b)
     with pytest.raises(TypeError, match="M must hold real numbers"):
         block_counts(sp.csr_matrix(np.ones((10, 8), dtype=complex)), a, b)

@@ -24,6 +24,8 @@ from scipy.sparse.linalg import svds
 from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
+from fastbip._validation import as_purchases as _as_purchases
+
 __all__ = ["SpectralCocluster", "SpectralBicluster", "SVDKMeans", "regularised_embedding"]
 
 
@@ -39,29 +41,14 @@ def few_threads(n_rows):
 
 
 def as_purchases(M, name="M"):
-    """``M`` as canonical CSR float64 with validation (non-negative, finite, 2-D)."""
-    if sp.issparse(M):
-        M = sp.csr_matrix(M, dtype=np.float64)
-    else:
-        try:
-            arr = np.asarray(M, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(
-                f"{name} must be a scipy sparse matrix or a 2-D numeric array; got "
-                f"{type(M).__name__}"
-            ) from exc
-        if arr.ndim != 2:
-            raise ValueError(f"{name} must be 2-D (n_people, n_items); got shape {arr.shape}")
-        M = sp.csr_matrix(arr)
-    if M.shape[0] < 1 or M.shape[1] < 1:
-        raise ValueError(f"{name} must have at least one row and one column; got {M.shape}")
-    M.sum_duplicates()
-    M.sort_indices()
-    if M.data.size and not np.all(np.isfinite(M.data)):
-        raise ValueError(f"{name} must contain only finite values; found NaN or inf")
-    if M.data.size and M.data.min() < 0:
-        raise ValueError(f"{name} must be non-negative (purchase counts); got {M.data.min()}")
-    M.eliminate_zeros()
+    """``M`` as canonical CSR float64 counts, checked by the shared validation
+    (``fastbip._validation.as_purchases`` with ``counts=True``), without stored zeros, so
+    that a row's or column's number of stored entries says whether it has purchases. ``M``
+    itself is not modified."""
+    M = _as_purchases(M, name, dtype=np.float64, counts=True)
+    if M.nnz and not M.data.all():
+        M = M.copy()
+        M.eliminate_zeros()
     return M
 
 

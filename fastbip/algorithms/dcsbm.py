@@ -68,6 +68,7 @@ from fastbip._kernels.dcsbm import (
     _soft_profile,
     _weighted_block_sum,
 )
+from fastbip._validation import as_purchases
 
 __all__ = ["DCSBM", "select_k", "profile_log_likelihood"]
 
@@ -110,49 +111,6 @@ def _threads_for(nnz, n_jobs):
 
 
 # --- validation ---------------------------------------------------------------------------
-
-def _check_matrix(M, name="M"):
-    """Canonical CSR with float64 data; rejects what the model cannot take."""
-    if sp.issparse(M):
-        if M.ndim != 2:
-            raise ValueError(f"{name} must be 2-D; got {M.ndim}-D")
-        M = sp.csr_matrix(M)
-    else:
-        try:
-            arr = np.asarray(M)
-        except Exception as exc:  # pragma: no cover - exotic inputs
-            raise TypeError(f"{name} must be a scipy.sparse matrix or an array; got "
-                            f"{type(M).__name__}") from exc
-        if arr.dtype == object:
-            try:
-                arr = arr.astype(np.float64)
-            except (TypeError, ValueError) as exc:
-                raise TypeError(f"{name} must hold numbers; got dtype object with "
-                                f"non-numeric entries ({exc})") from exc
-        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-            raise TypeError(f"{name} must hold numbers; got dtype {arr.dtype}")
-        if arr.ndim != 2:
-            raise ValueError(f"{name} must be 2-D (people x items); got {arr.ndim}-D "
-                             f"with shape {arr.shape}")
-        M = sp.csr_matrix(arr)
-    if not (np.issubdtype(M.dtype, np.number) or M.dtype == bool):
-        raise TypeError(f"{name} must hold numbers; got dtype {M.dtype}")
-    if np.issubdtype(M.dtype, np.complexfloating):
-        raise TypeError(f"{name} must hold real numbers; got dtype {M.dtype}")
-    if M.shape[0] < 1 or M.shape[1] < 1:
-        raise ValueError(f"{name} must have at least one row and one column; got shape "
-                         f"{M.shape}")
-    if not M.has_canonical_format:
-        M = M.copy()
-        M.sum_duplicates()
-    data = M.data.astype(np.float64, copy=False)
-    if data.size and not np.all(np.isfinite(data)):
-        raise ValueError(f"{name} must be finite; got NaN or infinite entries")
-    if data.size and data.min() < 0:
-        raise ValueError(f"{name} must be non-negative (purchase counts; Negative values in "
-                         f"data); got minimum {data.min()}")
-    return sp.csr_matrix((data, M.indices, M.indptr), shape=M.shape)
-
 
 def _check_k(k, n, name, side):
     if isinstance(k, bool) or not isinstance(k, numbers.Integral):
@@ -458,7 +416,7 @@ class DCSBM(BaseEstimator):
     def fit(self, M, y=None):
         """Fit the model to the purchase matrix ``M`` (people x items, counts)."""
         _check_params(self)
-        A = _check_matrix(M)
+        A = as_purchases(M, dtype=np.float64, counts=True)
         with _threads_for(A.nnz, self.n_jobs):
             return self._fit(A)
 
@@ -609,7 +567,7 @@ def select_k(M, k_range_rows, k_range_cols, criterion="icl", *, n_init=3, soft_s
     """
     if criterion not in _CRITERIA:
         raise ValueError(f"criterion must be one of {_CRITERIA}; got {criterion!r}")
-    A = _check_matrix(M)
+    A = as_purchases(M, dtype=np.float64, counts=True)
     n_r, n_c = A.shape
     ks_r = [_check_k(k, n_r, "k_range_rows values", "people") for k in k_range_rows]
     ks_c = [_check_k(k, n_c, "k_range_cols values", "items") for k in k_range_cols]
