@@ -2,7 +2,8 @@
 
 Every estimator takes ``M`` (scipy sparse or dense, shape ``(n_people, n_items)``,
 non-negative finite values) in ``fit`` and sets ``row_labels_`` (int64, ``n_people``) and
-``column_labels_`` (int64, ``n_items``). ``fit_predict(M)`` returns the pair.
+``column_labels_`` (int64, ``n_items``). ``fit_predict(M)`` returns the row labels,
+as in scikit-learn and :class:`~fastbip.algorithms.dcsbm.DCSBM`.
 
 People or items without any purchase carry no information about their cluster. The
 estimators here fit on the sub-matrix of people and items that have purchases (removing empty
@@ -154,9 +155,9 @@ class _Cocluster(BaseEstimator):
         return self
 
     def fit_predict(self, M, y=None):
-        """Fit and return ``(row_labels_, column_labels_)``."""
-        self.fit(M)
-        return self.row_labels_, self.column_labels_
+        """Fit and return the row (people) labels, as scikit-learn's clusterers do; the
+        column (item) labels are in ``column_labels_``."""
+        return self.fit(M).row_labels_
 
 
 class SpectralCocluster(_Cocluster):

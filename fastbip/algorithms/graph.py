@@ -68,9 +68,9 @@ class _Modularity(BaseEstimator):
         return self
 
     def fit_predict(self, M, y=None):
-        """Fit and return ``(row_labels_, column_labels_)``."""
-        self.fit(M)
-        return self.row_labels_, self.column_labels_
+        """Fit and return the row (people) labels, as scikit-learn's clusterers do; the
+        column (item) labels are in ``column_labels_``."""
+        return self.fit(M).row_labels_
 
 
 class Louvain(_Modularity):

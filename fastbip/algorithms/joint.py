@@ -142,6 +142,7 @@ class JointSVDKMeans(BaseEstimator):
         return out, n_empty
 
     def fit_predict(self, M, y=None, row_features=None, column_features=None):
-        """Fit and return ``(row_labels_, column_labels_)``."""
+        """Fit and return the row (people) labels; the column labels are in
+        ``column_labels_``."""
         self.fit(M, row_features=row_features, column_features=column_features)
-        return self.row_labels_, self.column_labels_
+        return self.row_labels_
