@@ -193,8 +193,31 @@ def generate(spec: Spec, rng: Any = None) -> Dataset:
     ``rng``: None uses ``spec.seed`` (fresh entropy when that is None too); an int or a
     ``SeedSequence`` seeds everything; a ``Generator`` is drawn from once.
     """
-    from .purchases import sample_events, sample_purchases
+    from .purchases import sample_purchases
 
+    p = _plant(spec, rng)
+    purchases = sample_purchases(p.people.labels, p.items.labels, p.theta, p.phi, p.omega,
+                                 seed=p.seed_purchases, model=spec.relation.model,
+                                 affinity=p.affinity)
+    return _assemble(spec, p, purchases)
+
+
+@dataclass(eq=False)
+class _Planted:
+    """Everything :func:`generate` draws before the purchases, and the purchases' seeds."""
+
+    people: Population
+    items: Population
+    theta: np.ndarray
+    phi: np.ndarray
+    omega: np.ndarray
+    affinity: list | None
+    seed_purchases: np.random.SeedSequence
+    seed_events: np.random.SeedSequence
+
+
+def _plant(spec: Spec, rng: Any) -> _Planted:
+    """The part of :func:`generate` before the purchases (shared with the Dask backend)."""
     if not isinstance(spec, Spec):
         raise TypeError(f"spec must be a fastbip Spec (see load_spec, default_spec); "
                         f"got {type(spec).__name__}")
@@ -209,15 +232,20 @@ def generate(spec: Spec, rng: Any = None) -> Dataset:
                           cluster_sizes(spec.items.n, spec.items.shares))
     affinity = [(people.columns[a.people_feature], items.columns[a.item_feature], a.scale)
                 for a in rel.affinity] or None
-    purchases = sample_purchases(people.labels, items.labels, theta, phi, omega,
-                                 seed=ss_buy, model=rel.model, affinity=affinity)
+    return _Planted(people, items, theta, phi, omega, affinity, ss_buy, ss_events)
+
+
+def _assemble(spec: Spec, p: _Planted, purchases: sp.csr_matrix) -> Dataset:
+    """The part of :func:`generate` after the purchases: events (if timed) and the Dataset."""
+    from .purchases import sample_events
+
     events = None
     if spec.time is not None:
-        events = sample_events(purchases, items.labels, list(spec.time.profiles), seed=ss_events,
-                               start=spec.time.start, end=spec.time.end)
-    truth = Truth(omega=omega, theta=theta, phi=phi, people_labels=people.labels,
-                  item_labels=items.labels, model=rel.model)
-    return Dataset(people, items, purchases, truth, spec, events)
+        events = sample_events(purchases, p.items.labels, list(spec.time.profiles),
+                               seed=p.seed_events, start=spec.time.start, end=spec.time.end)
+    truth = Truth(omega=p.omega, theta=p.theta, phi=p.phi, people_labels=p.people.labels,
+                  item_labels=p.items.labels, model=spec.relation.model)
+    return Dataset(p.people, p.items, purchases, truth, spec, events)
 
 
 # --------------------------------------------------------------------------- save / load
