@@ -40,7 +40,7 @@ _NAMES = {
     "from_log": "logs", "read_log": "logs",
 }
 _SUBMODULES = ("algorithms", "spec", "population", "dataset", "purchases", "blocks", "metrics",
-               "oracle", "study", "recovery", "logs", "cli")
+               "oracle", "study", "recovery", "logs", "cli", "distributed")
 
 __all__ = ["__version__", *_NAMES, "algorithms"]
 
