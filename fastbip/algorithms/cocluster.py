@@ -130,7 +130,23 @@ def regularised_embedding(M, k, tau="mean", random_state=None):
     return out[0], out[1]
 
 
-class _Cocluster(BaseEstimator):
+class CoclusterLabels:
+    """What every co-clusterer here shares: the labels of people and items without purchases
+    (:func:`fill_empty`) and ``fit_predict``."""
+
+    def _set_labels(self, shape, rows, cols, row_labels, col_labels):
+        self.row_labels_ = fill_empty(shape[0], rows, row_labels)
+        self.column_labels_ = fill_empty(shape[1], cols, col_labels)
+        self.n_empty_rows_ = int(shape[0] - rows.size)
+        self.n_empty_columns_ = int(shape[1] - cols.size)
+
+    def fit_predict(self, M, y=None):
+        """Fit and return the row (people) labels, as scikit-learn's clusterers do; the
+        column (item) labels are in ``column_labels_``."""
+        return self.fit(M).row_labels_
+
+
+class _Cocluster(CoclusterLabels, BaseEstimator):
     """Shared fit: validate, split off empty rows and columns, fill them after."""
 
     def _col_k(self):
@@ -148,16 +164,8 @@ class _Cocluster(BaseEstimator):
                                "items with purchases")
         with few_threads(sum(sub.shape)):
             r, c = self._fit_sub(sub, k_r, k_c)
-        self.row_labels_ = fill_empty(M.shape[0], rows, r)
-        self.column_labels_ = fill_empty(M.shape[1], cols, c)
-        self.n_empty_rows_ = int(M.shape[0] - rows.size)
-        self.n_empty_columns_ = int(M.shape[1] - cols.size)
+        self._set_labels(M.shape, rows, cols, r, c)
         return self
-
-    def fit_predict(self, M, y=None):
-        """Fit and return the row (people) labels, as scikit-learn's clusterers do; the
-        column (item) labels are in ``column_labels_``."""
-        return self.fit(M).row_labels_
 
 
 class SpectralCocluster(_Cocluster):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from fastbip.algorithms.cocluster import _seed, as_purchases, fill_empty, split_empty
+from fastbip.algorithms.cocluster import CoclusterLabels, _seed, as_purchases, split_empty
 
 __all__ = ["Louvain", "Leiden"]
 
@@ -34,7 +34,7 @@ def _compress(labels):
     return rank[inverse].astype(np.int64), int(uniq.size)
 
 
-class _Modularity(BaseEstimator):
+class _Modularity(CoclusterLabels, BaseEstimator):
     _sknetwork_class = ""
 
     def __init__(self, n_row_clusters=None, n_col_clusters=None, *, resolution=1.0,
@@ -61,16 +61,8 @@ class _Modularity(BaseEstimator):
         est.fit(sub, force_bipartite=True)
         r, self.n_row_clusters_ = _compress(np.asarray(est.labels_row_))
         c, self.n_col_clusters_ = _compress(np.asarray(est.labels_col_))
-        self.row_labels_ = fill_empty(M.shape[0], rows, r)
-        self.column_labels_ = fill_empty(M.shape[1], cols, c)
-        self.n_empty_rows_ = int(M.shape[0] - rows.size)
-        self.n_empty_columns_ = int(M.shape[1] - cols.size)
+        self._set_labels(M.shape, rows, cols, r, c)
         return self
-
-    def fit_predict(self, M, y=None):
-        """Fit and return the row (people) labels, as scikit-learn's clusterers do; the
-        column (item) labels are in ``column_labels_``."""
-        return self.fit(M).row_labels_
 
 
 class Louvain(_Modularity):
