@@ -128,15 +128,6 @@ def dcsbm_profile_counts(M, col_labels, k_cols):
     return np.asarray((M @ Z).todense())
 
 
-def dcsbm_block_counts(M, row_labels, col_labels, k_rows, k_cols):
-    """Z_A^T M Z_B, members labelled -1 left out."""
-    X = dcsbm_profile_counts(M, col_labels, k_cols)
-    C = np.zeros((k_rows, k_cols))
-    keep = row_labels >= 0
-    np.add.at(C, row_labels[keep], X[keep])
-    return C
-
-
 def dcsbm_hard_sweep(M, col_labels, log_p, fallback):
     """argmax_k X_i . log_p[k] per row; rows without counts get ``fallback``."""
     X = dcsbm_profile_counts(M, col_labels, log_p.shape[1])

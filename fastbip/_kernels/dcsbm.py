@@ -111,37 +111,6 @@ def _hard_sweep(indptr, indices, data, col_labels, log_p, fallback):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _block_counts(indptr, indices, data, row_labels, col_labels, k_rows, k_cols):
-    """Block totals C[k, l] = sum of data over entries (i, j) with labels (k, l).
-
-    row_labels : int32 or int64 (n_rows,), in [0, k_rows) or -1 (skipped); same for columns.
-    Returns C, float64 (k_rows, k_cols). Rows are cut into N_CHUNKS fixed ranges, each with
-    its own accumulator, summed in chunk order (deterministic).
-    """
-    n = indptr.size - 1
-    acc = np.zeros((N_CHUNKS, k_rows * k_cols), dtype=np.float64)
-    step = (n + N_CHUNKS - 1) // N_CHUNKS
-    for c in prange(N_CHUNKS):
-        lo = c * step
-        hi = min(n, lo + step)
-        loc = np.zeros(k_rows * k_cols, dtype=np.float64)
-        for i in range(lo, hi):
-            a = row_labels[i]
-            if a < 0:
-                continue
-            base = a * k_cols
-            for p in range(indptr[i], indptr[i + 1]):
-                b = col_labels[indices[p]]
-                if b >= 0:
-                    loc[base + b] += data[p]
-        acc[c] = loc
-    C = np.zeros(k_rows * k_cols, dtype=np.float64)
-    for c in range(N_CHUNKS):
-        C += acc[c]
-    return C.reshape((k_rows, k_cols))
-
-
-@njit(cache=True, nogil=True, parallel=True)
 def _weighted_block_sum(Q, X):
     """Q^T X in a fixed summation order.
 

@@ -61,7 +61,6 @@ from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 from fastbip._kernels.dcsbm import (
-    _block_counts,
     _hard_sweep,
     _profile_counts,
     _soft_assign,
@@ -69,6 +68,7 @@ from fastbip._kernels.dcsbm import (
     _weighted_block_sum,
 )
 from fastbip._validation import as_purchases
+from fastbip.blocks import block_counts
 
 __all__ = ["DCSBM", "select_k", "profile_log_likelihood"]
 
@@ -327,7 +327,7 @@ def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol):
     sweep those under both new labels: two passes over the purchases per sweep."""
     d_r = np.diff(A.indptr)
     d_c = np.diff(At.indptr)
-    C = _block_counts(A.indptr, A.indices, A.data, a, b, k_a, k_b)
+    C = block_counts(A, a, b, k_a, k_b).astype(np.float64, copy=False)
     ll_old = profile_log_likelihood(C)
     best = None  # the start itself may leave members at -1: never kept as it is
     n_done = 0
