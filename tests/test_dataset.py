@@ -106,20 +106,27 @@ def test_truncated_file_is_rejected(small, tmp_path):
             load(q)
 
 
+def _rewrite_member(src, dst, member, change):
+    """Copy the zip ``src`` to ``dst`` with ``member``'s bytes passed through ``change``: a valid
+    zip whose content was altered."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            zout.writestr(item, change(data) if item.filename == member else data)
+    return dst
+
+
 def test_altered_file_is_rejected(small, tmp_path):
     p = save(small, tmp_path / "d.fbp")
     # rewrite one array member with a changed value but a valid zip: only the SHA-256 catches it
-    q = tmp_path / "altered.fbp"
-    with zipfile.ZipFile(p) as zin, zipfile.ZipFile(q, "w") as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "arrays/purchases.data.npy":
-                arr = np.lib.format.read_array(io.BytesIO(data))
-                arr[0] += 1
-                buf = io.BytesIO()
-                np.lib.format.write_array(buf, arr)
-                data = buf.getvalue()
-            zout.writestr(item, data)
+    def bump_first(data):
+        arr = np.lib.format.read_array(io.BytesIO(data))
+        arr[0] += 1
+        buf = io.BytesIO()
+        np.lib.format.write_array(buf, arr)
+        return buf.getvalue()
+
+    q = _rewrite_member(p, tmp_path / "altered.fbp", "arrays/purchases.data.npy", bump_first)
     with pytest.raises(DatasetFormatError, match=r"'purchases.data' does not match its SHA-256"):
         load(q)
     # flip a byte in place: the zip CRC or the hash catches it
@@ -133,13 +140,8 @@ def test_altered_file_is_rejected(small, tmp_path):
 
 def test_wrong_version_and_not_a_dataset(small, tmp_path):
     p = save(small, tmp_path / "d.fbp")
-    q = tmp_path / "v99.fbp"
-    with zipfile.ZipFile(p) as zin, zipfile.ZipFile(q, "w") as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "manifest.json":
-                data = data.replace(b'"version": 1', b'"version": 99')
-            zout.writestr(item, data)
+    q = _rewrite_member(p, tmp_path / "v99.fbp", "manifest.json",
+                        lambda data: data.replace(b'"version": 1', b'"version": 99'))
     with pytest.raises(DatasetFormatError, match="has format version 99"):
         load(q)
     t = tmp_path / "text.fbp"
