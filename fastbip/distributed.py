@@ -91,16 +91,10 @@ def _positive_int_or_none(x, name):
 def _shard_draws(a, b, theta, phi, omega, seed, block_size, b0, b1):
     """Draws (before merging repeats, thinning or capping at 1) of the rows of blocks
     [b0, b1): pass 1 of ``sample_purchases``, which sets its index dtype from their total."""
-    key = _p._key_from_seed(seed)
-    ka, kb = omega.shape
-    theta_sums = np.bincount(a, weights=theta, minlength=ka)
-    phi_sums = np.bincount(b, weights=phi, minlength=kb)
-    om_eff = omega * (phi_sums > 0)[None, :]
-    factor = np.divide(om_eff.sum(axis=1), theta_sums, out=np.zeros(ka), where=theta_sums > 0)
+    factor = _p._cluster_rates(a, b, theta, phi, omega)[3]
     r0, r1 = b0 * block_size, min(a.size, b1 * block_size)
-    draw_off = np.zeros(r1 - r0 + 1, np.int64)
-    _p._k.row_counts_poisson(theta[r0:r1], a[r0:r1].astype(np.int32), factor, block_size,
-                             key, draw_off, b0)
+    draw_off, _ = _p._row_draws(theta[r0:r1], a[r0:r1].astype(np.int32), factor, block_size,
+                                _p._key_from_seed(seed), b0)
     return int(draw_off.sum())
 
 

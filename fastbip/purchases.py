@@ -229,6 +229,27 @@ def _shrink(a, size):
 
 # --------------------------------------------------------------------------- purchases
 
+def _cluster_rates(a, b, theta, phi, om):
+    """Cluster totals of theta and phi, omega without the item-clusters of zero popularity
+    (``om_eff``), and the factor of pass 1: person i draws Poisson(theta_i * factor[a_i])
+    purchases, factor[k] = sum_l om_eff[k, l] / theta_sums[k]."""
+    ka, kb = om.shape
+    theta_sums = np.bincount(a, weights=theta, minlength=ka)
+    phi_sums = np.bincount(b, weights=phi, minlength=kb)
+    om_eff = om * (phi_sums > 0)[None, :]
+    factor = np.divide(om_eff.sum(axis=1), theta_sums, out=np.zeros(ka), where=theta_sums > 0)
+    return theta_sums, phi_sums, om_eff, factor
+
+
+def _row_draws(theta, a32, factor, block_size, key, first_block):
+    """Pass 1 over rows (the rows of blocks ``first_block``, ... when sharded): each row's
+    number of draws in ``draw_off[1:]`` (not yet cumulated), and the largest one."""
+    draw_off = np.zeros(theta.size + 1, np.int64)
+    max_row = int(_k.row_counts_poisson(theta, a32, factor, block_size, key, draw_off,
+                                        first_block))
+    return draw_off, max_row
+
+
 def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, model="poisson",
                      affinity=None, block_size=1024, row_blocks=None):
     """Sample the purchase matrix of the planted relation (see the module docstring).
@@ -287,11 +308,9 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
                              f"(blocks of {block_size} rows); got {row_blocks!r}")
         first_block = int(row_blocks[0])
         r0, r1 = first_block * block_size, min(n, int(row_blocks[1]) * block_size)
-    theta_sums = np.bincount(a, weights=theta, minlength=ka)
-    phi_sums = np.bincount(b, weights=phi, minlength=kb)
+    theta_sums, phi_sums, om_eff, factor = _cluster_rates(a, b, theta, phi, om)
     live_items = phi_sums > 0
     live_people = theta_sums > 0
-    om_eff = om * live_items[None, :]
 
     # alias tables normalise within each group, so theta and phi need no renormalising
     istart, itab = _group_tables(b, phi, kb)
@@ -317,15 +336,10 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
         max_row = int(draw_off.max())
     else:
         cluster_counts = np.zeros((0, 0), np.int32)
-        # rate_i = theta_i / theta_sums[k] * sum_l omega_eff[k, l]
-        factor = np.divide(om_eff.sum(axis=1), theta_sums, out=np.zeros(ka),
-                           where=theta_sums > 0)
         if row_blocks is not None:  # from here on, only the shard's rows
             theta, a32, ax = theta[r0:r1], a32[r0:r1], np.ascontiguousarray(ax[:, r0:r1])
             n = r1 - r0
-        draw_off = np.zeros(n + 1, np.int64)
-        max_row = int(_k.row_counts_poisson(theta, a32, factor, block_size, key, draw_off,
-                                            first_block))
+        draw_off, max_row = _row_draws(theta, a32, factor, block_size, key, first_block)
     np.cumsum(draw_off, out=draw_off)
     total = int(draw_off[-1])
     idx_dtype = np.int32 if max(total, m, n) <= _INT32_MAX else np.int64
