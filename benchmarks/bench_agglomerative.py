@@ -62,16 +62,19 @@ def data_million():
 def test_two_stage_vs_exact(benchmark, data_exact, linkage):
     X, truth = data_exact
     exact, t_exact = _fit(X, linkage, "exact")
-    approx = benchmark.pedantic(lambda: _fit(X, linkage, "two-stage")[0], rounds=3,
-                                iterations=1)
+    approx = benchmark.pedantic(lambda: _fit(X, linkage, "two-stage")[0], rounds=3, iterations=1)
     t_two = benchmark.stats.stats.median if benchmark.stats else float("nan")
-    benchmark.extra_info.update({
-        "n": X.shape[0], "linkage": linkage, "exact_seconds": t_exact,
-        "two_stage_over_exact_time": t_two / t_exact,
-        "ari_exact_vs_two_stage": ari(exact.labels_, approx.labels_),
-        "ari_truth_exact": ari(truth, exact.labels_),
-        "ari_truth_two_stage": ari(truth, approx.labels_),
-    })
+    benchmark.extra_info.update(
+        {
+            "n": X.shape[0],
+            "linkage": linkage,
+            "exact_seconds": t_exact,
+            "two_stage_over_exact_time": t_two / t_exact,
+            "ari_exact_vs_two_stage": ari(exact.labels_, approx.labels_),
+            "ari_truth_exact": ari(truth, exact.labels_),
+            "ari_truth_two_stage": ari(truth, approx.labels_),
+        }
+    )
     assert approx.method_ == "two-stage" and exact.method_ == "exact"
 
 
@@ -83,12 +86,16 @@ def test_million(benchmark, data_million, linkage):
     t_km = time.perf_counter() - t0
     est = benchmark.pedantic(lambda: _fit(X, linkage, "auto")[0], rounds=1, iterations=1)
     t_two = benchmark.stats.stats.median if benchmark.stats else float("nan")
-    benchmark.extra_info.update({
-        "n": X.shape[0], "linkage": linkage, "kmeans_seconds": t_km,
-        "two_stage_over_kmeans_time": t_two / t_km,
-        "ari_truth_two_stage": ari(truth, est.labels_),
-        "ari_truth_kmeans": ari(truth, km.labels_),
-    })
+    benchmark.extra_info.update(
+        {
+            "n": X.shape[0],
+            "linkage": linkage,
+            "kmeans_seconds": t_km,
+            "two_stage_over_kmeans_time": t_two / t_km,
+            "ari_truth_two_stage": ari(truth, est.labels_),
+            "ari_truth_kmeans": ari(truth, km.labels_),
+        }
+    )
     assert est.method_ == "two-stage"
 
 
@@ -99,8 +106,10 @@ def _study(n_big, n_exact):
     t0 = time.perf_counter()
     big = generate(default_spec(n_people=n_big, seed=0)).people
     k = int(big.labels.max() + 1)
-    print(f"## built-in study, people: n = {n_big}, {big.feature_matrix().shape[1]} columns, "
-          f"{k} clusters (generated in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"## built-in study, people: n = {n_big}, {big.feature_matrix().shape[1]} columns, "
+        f"{k} clusters (generated in {time.perf_counter() - t0:.1f} s)"
+    )
     t0 = time.perf_counter()
     km = KMeans(k, n_init=1, random_state=0).fit(big.feature_matrix())
     print(f"KMeans: {time.perf_counter() - t0:.2f} s, ARI truth {ari(big.labels, km.labels_):.3f}")
@@ -109,8 +118,11 @@ def _study(n_big, n_exact):
             warnings.simplefilter("ignore")
             t0 = time.perf_counter()
             est = Agglomerative(k, linkage=linkage, random_state=0).fit(big)
-        print(f"{linkage:8s} {est.method_}: {time.perf_counter() - t0:.2f} s, "
-              f"ARI truth {ari(big.labels, est.labels_):.3f}", flush=True)
+        print(
+            f"{linkage:8s} {est.method_}: {time.perf_counter() - t0:.2f} s, "
+            f"ARI truth {ari(big.labels, est.labels_):.3f}",
+            flush=True,
+        )
     small = generate(default_spec(n_people=n_exact, seed=0)).people
     print(f"\n## built-in study, people: n = {n_exact}, exact against two-stage")
     print("linkage   exact s  two-stage s  ARI(exact,2s)  ARI truth exact  ARI truth 2s")
@@ -123,8 +135,10 @@ def _study(n_big, n_exact):
         t_t = time.perf_counter() - t0
         agree = ari(exact.labels_, approx.labels_)
         a_e, a_t = ari(small.labels, exact.labels_), ari(small.labels, approx.labels_)
-        print(f"{linkage:8s}  {t_e:7.2f}  {t_t:11.2f}  {agree:13.3f}  {a_e:15.3f}  {a_t:12.3f}",
-              flush=True)
+        print(
+            f"{linkage:8s}  {t_e:7.2f}  {t_t:11.2f}  {agree:13.3f}  {a_e:15.3f}  {a_t:12.3f}",
+            flush=True,
+        )
 
 
 def main():
@@ -133,8 +147,9 @@ def main():
     parser.add_argument("--n-big", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--spreads", type=float, nargs="+", default=[4.0, 8.0])
-    parser.add_argument("--study", action="store_true",
-                        help="the built-in study's people instead of Gaussian blobs")
+    parser.add_argument(
+        "--study", action="store_true", help="the built-in study's people instead of Gaussian blobs"
+    )
     args = parser.parse_args()
     _fit(blobs(2000)[0], "ward", "two-stage")  # compile the kernels once
     if args.study:
@@ -142,8 +157,10 @@ def main():
         return
 
     print(f"## exact against two-stage, n = {args.n_exact}, 3 features, 5 clusters")
-    print("spread  linkage   exact s  two-stage s  ratio  ARI(exact,2s)  ARI truth exact  "
-          "ARI truth 2s")
+    print(
+        "spread  linkage   exact s  two-stage s  ratio  ARI(exact,2s)  ARI truth exact  "
+        "ARI truth 2s"
+    )
     for spread in args.spreads:
         X, truth = blobs(args.n_exact, spread=spread, seed=1)
         for linkage in LINKAGES:
@@ -157,9 +174,11 @@ def main():
                 a_e.append(ari(truth, exact.labels_))
                 a_t.append(ari(truth, approx.labels_))
             me, mt = np.median(t_e), np.median(t_t)
-            print(f"{spread:6.1f}  {linkage:8s}  {me:7.2f}  {mt:11.2f}  {mt / me:5.2f}  "
-                  f"{np.median(a_et):13.3f}  {np.median(a_e):15.3f}  {np.median(a_t):12.3f}",
-                  flush=True)
+            print(
+                f"{spread:6.1f}  {linkage:8s}  {me:7.2f}  {mt:11.2f}  {mt / me:5.2f}  "
+                f"{np.median(a_et):13.3f}  {np.median(a_e):15.3f}  {np.median(a_t):12.3f}",
+                flush=True,
+            )
 
     print(f"\n## two-stage at n = {args.n_big}, 3 features, 5 clusters")
     print("spread  linkage   two-stage s (median)  KMeans s  ARI truth 2s  ARI truth KMeans")
@@ -174,9 +193,12 @@ def main():
                 est, t = _fit(X, linkage, "auto", seed=r)
                 ts.append(t)
                 aris.append(ari(truth, est.labels_))
-            print(f"{spread:6.1f}  {linkage:8s}  {np.median(ts):20.2f}  {t_km:8.2f}  "
-                  f"{np.median(aris):12.3f}  {ari(truth, km.labels_):16.3f}  "
-                  f"(max {max(ts):.2f} s)", flush=True)
+            print(
+                f"{spread:6.1f}  {linkage:8s}  {np.median(ts):20.2f}  {t_km:8.2f}  "
+                f"{np.median(aris):12.3f}  {ari(truth, km.labels_):16.3f}  "
+                f"(max {max(ts):.2f} s)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

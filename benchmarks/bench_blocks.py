@@ -211,8 +211,10 @@ def test_block_counts_windows_speed(benchmark, problem):
     else:  # --benchmark-disable: time it here
         t = median_time(lambda: block_counts_windows(M, events, a, b, edges, K_A, K_B), 5)
     benchmark.extra_info.update(
-        events=int(events.offsets[-1]), events_per_s=events.offsets[-1] / t,
-        speedup_vs_numpy=t_ref / t, exact=exact,
+        events=int(events.offsets[-1]),
+        events_per_s=events.offsets[-1] / t,
+        speedup_vs_numpy=t_ref / t,
+        exact=exact,
     )
     assert exact
 
@@ -242,8 +244,10 @@ def main() -> None:
     plain_numba_counts(M, a, b, True)
     plain_numba_counts(M, a, b, False)
     for weighted in (False, True):
-        Mw = M if weighted else sp.csr_matrix(
-            (np.ones(M.nnz, np.int64), M.indices, M.indptr), M.shape
+        Mw = (
+            M
+            if weighted
+            else sp.csr_matrix((np.ones(M.nnz, np.int64), M.indices, M.indptr), M.shape)
         )
         got = block_counts(M, ea, eb, weighted=weighted)
         ref = scipy_counts(Mw, za, zb)
@@ -274,9 +278,7 @@ def main() -> None:
                 f"  {label:28s} {1e3 * tt:9.1f} ms  {M.nnz / tt:10.3g} entries/s  "
                 f"fastbip is {tt / t_fast:6.1f}x"
             )
-        print(
-            f"  fastbip 10th percentile (quietest runs): {M.nnz / t_fast_best:.3g} entries/s"
-        )
+        print(f"  fastbip 10th percentile (quietest runs): {M.nnz / t_fast_best:.3g} entries/s")
         print(
             f"  fraction of the index read measured here: {t_read / t_fast:.2f}; "
             f"of 5e9/s: {M.nnz / t_fast / BANDWIDTH_FIGURE:.2f} (median), "

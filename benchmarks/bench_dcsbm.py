@@ -30,8 +30,19 @@ N_PEOPLE = int(float(os.environ.get("FASTBIP_BENCH_PEOPLE", 1e5)))
 
 def _dataset(ratio):
     deg = {"dist": "lognormal", "sigma": 0.5}
-    return generate(planted_spec(N_PEOPLE, N_PEOPLE // 5, 10, 10, mean_purchases=20.0, seed=1,
-                                 ratio=ratio, activity=deg, popularity=deg))
+    return generate(
+        planted_spec(
+            N_PEOPLE,
+            N_PEOPLE // 5,
+            10,
+            10,
+            mean_purchases=20.0,
+            seed=1,
+            ratio=ratio,
+            activity=deg,
+            popularity=deg,
+        )
+    )
 
 
 def _sklearn(M):
@@ -56,19 +67,24 @@ def test_dcsbm_vs_sklearn(benchmark, ratio):
         lab, dt = _sklearn(M)
         sk_times.append(dt)
         sk_aris.append(ari(lab, truth.people_labels))
-    est = benchmark.pedantic(lambda: DCSBM(10, 10, random_state=0).fit(M), rounds=3,
-                             iterations=1)
+    est = benchmark.pedantic(lambda: DCSBM(10, 10, random_state=0).fit(M), rounds=3, iterations=1)
     oracle = ari(oracle_labels(ds), truth.people_labels)
     got = ari(est.row_labels_, truth.people_labels)
     t_fit = benchmark.stats.stats.median if benchmark.stats else float("nan")
     t_sk = statistics.median(sk_times)
-    benchmark.extra_info.update({
-        "ratio": ratio, "n_people": N_PEOPLE, "nnz": int(M.nnz),
-        "row_ari": round(got, 4), "column_ari": round(ari(est.column_labels_,
-                                                          truth.item_labels), 4),
-        "oracle_ari": round(oracle, 4), "fraction_of_oracle": round(got / oracle, 3),
-        "sklearn_ari": round(float(np.median(sk_aris)), 4), "sklearn_seconds": round(t_sk, 3),
-        "time_ratio_vs_sklearn": round(t_fit / t_sk, 3),
-    })
+    benchmark.extra_info.update(
+        {
+            "ratio": ratio,
+            "n_people": N_PEOPLE,
+            "nnz": int(M.nnz),
+            "row_ari": round(got, 4),
+            "column_ari": round(ari(est.column_labels_, truth.item_labels), 4),
+            "oracle_ari": round(oracle, 4),
+            "fraction_of_oracle": round(got / oracle, 3),
+            "sklearn_ari": round(float(np.median(sk_aris)), 4),
+            "sklearn_seconds": round(t_sk, 3),
+            "time_ratio_vs_sklearn": round(t_fit / t_sk, 3),
+        }
+    )
     if ratio >= 4:
         assert got >= 0.95 * oracle

@@ -87,8 +87,12 @@ def igraph_sbm(a, b, omega, seed):
     pref[ka:, :ka] = pref[:ka, ka:].T
     ig.set_random_number_generator(random.Random(seed))
     n = a.size
-    g = ig.Graph.SBM(pref.tolist(), [int(x) for x in nk] + [int(x) for x in ml],
-                     directed=False, allowed_edge_types="multi")
+    g = ig.Graph.SBM(
+        pref.tolist(),
+        [int(x) for x in nk] + [int(x) for x in ml],
+        directed=False,
+        allowed_edge_types="multi",
+    )
     e = np.array(g.get_edgelist(), dtype=np.int64).reshape(-1, 2)
     e.sort(axis=1)
     M = sp.csr_matrix((np.ones(len(e), np.int32), (e[:, 0], e[:, 1] - n)), shape=(n, b.size))
@@ -197,16 +201,26 @@ def compile_times():
     with tempfile.TemporaryDirectory() as cache:
         for label, threads in (("cold", "2"), ("cached", "2"), ("cached_1_thread", "1")):
             env = dict(os.environ, NUMBA_CACHE_DIR=cache, NUMBA_NUM_THREADS=threads)
-            res = subprocess.run([sys.executable, "-c", _COMPILE_SCRIPT], env=env, check=True,
-                                 capture_output=True, text=True)
+            res = subprocess.run(
+                [sys.executable, "-c", _COMPILE_SCRIPT],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             imp, gen, ev, digest = res.stdout.split()
-            out[label] = {"import_s": float(imp), "first_purchases_s": float(gen),
-                          "first_events_s": float(ev), "digest": digest}
+            out[label] = {
+                "import_s": float(imp),
+                "first_purchases_s": float(gen),
+                "first_events_s": float(ev),
+                "digest": digest,
+            }
     out["same_result"] = len({v["digest"] for v in out.values()}) == 1
     return out
 
 
 # --------------------------------------------------------------------------- pytest-benchmark
+
 
 @pytest.fixture(scope="module")
 def full_case():
@@ -218,17 +232,25 @@ def test_generate_throughput_vs_numpy(benchmark, full_case):
     sample_purchases(a[:1000], b, theta[:1000], phi, omega / 1000, seed=0)
     rng = np.random.default_rng(1)
     t_ref, _, R = _median_time(lambda: numpy_sampler(a, b, theta, phi, omega, rng), 3)
-    M = benchmark.pedantic(lambda: sample_purchases(a, b, theta, phi, omega, seed=0),
-                           rounds=7, iterations=1, warmup_rounds=1)
+    M = benchmark.pedantic(
+        lambda: sample_purchases(a, b, theta, phi, omega, seed=0),
+        rounds=7,
+        iterations=1,
+        warmup_rounds=1,
+    )
     t_ours = benchmark.stats.stats.median
     ratio = (M.data.sum() / t_ours) / (R.data.sum() / t_ref)
-    benchmark.extra_info.update({
-        "threads": numba.get_num_threads(), "purchases": int(M.data.sum()),
-        "ours_purchases_per_s": float(M.data.sum() / t_ours),
-        "numpy_purchases_per_s": float(R.data.sum() / t_ref),
-        "ratio_vs_numpy": float(ratio), "canonical": _is_canonical(M),
-        "block_total_max_err_sd": _block_error(M, a, b, omega),
-    })
+    benchmark.extra_info.update(
+        {
+            "threads": numba.get_num_threads(),
+            "purchases": int(M.data.sum()),
+            "ours_purchases_per_s": float(M.data.sum() / t_ours),
+            "numpy_purchases_per_s": float(R.data.sum() / t_ref),
+            "ratio_vs_numpy": float(ratio),
+            "canonical": _is_canonical(M),
+            "block_total_max_err_sd": _block_error(M, a, b, omega),
+        }
+    )
     assert _is_canonical(M)
 
 
@@ -238,14 +260,21 @@ def test_generate_throughput_vs_igraph(benchmark, full_case):
     t0 = time.perf_counter()
     G = igraph_sbm(a, b, omega, 2)
     t_ig = time.perf_counter() - t0
-    M = benchmark.pedantic(lambda: sample_purchases(a, b, theta, phi, omega, seed=0),
-                           rounds=5, iterations=1, warmup_rounds=1)
+    M = benchmark.pedantic(
+        lambda: sample_purchases(a, b, theta, phi, omega, seed=0),
+        rounds=5,
+        iterations=1,
+        warmup_rounds=1,
+    )
     t_ours = benchmark.stats.stats.median
-    benchmark.extra_info.update({
-        "igraph_version": igraph.__version__, "igraph_edges_per_s": float(G.data.sum() / t_ig),
-        "ours_purchases_per_s": float(M.data.sum() / t_ours),
-        "ratio_vs_igraph": float((M.data.sum() / t_ours) / (G.data.sum() / t_ig)),
-    })
+    benchmark.extra_info.update(
+        {
+            "igraph_version": igraph.__version__,
+            "igraph_edges_per_s": float(G.data.sum() / t_ig),
+            "ours_purchases_per_s": float(M.data.sum() / t_ours),
+            "ratio_vs_igraph": float((M.data.sum() / t_ours) / (G.data.sum() / t_ig)),
+        }
+    )
     assert G.data.sum() > 0.9 * M.data.sum()
 
 
@@ -271,6 +300,7 @@ def profile(case, rounds=3):
             out = originals[nm](*args)
             spent[nm] = spent.get(nm, 0.0) + time.perf_counter() - t0
             return out
+
         return run
 
     before = numba.get_num_threads()

@@ -56,7 +56,10 @@ def test_score_labels_speed(benchmark, labels):
         t = min(timed(lambda: score_labels(true, found))[1] for _ in range(3))
     err = max(abs(ours[k] - ref[k]) for k in ours)
     benchmark.extra_info.update(
-        n=N, seconds_sklearn=t_sklearn, speedup_vs_sklearn=t_sklearn / t, max_abs_diff=err,
+        n=N,
+        seconds_sklearn=t_sklearn,
+        speedup_vs_sklearn=t_sklearn / t,
+        max_abs_diff=err,
         **ours,
     )
     assert err <= 1e-12

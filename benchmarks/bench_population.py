@@ -55,11 +55,17 @@ def measure(n=N, repeats=3):
 @pytest.mark.benchmark(group="population")
 def test_population_ten_million(benchmark):
     ours, ref = measure(N, repeats=3)
-    benchmark.extra_info.update({"n": N, "fastbip_s": ours, "numpy_multivariate_normal_s": ref,
-                                 "ratio": ref / ours, "members_per_s": N / ours})
+    benchmark.extra_info.update(
+        {
+            "n": N,
+            "fastbip_s": ours,
+            "numpy_multivariate_normal_s": ref,
+            "ratio": ref / ours,
+            "members_per_s": N / ours,
+        }
+    )
     spec = default_spec(n_people=N).people
-    pop = benchmark.pedantic(generate_population, args=(spec, "people", 0), rounds=1,
-                             iterations=1)
+    pop = benchmark.pedantic(generate_population, args=(spec, "people", 0), rounds=1, iterations=1)
     assert pop.n == N and np.bincount(pop.labels).tolist() == cluster_sizes(N, spec.shares).tolist()
     assert ours < 60, "10^7 people must take seconds, not minutes"
 
@@ -67,5 +73,7 @@ def test_population_ten_million(benchmark):
 if __name__ == "__main__":
     n = int(sys.argv[1]) if len(sys.argv) > 1 else N
     ours, ref = measure(n)
-    print(f"n={n:,}: fastbip {ours:.2f} s ({n / ours:.3g} members/s), numpy "
-          f"multivariate_normal reference {ref:.2f} s, ratio {ref / ours:.2f}x")
+    print(
+        f"n={n:,}: fastbip {ours:.2f} s ({n / ours:.3g} members/s), numpy "
+        f"multivariate_normal reference {ref:.2f} s, ratio {ref / ours:.2f}x"
+    )

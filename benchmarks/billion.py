@@ -93,12 +93,18 @@ def main():
     out_bytes = M.data.nbytes + M.indices.nbytes + M.indptr.nbytes
     purchases = int(M.data.sum(dtype=np.int64))
     res = {
-        "people": n, "items": m, "expected_purchases": total, "purchases": purchases,
-        "nnz": int(M.nnz), "threads": numba.get_num_threads(),
-        "index_dtype": str(M.indices.dtype), "seconds": round(seconds, 2),
+        "people": n,
+        "items": m,
+        "expected_purchases": total,
+        "purchases": purchases,
+        "nnz": int(M.nnz),
+        "threads": numba.get_num_threads(),
+        "index_dtype": str(M.indices.dtype),
+        "seconds": round(seconds, 2),
         "purchases_per_s": purchases / seconds,
         "first_small_call_s": round(t_first, 2),
-        "output_bytes": out_bytes, "baseline_rss": baseline,
+        "output_bytes": out_bytes,
+        "baseline_rss": baseline,
         "peak_rss_sampled": peak.peak,
         "peak_rss_maxrss": max(maxrss, peak.peak) if maxrss > maxrss_before else peak.peak,
     }

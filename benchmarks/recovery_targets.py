@@ -37,8 +37,17 @@ SIZES = {
 
 def dataset(n_people, n_items, n_purchases, ratio, sigma, seed):
     deg = {"dist": "lognormal", "sigma": sigma}
-    spec = planted_spec(n_people, n_items, 10, 10, mean_purchases=n_purchases / n_people,
-                        seed=seed, ratio=ratio, activity=deg, popularity=deg)
+    spec = planted_spec(
+        n_people,
+        n_items,
+        10,
+        10,
+        mean_purchases=n_purchases / n_people,
+        seed=seed,
+        ratio=ratio,
+        activity=deg,
+        popularity=deg,
+    )
     return generate(spec)
 
 
@@ -54,8 +63,9 @@ def run_sklearn(M, seed):
     return lab, dt
 
 
-def run_case(case, ratio, sigma, seed, repeat, sklearn, soft_sweeps, n_init, soft_beta=1.0,
-             n_jobs=None):
+def run_case(
+    case, ratio, sigma, seed, repeat, sklearn, soft_sweeps, n_init, soft_beta=1.0, n_jobs=None
+):
     n, m, e = SIZES[case]
     t = time.perf_counter()
     ds = dataset(n, m, e, ratio, sigma, seed)
@@ -70,8 +80,15 @@ def run_case(case, ratio, sigma, seed, repeat, sklearn, soft_sweeps, n_init, sof
     for r in range(repeat):
         gc.collect()
         t = time.perf_counter()
-        est = DCSBM(10, 10, random_state=r, soft_sweeps=soft_sweeps, n_init=n_init,
-                    soft_beta=soft_beta, n_jobs=n_jobs).fit(M)
+        est = DCSBM(
+            10,
+            10,
+            random_state=r,
+            soft_sweeps=soft_sweeps,
+            n_init=n_init,
+            soft_beta=soft_beta,
+            n_jobs=n_jobs,
+        ).fit(M)
         t_fit.append(time.perf_counter() - t)
         fits.append(est)
         if sklearn:
@@ -80,18 +97,35 @@ def run_case(case, ratio, sigma, seed, repeat, sklearn, soft_sweeps, n_init, sof
             t_sk.append(dt)
             sks.append(ari(lab, truth.people_labels))
     est = fits[0]
-    ceil = DCSBM(10, 10, init=(truth.people_labels, truth.item_labels),
-                 soft_sweeps=soft_sweeps, soft_beta=soft_beta).fit(M)
+    ceil = DCSBM(
+        10,
+        10,
+        init=(truth.people_labels, truth.item_labels),
+        soft_sweeps=soft_sweeps,
+        soft_beta=soft_beta,
+    ).fit(M)
     row = {
-        "case": case, "n_people": n, "n_items": m, "nnz": int(M.nnz), "ratio": ratio,
-        "sigma": sigma, "seed": seed, "soft_sweeps": soft_sweeps, "soft_beta": soft_beta,
-        "n_init": n_init, "n_jobs": n_jobs, "t_generate": round(t_gen, 2),
-        "oracle_ari": round(oracle, 4), "t_oracle": round(t_oracle, 2),
-        "dcsbm_ari": round(float(np.median([ari(f.row_labels_, truth.people_labels)
-                                            for f in fits])), 4),
+        "case": case,
+        "n_people": n,
+        "n_items": m,
+        "nnz": int(M.nnz),
+        "ratio": ratio,
+        "sigma": sigma,
+        "seed": seed,
+        "soft_sweeps": soft_sweeps,
+        "soft_beta": soft_beta,
+        "n_init": n_init,
+        "n_jobs": n_jobs,
+        "t_generate": round(t_gen, 2),
+        "oracle_ari": round(oracle, 4),
+        "t_oracle": round(t_oracle, 2),
+        "dcsbm_ari": round(
+            float(np.median([ari(f.row_labels_, truth.people_labels) for f in fits])), 4
+        ),
         "dcsbm_col_ari": round(ari(est.column_labels_, truth.item_labels), 4),
         "truth_start_ari": round(ari(ceil.row_labels_, truth.people_labels), 4),
-        "t_dcsbm": round(statistics.median(t_fit), 2), "n_iter": est.n_iter_,
+        "t_dcsbm": round(statistics.median(t_fit), 2),
+        "n_iter": est.n_iter_,
     }
     row["fraction_of_oracle"] = round(row["dcsbm_ari"] / row["oracle_ari"], 3)
     row["fraction_of_truth_start"] = round(row["dcsbm_ari"] / row["truth_start_ari"], 3)
@@ -106,8 +140,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--case", choices=SIZES, default="medium")
     p.add_argument("--ratios", default="10,4,3")
-    p.add_argument("--sigma", type=float, default=0.5,
-                   help="lognormal sigma of activity and popularity")
+    p.add_argument(
+        "--sigma", type=float, default=0.5, help="lognormal sigma of activity and popularity"
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--soft-sweeps", type=int, default=3)
@@ -119,8 +154,18 @@ def main():
     a = p.parse_args()
     rows = []
     for r in (float(x) for x in a.ratios.split(",")):
-        row = run_case(a.case, r, a.sigma, a.seed, a.repeat, not a.no_sklearn, a.soft_sweeps,
-                       a.n_init, a.soft_beta, a.n_jobs)
+        row = run_case(
+            a.case,
+            r,
+            a.sigma,
+            a.seed,
+            a.repeat,
+            not a.no_sklearn,
+            a.soft_sweeps,
+            a.n_init,
+            a.soft_beta,
+            a.n_jobs,
+        )
         print(json.dumps(row), flush=True)
         rows.append(row)
     if a.json:

@@ -13,34 +13,73 @@ __version__ = "0.1.0"
 
 _NAMES = {
     # spec.py
-    "Spec": "spec", "SpecError": "spec", "load_spec": "spec", "default_spec": "spec",
+    "Spec": "spec",
+    "SpecError": "spec",
+    "load_spec": "spec",
+    "default_spec": "spec",
     "planted_spec": "spec",
     # population.py
     "Population": "population",
     # dataset.py
-    "Dataset": "dataset", "Truth": "dataset", "DatasetFormatError": "dataset",
-    "generate": "dataset", "save": "dataset", "load": "dataset",
+    "Dataset": "dataset",
+    "Truth": "dataset",
+    "DatasetFormatError": "dataset",
+    "generate": "dataset",
+    "save": "dataset",
+    "load": "dataset",
     # purchases.py
-    "sample_purchases": "purchases", "sample_events": "purchases", "Events": "purchases",
-    "expected_block_totals": "purchases", "intensity": "purchases",
+    "sample_purchases": "purchases",
+    "sample_events": "purchases",
+    "Events": "purchases",
+    "expected_block_totals": "purchases",
+    "intensity": "purchases",
     # blocks.py
-    "block_counts": "blocks", "block_counts_windows": "blocks", "block_stats": "blocks",
-    "estimate_omega": "blocks", "snr": "blocks", "snr_matrix": "blocks",
-    "soft_block_counts": "blocks", "encode_labels": "blocks", "EncodedLabels": "blocks",
-    "BlockStats": "blocks", "OmegaEstimate": "blocks",
+    "block_counts": "blocks",
+    "block_counts_windows": "blocks",
+    "block_stats": "blocks",
+    "estimate_omega": "blocks",
+    "snr": "blocks",
+    "snr_matrix": "blocks",
+    "soft_block_counts": "blocks",
+    "encode_labels": "blocks",
+    "EncodedLabels": "blocks",
+    "BlockStats": "blocks",
+    "OmegaEstimate": "blocks",
     # metrics.py
-    "score_labels": "metrics", "relation_recovery": "metrics", "align": "metrics",
-    "contingency": "metrics", "consensus_score": "metrics", "adjusted_rand": "metrics",
-    "adjusted_mutual_info": "metrics", "normalized_mutual_info": "metrics",
+    "score_labels": "metrics",
+    "relation_recovery": "metrics",
+    "align": "metrics",
+    "contingency": "metrics",
+    "consensus_score": "metrics",
+    "adjusted_rand": "metrics",
+    "adjusted_mutual_info": "metrics",
+    "normalized_mutual_info": "metrics",
     # oracle.py, algorithms/dcsbm.py
-    "oracle_labels": "oracle", "DCSBM": "algorithms.dcsbm", "select_k": "algorithms.dcsbm",
+    "oracle_labels": "oracle",
+    "DCSBM": "algorithms.dcsbm",
+    "select_k": "algorithms.dcsbm",
     # study.py, recovery.py, logs.py
-    "run_study": "study", "StudyResult": "study",
+    "run_study": "study",
+    "StudyResult": "study",
     "recovery_sweep": "recovery",
-    "from_log": "logs", "read_log": "logs",
+    "from_log": "logs",
+    "read_log": "logs",
 }
-_SUBMODULES = ("algorithms", "spec", "population", "dataset", "purchases", "blocks", "metrics",
-               "oracle", "study", "recovery", "logs", "cli", "distributed")
+_SUBMODULES = (
+    "algorithms",
+    "spec",
+    "population",
+    "dataset",
+    "purchases",
+    "blocks",
+    "metrics",
+    "oracle",
+    "study",
+    "recovery",
+    "logs",
+    "cli",
+    "distributed",
+)
 
 __all__ = ["__version__", *_NAMES, "algorithms"]
 

@@ -94,19 +94,23 @@ def _dense(M, name):
     """A 2-D numeric ndarray from an array-like (ndarray, list, tuple, anything with
     ``__array__``)."""
     if not (isinstance(M, (np.ndarray, list, tuple)) or hasattr(M, "__array__")):
-        raise TypeError(f"{name} must be a scipy.sparse matrix or a 2-D numeric array; got "
-                        f"{type(M).__name__}")
+        raise TypeError(
+            f"{name} must be a scipy.sparse matrix or a 2-D numeric array; got {type(M).__name__}"
+        )
     try:
         arr = np.asarray(M)
     except (TypeError, ValueError) as exc:  # e.g. ragged nested lists
-        raise TypeError(f"{name} must be a scipy.sparse matrix or a 2-D numeric array; got "
-                        f"{type(M).__name__} that numpy cannot convert ({exc})") from exc
+        raise TypeError(
+            f"{name} must be a scipy.sparse matrix or a 2-D numeric array; got "
+            f"{type(M).__name__} that numpy cannot convert ({exc})"
+        ) from exc
     if arr.dtype == object:
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name} must hold numbers; got dtype object with non-numeric "
-                            f"entries ({exc})") from exc
+            raise TypeError(
+                f"{name} must hold numbers; got dtype object with non-numeric entries ({exc})"
+            ) from exc
     _check_dtype(arr.dtype, name)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be 2-D (n_people, n_items); got shape {arr.shape}")
@@ -115,8 +119,7 @@ def _dense(M, name):
 
 def _check_counts(M, name):
     if M.shape[0] < 1 or M.shape[1] < 1:
-        raise ValueError(f"{name} must have at least one row and one column; got shape "
-                         f"{M.shape}")
+        raise ValueError(f"{name} must have at least one row and one column; got shape {M.shape}")
     data = M.data
     if not data.size:
         return
@@ -126,5 +129,6 @@ def _check_counts(M, name):
     if low < 0:
         # "Negative values in data" is the phrase scikit-learn's estimator checks look for
         # in estimators tagged positive_only
-        raise ValueError(f"{name} must be non-negative (purchase counts); got {low} "
-                         "(Negative values in data)")
+        raise ValueError(
+            f"{name} must be non-negative (purchase counts); got {low} (Negative values in data)"
+        )

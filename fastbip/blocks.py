@@ -187,8 +187,7 @@ def _prepare(M, row_labels, col_labels, n_row_clusters, n_col_clusters):
         )
     if len(cols) != n_cols:
         raise ValueError(
-            f"col_labels must have one label per column of M (n_cols={n_cols}); "
-            f"got {len(cols)}"
+            f"col_labels must have one label per column of M (n_cols={n_cols}); got {len(cols)}"
         )
     return M, rows, cols
 
@@ -275,8 +274,15 @@ def _counts(M, rows: EncodedLabels, cols: EncodedLabels, weighted: bool) -> np.n
                 data = data.astype(np.float64)
         out = np.zeros((bounds.shape[0] - 1, 2, cells), dtype=acc_dtype)
         _block_sums_csr(
-            indptr, indices, np.ascontiguousarray(data), rows.codes, cols.codes, ka, kb,
-            bounds, out,
+            indptr,
+            indices,
+            np.ascontiguousarray(data),
+            rows.codes,
+            cols.codes,
+            ka,
+            kb,
+            bounds,
+            out,
         )
     table = out.sum(axis=(0, 1)) if out.shape[0] else np.zeros(cells, dtype=out.dtype)
     return np.ascontiguousarray(table.reshape(ka + 1, kb + 1)[:ka, :kb])
@@ -306,9 +312,7 @@ def _membership(Z, n: int, k: int | None, name: str) -> sp.csr_matrix | np.ndarr
     lab = enc.codes.astype(np.int64)
     keep = lab < enc.n_clusters
     idx = np.flatnonzero(keep)
-    return sp.csr_matrix(
-        (np.ones(idx.size), (idx, lab[keep])), shape=(n, enc.n_clusters)
-    )
+    return sp.csr_matrix((np.ones(idx.size), (idx, lab[keep])), shape=(n, enc.n_clusters))
 
 
 def soft_block_counts(
@@ -421,9 +425,18 @@ def block_counts_windows(
     widths = np.diff(edges)
     uniform = bool(np.all(np.abs(widths - widths.mean()) <= 1e-9 * widths.mean()))
     _block_counts_windows_csr(
-        _unsigned(M.indptr), _unsigned(M.indices), _unsigned(offsets.astype(np.int64)),
-        np.ascontiguousarray(times, dtype=np.float64), rows.codes, cols.codes, ka, kb, edges,
-        uniform, bounds, out,
+        _unsigned(M.indptr),
+        _unsigned(M.indices),
+        _unsigned(offsets.astype(np.int64)),
+        np.ascontiguousarray(times, dtype=np.float64),
+        rows.codes,
+        cols.codes,
+        ka,
+        kb,
+        edges,
+        uniform,
+        bounds,
+        out,
     )
     table = out.sum(axis=0) if out.shape[0] else np.zeros(cells, dtype=np.int64)
     return np.ascontiguousarray(table.reshape(n_windows, ka + 1, kb + 1)[:, :ka, :kb])
@@ -540,8 +553,7 @@ class BlockStats:
         n = float(self.counts.sum())
         name = {"fdr_bh": "Benjamini-Hochberg (FDR)", "holm": "Holm (FWER)"}[self.correction]
         lines = [
-            f"Block table {self.counts.shape[0]} x {self.counts.shape[1]}, "
-            f"{n:.6g} purchases",
+            f"Block table {self.counts.shape[0]} x {self.counts.shape[1]}, {n:.6g} purchases",
             f"  chi-square = {self.chi2:.6g}, dof = {self.dof}, p = {self.chi2_pvalue:.3g}",
             f"  G-test     = {self.g:.6g}, dof = {self.dof}, p = {self.g_pvalue:.3g}",
             f"  Cramer's V = {self.cramers_v:.3f}",
@@ -632,10 +644,21 @@ def block_stats(C, alpha: float = 0.05, correction: str = "fdr_bh") -> BlockStat
     adj_p = _adjust_pvalues(cell_p.ravel(), correction).reshape(O.shape)
     significant = np.where(np.isnan(adj_p), False, adj_p <= alpha)
     return BlockStats(
-        counts=O, expected=E, lift=lift, pearson_residuals=pearson,
-        adjusted_residuals=adjusted, chi2=chi2, g=g, dof=dof, chi2_pvalue=chi2_p,
-        g_pvalue=g_p, cramers_v=cramers_v, cell_pvalues=cell_p,
-        cell_adjusted_pvalues=adj_p, significant=significant, alpha=alpha,
+        counts=O,
+        expected=E,
+        lift=lift,
+        pearson_residuals=pearson,
+        adjusted_residuals=adjusted,
+        chi2=chi2,
+        g=g,
+        dof=dof,
+        chi2_pvalue=chi2_p,
+        g_pvalue=g_p,
+        cramers_v=cramers_v,
+        cell_pvalues=cell_p,
+        cell_adjusted_pvalues=adj_p,
+        significant=significant,
+        alpha=alpha,
         correction=correction,
     )
 
@@ -743,8 +766,13 @@ def estimate_omega(
     total = float(C.sum())
     ll = profile + _xlogx(d) + _xlogx(e) - total - lgf
     return OmegaEstimate(
-        omega=C, theta=theta, phi=phi, log_likelihood=ll, profile_log_likelihood=profile,
-        row_labels=a, col_labels=b,
+        omega=C,
+        theta=theta,
+        phi=phi,
+        log_likelihood=ll,
+        profile_log_likelihood=profile,
+        row_labels=a,
+        col_labels=b,
     )
 
 

@@ -1,12 +1,12 @@
 """The ``fastbip`` command.
 
-    fastbip demo [--n-people N] [--n-items M] [--seed S] [--spec FILE] [--algorithms a,b]
-                 [--out DIR]
-    fastbip generate (--spec FILE | --planted) --out FILE.fbp [...]
-    fastbip spec [--format toml|json]         print the built-in study's spec
-    fastbip algorithms                        list the registered algorithms
-    fastbip info FILE.fbp                     summarise a saved dataset
-    fastbip bench recovery [...]              ARI against difficulty, with the oracle and SNR
+fastbip demo [--n-people N] [--n-items M] [--seed S] [--spec FILE] [--algorithms a,b]
+             [--out DIR]
+fastbip generate (--spec FILE | --planted) --out FILE.fbp [...]
+fastbip spec [--format toml|json]         print the built-in study's spec
+fastbip algorithms                        list the registered algorithms
+fastbip info FILE.fbp                     summarise a saved dataset
+fastbip bench recovery [...]              ARI against difficulty, with the oracle and SNR
 """
 
 from __future__ import annotations
@@ -26,11 +26,21 @@ def _spec_from_args(args: argparse.Namespace):
         spec = load_spec(args.spec)
         return spec.with_(n_people=args.n_people, n_items=args.n_items, seed=args.seed)
     if getattr(args, "planted", False):
-        return planted_spec(args.n_people or 10_000, args.n_items or 2_000, args.k_people,
-                            args.k_items, args.mean_purchases, args.mixing,
-                            0 if args.seed is None else args.seed, ratio=args.ratio)
-    return default_spec(n_people=args.n_people or 2000, n_items=args.n_items or 500,
-                        seed=0 if args.seed is None else args.seed)
+        return planted_spec(
+            args.n_people or 10_000,
+            args.n_items or 2_000,
+            args.k_people,
+            args.k_items,
+            args.mean_purchases,
+            args.mixing,
+            0 if args.seed is None else args.seed,
+            ratio=args.ratio,
+        )
+    return default_spec(
+        n_people=args.n_people or 2000,
+        n_items=args.n_items or 500,
+        seed=0 if args.seed is None else args.seed,
+    )
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -66,8 +76,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     t1 = time.perf_counter()
     save(ds, args.out)
     print(ds.summary())
-    print(f"generated in {t1 - t0:.2f} s, saved to {args.out} in "
-          f"{time.perf_counter() - t1:.2f} s")
+    print(f"generated in {t1 - t0:.2f} s, saved to {args.out} in {time.perf_counter() - t1:.2f} s")
     return 0
 
 
@@ -102,12 +111,23 @@ def _cmd_bench_recovery(args: argparse.Namespace) -> int:
         mixings = [float(x) for x in args.mixings.split(",")]
         seeds = [int(x) for x in args.seeds.split(",")]
     except ValueError as e:
-        raise ValueError(f"--mixings takes numbers and --seeds integers, comma-separated; "
-                         f"got {args.mixings!r} and {args.seeds!r}") from e
+        raise ValueError(
+            f"--mixings takes numbers and --seeds integers, comma-separated; "
+            f"got {args.mixings!r} and {args.seeds!r}"
+        ) from e
     algos = args.algorithms.split(",") if args.algorithms else None
-    rows = recovery_sweep(args.n_people, args.n_items, args.k_people, args.k_items,
-                          args.mean_purchases, mixings, seeds, algorithms=algos,
-                          ratio=args.ratio, features=args.features)
+    rows = recovery_sweep(
+        args.n_people,
+        args.n_items,
+        args.k_people,
+        args.k_items,
+        args.mean_purchases,
+        mixings,
+        seeds,
+        algorithms=algos,
+        ratio=args.ratio,
+        features=args.features,
+    )
     print(format_table(rows))
     if args.out:
         Path(args.out).write_text(rows_to_json(rows))
@@ -125,8 +145,12 @@ def _add_size(p: argparse.ArgumentParser) -> None:
     p.add_argument("--k-items", type=int, default=5)
     p.add_argument("--mean-purchases", type=float, default=20.0)
     p.add_argument("--mixing", type=float, default=0.0)
-    p.add_argument("--ratio", type=float, default=10.0,
-                   help="planted family: affinity of diagonal pairs relative to the others")
+    p.add_argument(
+        "--ratio",
+        type=float,
+        default=10.0,
+        help="planted family: affinity of diagonal pairs relative to the others",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,10 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--k-people", type=int, default=4)
     b.add_argument("--k-items", type=int, default=4)
     b.add_argument("--mean-purchases", type=float, default=10.0)
-    b.add_argument("--ratio", type=float, default=10.0,
-                   help="affinity of diagonal pairs relative to the others (before mixing)")
-    b.add_argument("--features", action="store_true",
-                   help="give both sides informative features (for feature/joint methods)")
+    b.add_argument(
+        "--ratio",
+        type=float,
+        default=10.0,
+        help="affinity of diagonal pairs relative to the others (before mixing)",
+    )
+    b.add_argument(
+        "--features",
+        action="store_true",
+        help="give both sides informative features (for feature/joint methods)",
+    )
     b.add_argument("--mixings", default="0.0,0.3,0.5,0.6,0.7,0.8,0.9")
     b.add_argument("--seeds", default="0,1,2")
     b.add_argument("--algorithms", help="comma-separated registry names (default: all)")

@@ -116,18 +116,23 @@ class Dataset:
     def window(self, start: float, end: float) -> sp.csr_matrix:
         """The purchase matrix of the time window ``[start, end)``."""
         if self.events is None:
-            raise ValueError("this dataset has no purchase times (its spec has no [time] "
-                             "section), so it has no time windows")
+            raise ValueError(
+                "this dataset has no purchase times (its spec has no [time] "
+                "section), so it has no time windows"
+            )
         return self.events.window(self.purchases, start, end)
 
     def summary(self) -> str:
         n, m = self.shape
-        lines = [f"{n:,} people x {m:,} items, {self.n_purchases:,} purchases in "
-                 f"{self.purchases.nnz:,} (person, item) pairs"]
+        lines = [
+            f"{n:,} people x {m:,} items, {self.n_purchases:,} purchases in "
+            f"{self.purchases.nnz:,} (person, item) pairs"
+        ]
         if self.truth is not None:
             ka, kb = self.truth.shape
-            lines.append(f"planted: {ka} people-clusters x {kb} item-clusters, "
-                         f"model {self.truth.model}")
+            lines.append(
+                f"planted: {ka} people-clusters x {kb} item-clusters, model {self.truth.model}"
+            )
         if self.events is not None:
             lines.append("with a timestamp for every purchase")
         return "\n".join(lines)
@@ -136,8 +141,9 @@ class Dataset:
 # --------------------------------------------------------------------------- generation
 
 
-def planted_omega(relation: RelationSpec, people_sizes: np.ndarray,
-                  item_sizes: np.ndarray) -> np.ndarray:
+def planted_omega(
+    relation: RelationSpec, people_sizes: np.ndarray, item_sizes: np.ndarray
+) -> np.ndarray:
     """Expected block totals of a dataset with the given cluster sizes.
 
     With ``W`` the spec's affinity per person-item pair, ``s`` and ``t`` the cluster shares
@@ -159,8 +165,9 @@ def planted_omega(relation: RelationSpec, people_sizes: np.ndarray,
     return raw * (ns.sum() * relation.mean_purchases / total)
 
 
-def draw_degrees(spec: DegreeSpec, labels: np.ndarray, k: int,
-                 rng: np.random.Generator | int | None = None) -> np.ndarray:
+def draw_degrees(
+    spec: DegreeSpec, labels: np.ndarray, k: int, rng: np.random.Generator | int | None = None
+) -> np.ndarray:
     """Activity or popularity: raw draws from ``spec`` normalised to sum to 1 per cluster."""
     rng = np.random.default_rng(rng)
     n = labels.shape[0]
@@ -183,8 +190,10 @@ def _root_seed(spec: Spec, rng: Any) -> np.random.SeedSequence:
         return np.random.SeedSequence(rng.integers(0, 2**63, size=4).tolist())
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
         return np.random.SeedSequence(int(rng))
-    raise TypeError("rng must be None (use spec.seed), a non-negative int, a SeedSequence or "
-                    f"a numpy Generator; got {type(rng).__name__}")
+    raise TypeError(
+        "rng must be None (use spec.seed), a non-negative int, a SeedSequence or "
+        f"a numpy Generator; got {type(rng).__name__}"
+    )
 
 
 def generate(spec: Spec, rng: Any = None) -> Dataset:
@@ -196,9 +205,16 @@ def generate(spec: Spec, rng: Any = None) -> Dataset:
     from .purchases import sample_purchases
 
     p = _plant(spec, rng)
-    purchases = sample_purchases(p.people.labels, p.items.labels, p.theta, p.phi, p.omega,
-                                 seed=p.seed_purchases, model=spec.relation.model,
-                                 affinity=p.affinity)
+    purchases = sample_purchases(
+        p.people.labels,
+        p.items.labels,
+        p.theta,
+        p.phi,
+        p.omega,
+        seed=p.seed_purchases,
+        model=spec.relation.model,
+        affinity=p.affinity,
+    )
     return _assemble(spec, p, purchases)
 
 
@@ -219,8 +235,9 @@ class _Planted:
 def _plant(spec: Spec, rng: Any) -> _Planted:
     """The part of :func:`generate` before the purchases (shared with the Dask backend)."""
     if not isinstance(spec, Spec):
-        raise TypeError(f"spec must be a fastbip Spec (see load_spec, default_spec); "
-                        f"got {type(spec).__name__}")
+        raise TypeError(
+            f"spec must be a fastbip Spec (see load_spec, default_spec); got {type(spec).__name__}"
+        )
     ss_people, ss_items, ss_deg, ss_buy, ss_events = _root_seed(spec, rng).spawn(5)
     people = generate_population(spec.people, "people", np.random.default_rng(ss_people))
     items = generate_population(spec.items, "items", np.random.default_rng(ss_items))
@@ -228,10 +245,15 @@ def _plant(spec: Spec, rng: Any) -> _Planted:
     g = np.random.default_rng(ss_deg)
     theta = draw_degrees(rel.activity, people.labels, spec.people.k, g)
     phi = draw_degrees(rel.popularity, items.labels, spec.items.k, g)
-    omega = planted_omega(rel, cluster_sizes(spec.people.n, spec.people.shares),
-                          cluster_sizes(spec.items.n, spec.items.shares))
-    affinity = [(people.columns[a.people_feature], items.columns[a.item_feature], a.scale)
-                for a in rel.affinity] or None
+    omega = planted_omega(
+        rel,
+        cluster_sizes(spec.people.n, spec.people.shares),
+        cluster_sizes(spec.items.n, spec.items.shares),
+    )
+    affinity = [
+        (people.columns[a.people_feature], items.columns[a.item_feature], a.scale)
+        for a in rel.affinity
+    ] or None
     return _Planted(people, items, theta, phi, omega, affinity, ss_buy, ss_events)
 
 
@@ -241,10 +263,22 @@ def _assemble(spec: Spec, p: _Planted, purchases: sp.csr_matrix) -> Dataset:
 
     events = None
     if spec.time is not None:
-        events = sample_events(purchases, p.items.labels, list(spec.time.profiles),
-                               seed=p.seed_events, start=spec.time.start, end=spec.time.end)
-    truth = Truth(omega=p.omega, theta=p.theta, phi=p.phi, people_labels=p.people.labels,
-                  item_labels=p.items.labels, model=spec.relation.model)
+        events = sample_events(
+            purchases,
+            p.items.labels,
+            list(spec.time.profiles),
+            seed=p.seed_events,
+            start=spec.time.start,
+            end=spec.time.end,
+        )
+    truth = Truth(
+        omega=p.omega,
+        theta=p.theta,
+        phi=p.phi,
+        people_labels=p.people.labels,
+        item_labels=p.items.labels,
+        model=spec.relation.model,
+    )
     return Dataset(p.people, p.items, purchases, truth, spec, events)
 
 
@@ -261,16 +295,22 @@ def _population_meta(p: Population, prefix: str, arrays: dict[str, np.ndarray]) 
         if ids.dtype.kind not in "iuU":
             ids = ids.astype(str)  # object ids (strings) are stored as unicode
         arrays[f"{prefix}.ids"] = ids
-    return {"name": p.name, "n": p.n, "has_labels": p.labels is not None,
-            "has_ids": p.ids is not None,
-            "columns": list(p.columns), "kinds": p.kinds,
-            "categories": {k: list(v) for k, v in p.categories.items()},
-            "cluster_names": list(p.cluster_names)}
+    return {
+        "name": p.name,
+        "n": p.n,
+        "has_labels": p.labels is not None,
+        "has_ids": p.ids is not None,
+        "columns": list(p.columns),
+        "kinds": p.kinds,
+        "categories": {k: list(v) for k, v in p.categories.items()},
+        "cluster_names": list(p.cluster_names),
+    }
 
 
 def _population_from(meta: dict, prefix: str, arrays: dict[str, np.ndarray]) -> Population:
     return Population(
-        name=meta["name"], n=meta["n"],
+        name=meta["name"],
+        n=meta["n"],
         labels=arrays[f"{prefix}.labels"] if meta["has_labels"] else None,
         columns={name: arrays[f"{prefix}.col{i}"] for i, name in enumerate(meta["columns"])},
         kinds=dict(meta["kinds"]),
@@ -299,12 +339,15 @@ def save(ds: Dataset, path: str | os.PathLike) -> Path:
     arrays["purchases.indices"] = m.indices
     arrays["purchases.data"] = m.data
     manifest: dict[str, Any] = {
-        "format": FORMAT_NAME, "version": FORMAT_VERSION, "fastbip_version": __version__,
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "fastbip_version": __version__,
         "shape": list(m.shape),
         "spec": ds.spec.to_dict() if ds.spec is not None else None,
         "people": _population_meta(ds.people, "people", arrays),
         "items": _population_meta(ds.items, "items", arrays),
-        "truth": None, "events": ds.events is not None,
+        "truth": None,
+        "events": ds.events is not None,
     }
     if ds.truth is not None:
         t = ds.truth
@@ -314,18 +357,25 @@ def save(ds: Dataset, path: str | os.PathLike) -> Path:
     if ds.events is not None:
         arrays["events.offsets"] = ds.events.offsets
         arrays["events.times"] = ds.events.times
-    manifest["arrays"] = {k: {"dtype": np.asarray(a).dtype.str, "shape": list(np.shape(a)),
-                              "sha256": _digest(np.asarray(a))} for k, a in arrays.items()}
+    manifest["arrays"] = {
+        k: {
+            "dtype": np.asarray(a).dtype.str,
+            "shape": list(np.shape(a)),
+            "sha256": _digest(np.asarray(a)),
+        }
+        for k, a in arrays.items()
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED,
-                                                        allowZip64=True) as zf:
+        with (
+            os.fdopen(fd, "wb") as fh,
+            zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf,
+        ):
             zf.writestr("manifest.json", json.dumps(manifest, indent=1))
             for k, a in arrays.items():
                 with zf.open(f"arrays/{k}.npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, np.ascontiguousarray(a),
-                                              allow_pickle=False)
+                    np.lib.format.write_array(member, np.ascontiguousarray(a), allow_pickle=False)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; give it the usual mode
@@ -346,23 +396,29 @@ def load(path: str | os.PathLike) -> Dataset:
     try:
         zf = zipfile.ZipFile(path, "r")
     except (zipfile.BadZipFile, OSError) as e:
-        raise DatasetFormatError(f"{str(path)!r} is not a fastbip dataset (not a complete zip "
-                                 f"file: {e}); it may be truncated") from e
+        raise DatasetFormatError(
+            f"{str(path)!r} is not a fastbip dataset (not a complete zip "
+            f"file: {e}); it may be truncated"
+        ) from e
     with zf:
         try:
             manifest = json.loads(zf.read("manifest.json"))
         except KeyError as e:
-            raise DatasetFormatError(f"{str(path)!r} has no manifest.json: not a fastbip "
-                                     "dataset") from e
+            raise DatasetFormatError(
+                f"{str(path)!r} has no manifest.json: not a fastbip dataset"
+            ) from e
         except (zipfile.BadZipFile, ValueError, OSError) as e:
             raise DatasetFormatError(f"{str(path)!r}: manifest.json is damaged ({e})") from e
         if manifest.get("format") != FORMAT_NAME:
-            raise DatasetFormatError(f"{str(path)!r} has format {manifest.get('format')!r}; "
-                                     f"expected {FORMAT_NAME!r}")
+            raise DatasetFormatError(
+                f"{str(path)!r} has format {manifest.get('format')!r}; expected {FORMAT_NAME!r}"
+            )
         version = manifest.get("version")
         if version != FORMAT_VERSION:
-            raise DatasetFormatError(f"{str(path)!r} has format version {version!r}; this "
-                                     f"fastbip {__version__} reads version {FORMAT_VERSION}")
+            raise DatasetFormatError(
+                f"{str(path)!r} has format version {version!r}; this "
+                f"fastbip {__version__} reads version {FORMAT_VERSION}"
+            )
         arrays: dict[str, np.ndarray] = {}
         for name, meta in manifest["arrays"].items():
             member = f"arrays/{name}.npy"
@@ -370,29 +426,41 @@ def load(path: str | os.PathLike) -> Dataset:
                 with zf.open(member) as fh:
                     a = np.lib.format.read_array(io.BufferedReader(fh), allow_pickle=False)
             except KeyError as e:
-                raise DatasetFormatError(f"{str(path)!r} lacks array {name!r}: the file is "
-                                         "incomplete") from e
+                raise DatasetFormatError(
+                    f"{str(path)!r} lacks array {name!r}: the file is incomplete"
+                ) from e
             except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-                raise DatasetFormatError(f"{str(path)!r}: array {name!r} is damaged or "
-                                         f"truncated ({e})") from e
+                raise DatasetFormatError(
+                    f"{str(path)!r}: array {name!r} is damaged or truncated ({e})"
+                ) from e
             if a.dtype.str != meta["dtype"] or list(a.shape) != meta["shape"]:
                 raise DatasetFormatError(
                     f"{str(path)!r}: array {name!r} has dtype {a.dtype.str} shape "
-                    f"{list(a.shape)}; the manifest says {meta['dtype']} {meta['shape']}")
+                    f"{list(a.shape)}; the manifest says {meta['dtype']} {meta['shape']}"
+                )
             if _digest(a) != meta["sha256"]:
-                raise DatasetFormatError(f"{str(path)!r}: array {name!r} does not match its "
-                                         "SHA-256 in the manifest: the file was altered")
+                raise DatasetFormatError(
+                    f"{str(path)!r}: array {name!r} does not match its "
+                    "SHA-256 in the manifest: the file was altered"
+                )
             arrays[name] = a
     shape = tuple(manifest["shape"])
-    purchases = sp.csr_matrix((arrays["purchases.data"], arrays["purchases.indices"],
-                               arrays["purchases.indptr"]), shape=shape, copy=False)
+    purchases = sp.csr_matrix(
+        (arrays["purchases.data"], arrays["purchases.indices"], arrays["purchases.indptr"]),
+        shape=shape,
+        copy=False,
+    )
     people = _population_from(manifest["people"], "people", arrays)
     items = _population_from(manifest["items"], "items", arrays)
     truth = None
     if manifest["truth"] is not None:
-        truth = Truth(**{n: arrays[f"truth.{n}"] for n in
-                         ("omega", "theta", "phi", "people_labels", "item_labels")},
-                      model=manifest["truth"]["model"])
+        truth = Truth(
+            **{
+                n: arrays[f"truth.{n}"]
+                for n in ("omega", "theta", "phi", "people_labels", "item_labels")
+            },
+            model=manifest["truth"]["model"],
+        )
     spec = Spec.from_dict(manifest["spec"]) if manifest["spec"] is not None else None
     events = None
     if manifest["events"]:

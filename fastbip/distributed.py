@@ -60,8 +60,9 @@ _TASKS_PER_WORKER = 4
 def _get_client(client):
     if client is not None:
         if not isinstance(client, _dd.Client):
-            raise TypeError(f"client must be a dask.distributed.Client or None; "
-                            f"got {type(client).__name__}")
+            raise TypeError(
+                f"client must be a dask.distributed.Client or None; got {type(client).__name__}"
+            )
         return client
     try:
         return _dd.get_client()
@@ -93,19 +94,39 @@ def _shard_draws(a, b, theta, phi, omega, seed, block_size, b0, b1):
     [b0, b1): pass 1 of ``sample_purchases``, which sets its index dtype from their total."""
     factor = _p._cluster_rates(a, b, theta, phi, omega)[3]
     r0, r1 = b0 * block_size, min(a.size, b1 * block_size)
-    draw_off, _ = _p._row_draws(theta[r0:r1], a[r0:r1].astype(np.int32), factor, block_size,
-                                _p._key_from_seed(seed), b0)
+    draw_off, _ = _p._row_draws(
+        theta[r0:r1], a[r0:r1].astype(np.int32), factor, block_size, _p._key_from_seed(seed), b0
+    )
     return int(draw_off.sum())
 
 
 def _shard_task(a, b, theta, phi, omega, affinity, seed, model, block_size, b0, b1):
     """One task: the CSR shard of blocks [b0, b1) (all rows for b0 = None) and its draws."""
     if b0 is None:
-        M = _p.sample_purchases(a, b, theta, phi, omega, seed=seed, model=model,
-                                affinity=affinity, block_size=block_size)
+        M = _p.sample_purchases(
+            a,
+            b,
+            theta,
+            phi,
+            omega,
+            seed=seed,
+            model=model,
+            affinity=affinity,
+            block_size=block_size,
+        )
         return M, None
-    M = _p.sample_purchases(a, b, theta, phi, omega, seed=seed, model=model,
-                            affinity=affinity, block_size=block_size, row_blocks=(b0, b1))
+    M = _p.sample_purchases(
+        a,
+        b,
+        theta,
+        phi,
+        omega,
+        seed=seed,
+        model=model,
+        affinity=affinity,
+        block_size=block_size,
+        row_blocks=(b0, b1),
+    )
     return M, _shard_draws(a, b, theta, phi, omega, seed, block_size, b0, b1)
 
 
@@ -120,13 +141,28 @@ def _stack(shards, n_draws, n_cols):
         M = shards[0]
     else:
         M = sp.vstack(shards, format="csr")
-    return _p._wrap_csr(M.data.astype(np.int32, copy=False), M.indices.astype(idx, copy=False),
-                        M.indptr.astype(idx, copy=False), (n_rows, n_cols))
+    return _p._wrap_csr(
+        M.data.astype(np.int32, copy=False),
+        M.indices.astype(idx, copy=False),
+        M.indptr.astype(idx, copy=False),
+        (n_rows, n_cols),
+    )
 
 
-def generate_purchases_dask(people_labels, item_labels, theta, phi, omega, *, seed,
-                            model="poisson", affinity=None, block_size=1024,
-                            blocks_per_task=None, client=None):
+def generate_purchases_dask(
+    people_labels,
+    item_labels,
+    theta,
+    phi,
+    omega,
+    *,
+    seed,
+    model="poisson",
+    affinity=None,
+    block_size=1024,
+    blocks_per_task=None,
+    client=None,
+):
     """:func:`fastbip.purchases.sample_purchases` computed by row shards on Dask workers.
 
     The rows are cut into blocks of ``block_size`` rows (the local generator's blocks, each
@@ -153,8 +189,11 @@ def generate_purchases_dask(people_labels, item_labels, theta, phi, omega, *, se
     """
     if model not in _p.MODELS:
         raise ValueError(f"model must be one of {_p.MODELS}; got {model!r}")
-    if not (isinstance(block_size, numbers.Integral) and not isinstance(block_size, bool)
-            and block_size >= 1):
+    if not (
+        isinstance(block_size, numbers.Integral)
+        and not isinstance(block_size, bool)
+        and block_size >= 1
+    ):
         raise ValueError(f"block_size must be an integer >= 1; got {block_size!r}")
     block_size = int(block_size)
     blocks_per_task = _positive_int_or_none(blocks_per_task, "blocks_per_task")
@@ -166,8 +205,9 @@ def generate_purchases_dask(people_labels, item_labels, theta, phi, omega, *, se
     n, m = a.size, b.size
     nb = -(-n // block_size)
     if nb == 0:  # no people: nothing to distribute
-        return _p.sample_purchases(a, b, theta, phi, om, seed=seed, model=model,
-                                   affinity=affinity, block_size=block_size)
+        return _p.sample_purchases(
+            a, b, theta, phi, om, seed=seed, model=model, affinity=affinity, block_size=block_size
+        )
     if model == "exact":
         groups = [(None, None)]
     else:
@@ -175,11 +215,11 @@ def generate_purchases_dask(people_labels, item_labels, theta, phi, omega, *, se
             blocks_per_task = -(-nb // (_TASKS_PER_WORKER * _n_threads(client)))
         groups = [(g, min(nb, g + blocks_per_task)) for g in range(0, nb, blocks_per_task)]
     # a list (a dict's keys would become the data's keys); unique keys, released below
-    shared = client.scatter([a, b, theta, phi, om, affinity], broadcast=True,
-                            hash=False)
-    futures = [client.submit(_shard_task, *shared, seed, model, block_size, b0, b1,
-                             pure=False)
-               for b0, b1 in groups]
+    shared = client.scatter([a, b, theta, phi, om, affinity], broadcast=True, hash=False)
+    futures = [
+        client.submit(_shard_task, *shared, seed, model, block_size, b0, b1, pure=False)
+        for b0, b1 in groups
+    ]
     try:
         results = client.gather(futures)
     finally:
@@ -205,10 +245,17 @@ def generate_dask(spec, rng=None, client=None):
     from fastbip.dataset import _assemble, _plant
 
     p = _plant(spec, rng)
-    purchases = generate_purchases_dask(p.people.labels, p.items.labels, p.theta, p.phi,
-                                        p.omega, seed=p.seed_purchases,
-                                        model=spec.relation.model, affinity=p.affinity,
-                                        client=client)
+    purchases = generate_purchases_dask(
+        p.people.labels,
+        p.items.labels,
+        p.theta,
+        p.phi,
+        p.omega,
+        seed=p.seed_purchases,
+        model=spec.relation.model,
+        affinity=p.affinity,
+        client=client,
+    )
     return _assemble(spec, p, purchases)
 
 
@@ -219,9 +266,17 @@ def _counts_task(M, rows, cols, weighted):
     return block_counts(M, rows, cols, weighted=weighted)
 
 
-def block_counts_dask(shards_or_matrix, row_labels, col_labels, n_row_clusters=None,
-                      n_col_clusters=None, client=None, *, weighted=True,
-                      rows_per_task=None):
+def block_counts_dask(
+    shards_or_matrix,
+    row_labels,
+    col_labels,
+    n_row_clusters=None,
+    n_col_clusters=None,
+    client=None,
+    *,
+    weighted=True,
+    rows_per_task=None,
+):
     """:func:`fastbip.blocks.block_counts` as a sum over row shards counted on Dask workers.
 
     Parameters
@@ -253,29 +308,34 @@ def block_counts_dask(shards_or_matrix, row_labels, col_labels, n_row_clusters=N
         shards = list(shards_or_matrix)
         for i, s in enumerate(shards):
             if not sp.issparse(s):
-                raise TypeError(f"shards_or_matrix[{i}] must be a scipy.sparse matrix; "
-                                f"got {type(s).__name__}")
+                raise TypeError(
+                    f"shards_or_matrix[{i}] must be a scipy.sparse matrix; got {type(s).__name__}"
+                )
         n_cols = shards[0].shape[1]
         bad = [i for i, s in enumerate(shards) if s.shape[1] != n_cols]
         if bad:
-            raise ValueError(f"every shard must have {n_cols} columns like shard 0; shard "
-                             f"{bad[0]} has {shards[bad[0]].shape[1]}")
+            raise ValueError(
+                f"every shard must have {n_cols} columns like shard 0; shard "
+                f"{bad[0]} has {shards[bad[0]].shape[1]}"
+            )
         n_rows = sum(s.shape[0] for s in shards)
     else:
-        raise TypeError("shards_or_matrix must be a scipy.sparse matrix or a non-empty list "
-                        f"of them; got {type(shards_or_matrix).__name__}")
+        raise TypeError(
+            "shards_or_matrix must be a scipy.sparse matrix or a non-empty list "
+            f"of them; got {type(shards_or_matrix).__name__}"
+        )
     for lab, name in ((row_labels, "row_labels"), (col_labels, "col_labels")):
         if not isinstance(lab, EncodedLabels) and np.ndim(lab) != 1:
-            raise ValueError(f"{name} must be 1-D hard labels (soft memberships are not "
-                             f"supported here); got {np.ndim(lab)} dimensions")
+            raise ValueError(
+                f"{name} must be 1-D hard labels (soft memberships are not "
+                f"supported here); got {np.ndim(lab)} dimensions"
+            )
     rows = encode_labels(row_labels, n_row_clusters, name="row_labels")
     cols = encode_labels(col_labels, n_col_clusters, name="col_labels")
     if len(rows) != n_rows:
-        raise ValueError(f"row_labels must have {n_rows} entries (one per row); "
-                         f"got {len(rows)}")
+        raise ValueError(f"row_labels must have {n_rows} entries (one per row); got {len(rows)}")
     if len(cols) != n_cols:
-        raise ValueError(f"col_labels must have {n_cols} entries (one per column); "
-                         f"got {len(cols)}")
+        raise ValueError(f"col_labels must have {n_cols} entries (one per column); got {len(cols)}")
     client = _get_client(client)
 
     if shards is None:
@@ -286,11 +346,17 @@ def block_counts_dask(shards_or_matrix, row_labels, col_labels, n_row_clusters=N
     starts = np.concatenate([[0], np.cumsum([s.shape[0] for s in shards])])
     cols_f = client.scatter(cols, broadcast=True, hash=False)
     shard_f = client.scatter(shards, hash=False)
-    futures = [client.submit(_counts_task, shard_f[i],
-                             EncodedLabels(rows.codes[starts[i]:starts[i + 1]],
-                                           rows.n_clusters),
-                             cols_f, weighted, pure=False)
-               for i in range(len(shards))]
+    futures = [
+        client.submit(
+            _counts_task,
+            shard_f[i],
+            EncodedLabels(rows.codes[starts[i] : starts[i + 1]], rows.n_clusters),
+            cols_f,
+            weighted,
+            pure=False,
+        )
+        for i in range(len(shards))
+    ]
     try:
         tables = client.gather(futures)
     finally:

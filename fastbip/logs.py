@@ -45,18 +45,26 @@ def _as_days(t: np.ndarray) -> np.ndarray:
     return t
 
 
-def from_log(log: Any, *, person: str = "person", item: str = "item",
-             time: str | None = None, quantity: str | None = None) -> Dataset:
+def from_log(
+    log: Any,
+    *,
+    person: str = "person",
+    item: str = "item",
+    time: str | None = None,
+    quantity: str | None = None,
+) -> Dataset:
     """Build a dataset from a purchase log (DataFrame or mapping of columns)."""
     if not (hasattr(log, "columns") or isinstance(log, Mapping)):
-        raise TypeError(f"log must be a pandas DataFrame or a mapping of columns; "
-                        f"got {type(log).__name__}")
+        raise TypeError(
+            f"log must be a pandas DataFrame or a mapping of columns; got {type(log).__name__}"
+        )
     pid = _column(log, person, "person")
     iid = _column(log, item, "item")
     n_rows = pid.shape[0]
     if iid.shape[0] != n_rows:
-        raise ValueError(f"the person and item columns differ in length: {n_rows} and "
-                         f"{iid.shape[0]}")
+        raise ValueError(
+            f"the person and item columns differ in length: {n_rows} and {iid.shape[0]}"
+        )
     if n_rows == 0:
         raise ValueError("the log is empty: no purchases")
     for col, role in ((pid, "person"), (iid, "item")):
@@ -69,8 +77,9 @@ def from_log(log: Any, *, person: str = "person", item: str = "item",
     else:
         q = _column(log, quantity, "quantity")
         if not np.issubdtype(q.dtype, np.number) or (q < 0).any() or (q != np.round(q)).any():
-            raise ValueError(f"the log's quantity column {quantity!r} must hold non-negative "
-                             "integers")
+            raise ValueError(
+                f"the log's quantity column {quantity!r} must hold non-negative integers"
+            )
         qty = q.astype(np.int64)
     people_ids, rows = np.unique(pid, return_inverse=True)
     item_ids, cols = np.unique(iid, return_inverse=True)
@@ -116,8 +125,10 @@ def read_log(path: str | Path, **kwargs: Any) -> Dataset:
     elif name.endswith((".csv", ".csv.gz")):
         df = pd.read_csv(path)
         time = kwargs.get("time")
-        if time in df.columns and not (pd.api.types.is_numeric_dtype(df[time])
-                                       or pd.api.types.is_datetime64_any_dtype(df[time])):
+        if time in df.columns and not (
+            pd.api.types.is_numeric_dtype(df[time])
+            or pd.api.types.is_datetime64_any_dtype(df[time])
+        ):
             df[time] = pd.to_datetime(df[time])
     else:
         raise ValueError(f"log file {str(path)!r} must end in .csv, .csv.gz or .parquet")

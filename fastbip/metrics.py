@@ -91,9 +91,7 @@ def _sparse_table(t: np.ndarray, f: np.ndarray) -> sp.csr_matrix:
     """Contingency over the present values of two non-negative label arrays (sparse int64)."""
     tc, kt = _compact(t)
     fc, kf = _compact(f)
-    table = sp.coo_matrix(
-        (np.ones(tc.size, dtype=np.int64), (tc, fc)), shape=(kt, kf)
-    ).tocsr()
+    table = sp.coo_matrix((np.ones(tc.size, dtype=np.int64), (tc, fc)), shape=(kt, kf)).tocsr()
     table.sum_duplicates()
     return table
 
@@ -192,8 +190,14 @@ def _emi_from_table(table: sp.csr_matrix) -> float:
     n = int(a.sum())
     return float(
         _expected_mutual_information(
-            a, b, n, gammaln(a + 1.0), gammaln(b + 1.0), gammaln(n - a + 1.0),
-            gammaln(n - b + 1.0), float(gammaln(n + 1.0)),
+            a,
+            b,
+            n,
+            gammaln(a + 1.0),
+            gammaln(b + 1.0),
+            gammaln(n - a + 1.0),
+            gammaln(n - b + 1.0),
+            float(gammaln(n + 1.0)),
         )
     )
 

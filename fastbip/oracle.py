@@ -77,11 +77,15 @@ def oracle_labels(dataset, side="people"):
         raise ValueError(f"truth.theta must have shape ({n_a},); got {theta.shape}")
     if phi.shape != (n_b,):
         raise ValueError(f"truth.phi must have shape ({n_b},); got {phi.shape}")
-    if omega.ndim != 2 or omega.shape[0] <= a.max(initial=-1) or omega.shape[1] <= b.max(
-            initial=-1):
+    if (
+        omega.ndim != 2
+        or omega.shape[0] <= a.max(initial=-1)
+        or omega.shape[1] <= b.max(initial=-1)
+    ):
         raise ValueError(
             f"truth.omega must be 2-D with more rows than the largest people label and more "
-            f"columns than the largest item label; got shape {omega.shape}")
+            f"columns than the largest item label; got shape {omega.shape}"
+        )
     if not np.all(np.isfinite(omega)) or omega.min(initial=0.0) < 0:
         raise ValueError("truth.omega must be finite and >= 0")
     k_a, k_b = omega.shape

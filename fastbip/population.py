@@ -51,15 +51,17 @@ class Population:
     def __post_init__(self) -> None:
         for name, col in self.columns.items():
             if col.shape != (self.n,):
-                raise ValueError(f"{self.name} column {name!r} must have shape ({self.n},); "
-                                 f"got {col.shape}")
+                raise ValueError(
+                    f"{self.name} column {name!r} must have shape ({self.n},); got {col.shape}"
+                )
             if name not in self.kinds:
                 raise ValueError(f"{self.name} column {name!r} has no kind")
         if self.ids is not None and self.ids.shape != (self.n,):
             raise ValueError(f"{self.name} ids must have shape ({self.n},); got {self.ids.shape}")
         if self.labels is not None and self.labels.shape != (self.n,):
-            raise ValueError(f"{self.name} labels must have shape ({self.n},); "
-                             f"got {self.labels.shape}")
+            raise ValueError(
+                f"{self.name} labels must have shape ({self.n},); got {self.labels.shape}"
+            )
 
     @property
     def k(self) -> int:
@@ -79,8 +81,9 @@ class Population:
         names = self.feature_names if features is None else list(features)
         unknown = [f for f in names if f not in self.columns]
         if unknown:
-            raise ValueError(f"features {unknown} are not columns of {self.name}; "
-                             f"it has {self.feature_names}")
+            raise ValueError(
+                f"features {unknown} are not columns of {self.name}; it has {self.feature_names}"
+            )
         if not names:
             raise ValueError(f"{self.name} has no features to cluster on")
         blocks = []
@@ -119,19 +122,29 @@ class Population:
     def equals(self, other: Population) -> bool:
         """True when every array and name is identical (used by round-trip tests)."""
         same_labels = (self.labels is None and other.labels is None) or (
-            self.labels is not None and other.labels is not None
+            self.labels is not None
+            and other.labels is not None
             and np.array_equal(self.labels, other.labels)
-            and self.labels.dtype == other.labels.dtype)
+            and self.labels.dtype == other.labels.dtype
+        )
         same_ids = (self.ids is None and other.ids is None) or (
-            self.ids is not None and other.ids is not None
-            and np.array_equal(self.ids, other.ids))
-        return (self.name == other.name and self.n == other.n and same_labels and same_ids
-                and self.kinds == other.kinds and self.categories == other.categories
-                and self.cluster_names == other.cluster_names
-                and list(self.columns) == list(other.columns)
-                and all(np.array_equal(self.columns[c], other.columns[c])
-                        and self.columns[c].dtype == other.columns[c].dtype
-                        for c in self.columns))
+            self.ids is not None and other.ids is not None and np.array_equal(self.ids, other.ids)
+        )
+        return (
+            self.name == other.name
+            and self.n == other.n
+            and same_labels
+            and same_ids
+            and self.kinds == other.kinds
+            and self.categories == other.categories
+            and self.cluster_names == other.cluster_names
+            and list(self.columns) == list(other.columns)
+            and all(
+                np.array_equal(self.columns[c], other.columns[c])
+                and self.columns[c].dtype == other.columns[c].dtype
+                for c in self.columns
+            )
+        )
 
 
 def cluster_sizes(n: int, shares: np.ndarray) -> np.ndarray:
@@ -174,8 +187,9 @@ def _copula_factor(corr: tuple | None, p: int) -> np.ndarray | None:
         return v * np.sqrt(np.clip(w, 0, None))
 
 
-def generate_population(spec: PopulationSpec, name: str,
-                        rng: np.random.Generator | int | None = None) -> Population:
+def generate_population(
+    spec: PopulationSpec, name: str, rng: np.random.Generator | int | None = None
+) -> Population:
     """Draw labels and features of one population.
 
     ``rng`` is normalised once with ``np.random.default_rng``; the same seed gives the same
@@ -197,7 +211,7 @@ def generate_population(spec: PopulationSpec, name: str,
         for f in spec.features
     }
     for c, cl in enumerate(spec.clusters):
-        members = perm[offsets[c]:offsets[c + 1]]
+        members = perm[offsets[c] : offsets[c + 1]]
         m = members.shape[0]
         if numeric:
             # one row of standard normals per numeric feature (contiguous), joined by the
@@ -221,7 +235,10 @@ def generate_population(spec: PopulationSpec, name: str,
             cdf[-1] = 1.0
             columns[f.name][members] = np.searchsorted(cdf, rng.random(m), side="right")
     return Population(
-        name=name, n=n, labels=labels, columns=columns,
+        name=name,
+        n=n,
+        labels=labels,
+        columns=columns,
         kinds={f.name: f.kind for f in spec.features},
         categories={f.name: f.categories for f in spec.features if f.kind == "categorical"},
         cluster_names=tuple(c.name for c in spec.clusters),

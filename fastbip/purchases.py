@@ -72,6 +72,7 @@ _CHUNK_DRAWS = 1 << 13
 
 # --------------------------------------------------------------------------- validation
 
+
 def _key_from_seed(seed, name="seed"):
     if isinstance(seed, np.random.SeedSequence):
         ss = seed
@@ -100,9 +101,7 @@ def _labels(x, name):
 def _weights(x, name, n, labels_name):
     a = np.asarray(x)
     if a.ndim != 1 or a.shape[0] != n:
-        raise ValueError(
-            f"{name} must have shape ({n},) like {labels_name}; got shape {a.shape}"
-        )
+        raise ValueError(f"{name} must have shape ({n},) like {labels_name}; got shape {a.shape}")
     if a.size and not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
         raise TypeError(f"{name} must be numeric; got dtype {a.dtype}")
     a = np.ascontiguousarray(a, dtype=np.float64)
@@ -188,6 +187,7 @@ def _validate_affinity(affinity, n, m):
 
 # --------------------------------------------------------------------------- tables
 
+
 def _group_tables(labels, weights, k):
     """Alias tables of ``weights`` inside each cluster: (starts, packed uint32 table)."""
     order = np.argsort(labels, kind="stable").astype(np.int64)
@@ -229,6 +229,7 @@ def _shrink(a, size):
 
 # --------------------------------------------------------------------------- purchases
 
+
 def _cluster_rates(a, b, theta, phi, om):
     """Cluster totals of theta and phi, omega without the item-clusters of zero popularity
     (``om_eff``), and the factor of pass 1: person i draws Poisson(theta_i * factor[a_i])
@@ -245,13 +246,23 @@ def _row_draws(theta, a32, factor, block_size, key, first_block):
     """Pass 1 over rows (the rows of blocks ``first_block``, ... when sharded): each row's
     number of draws in ``draw_off[1:]`` (not yet cumulated), and the largest one."""
     draw_off = np.zeros(theta.size + 1, np.int64)
-    max_row = int(_k.row_counts_poisson(theta, a32, factor, block_size, key, draw_off,
-                                        first_block))
+    max_row = int(_k.row_counts_poisson(theta, a32, factor, block_size, key, draw_off, first_block))
     return draw_off, max_row
 
 
-def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, model="poisson",
-                     affinity=None, block_size=1024, row_blocks=None):
+def sample_purchases(
+    people_labels,
+    item_labels,
+    theta,
+    phi,
+    omega,
+    *,
+    seed,
+    model="poisson",
+    affinity=None,
+    block_size=1024,
+    row_blocks=None,
+):
     """Sample the purchase matrix of the planted relation (see the module docstring).
 
     Parameters
@@ -282,8 +293,11 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
     key = _key_from_seed(seed)
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}; got {model!r}")
-    if not (isinstance(block_size, numbers.Integral) and not isinstance(block_size, bool)
-            and block_size >= 1):
+    if not (
+        isinstance(block_size, numbers.Integral)
+        and not isinstance(block_size, bool)
+        and block_size >= 1
+    ):
         raise ValueError(f"block_size must be an integer >= 1; got {block_size!r}")
     block_size = int(block_size)
     a, b, theta, phi, om = _validate(people_labels, item_labels, theta, phi, omega)
@@ -291,21 +305,29 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
     ka, kb = om.shape
     ax, ay, aw = _validate_affinity(affinity, n, m)
     if model == "exact" and aw.size:
-        raise ValueError("affinity is not supported with model='exact' (thinning would "
-                         "change the exact totals); use model='poisson' or 'bernoulli'")
+        raise ValueError(
+            "affinity is not supported with model='exact' (thinning would "
+            "change the exact totals); use model='poisson' or 'bernoulli'"
+        )
     nb_all = -(-n // block_size)
     if row_blocks is None:
         first_block, r0, r1 = 0, 0, n
     else:
         if model == "exact":
-            raise ValueError("row_blocks is not available with model='exact' (its totals "
-                             "are allocated over all people at once)")
-        ok = (isinstance(row_blocks, (tuple, list)) and len(row_blocks) == 2
-              and all(isinstance(x, numbers.Integral) and not isinstance(x, bool)
-                      for x in row_blocks))
+            raise ValueError(
+                "row_blocks is not available with model='exact' (its totals "
+                "are allocated over all people at once)"
+            )
+        ok = (
+            isinstance(row_blocks, (tuple, list))
+            and len(row_blocks) == 2
+            and all(isinstance(x, numbers.Integral) and not isinstance(x, bool) for x in row_blocks)
+        )
         if not ok or not 0 <= row_blocks[0] <= row_blocks[1] <= nb_all:
-            raise ValueError(f"row_blocks must be (b0, b1) with 0 <= b0 <= b1 <= {nb_all} "
-                             f"(blocks of {block_size} rows); got {row_blocks!r}")
+            raise ValueError(
+                f"row_blocks must be (b0, b1) with 0 <= b0 <= b1 <= {nb_all} "
+                f"(blocks of {block_size} rows); got {row_blocks!r}"
+            )
         first_block = int(row_blocks[0])
         r0, r1 = first_block * block_size, min(n, int(row_blocks[1]) * block_size)
     theta_sums, phi_sums, om_eff, factor = _cluster_rates(a, b, theta, phi, om)
@@ -365,12 +387,31 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
     numba.set_parallel_chunksize(1)
     try:
         for w0, w1 in zip(waves[:-1], waves[1:], strict=True):
-            _k.fill_wave(w0, w1, block_size, draw_off, a32, ctab, istart, itab,
-                         cluster_counts, ax, ay, aw, key, digit_bits, n_pass,
-                         model == "bernoulli", _CHUNK_DRAWS, scratch, st_idx, st_cnt, indptr,
-                         first_block)
-            _k.commit_wave(w0, w1, block_size, draw_off, st_idx, st_cnt, indptr, indices,
-                           data)
+            _k.fill_wave(
+                w0,
+                w1,
+                block_size,
+                draw_off,
+                a32,
+                ctab,
+                istart,
+                itab,
+                cluster_counts,
+                ax,
+                ay,
+                aw,
+                key,
+                digit_bits,
+                n_pass,
+                model == "bernoulli",
+                _CHUNK_DRAWS,
+                scratch,
+                st_idx,
+                st_cnt,
+                indptr,
+                first_block,
+            )
+            _k.commit_wave(w0, w1, block_size, draw_off, st_idx, st_cnt, indptr, indices, data)
     finally:
         numba.set_parallel_chunksize(old_chunk)
     del scratch, st_idx, st_cnt
@@ -380,8 +421,9 @@ def sample_purchases(people_labels, item_labels, theta, phi, omega, *, seed, mod
     return _wrap_csr(data, indices, indptr, (n, m))
 
 
-def expected_block_totals(people_labels, item_labels, theta, phi, omega, *, affinity=None,
-                          model="poisson", chunk=4096):
+def expected_block_totals(
+    people_labels, item_labels, theta, phi, omega, *, affinity=None, model="poisson", chunk=4096
+):
     """Expected purchases between each pair of clusters, float64 (K_A, K_B).
 
     Without affinity this is ``omega`` with the pairs of empty clusters (or clusters whose
@@ -420,13 +462,15 @@ def expected_block_totals(people_labels, item_labels, theta, phi, omega, *, affi
 
 # --------------------------------------------------------------------------- events
 
+
 def _profile_terms(profile, name):
     if not isinstance(profile, dict):
         raise TypeError(f"{name} must be a dict; got {type(profile).__name__}")
     unknown = set(profile) - {"base", "trend", "peaks", "seasonal"}
     if unknown:
-        raise ValueError(f"{name} has unknown keys {sorted(unknown)}; expected base, trend, "
-                         "peaks, seasonal")
+        raise ValueError(
+            f"{name} has unknown keys {sorted(unknown)}; expected base, trend, peaks, seasonal"
+        )
     base = float(profile.get("base", 1.0))
     trend = float(profile.get("trend", 0.0))
     if not (math.isfinite(base) and base >= 0):
@@ -438,23 +482,29 @@ def _profile_terms(profile, name):
         try:
             c, w, h = float(pk["center"]), float(pk["width"]), float(pk["height"])
         except (KeyError, TypeError):
-            raise ValueError(f"{name}['peaks'][{q}] must have center, width, height; "
-                             f"got {pk!r}") from None
+            raise ValueError(
+                f"{name}['peaks'][{q}] must have center, width, height; got {pk!r}"
+            ) from None
         if not (math.isfinite(c) and math.isfinite(w) and w > 0 and math.isfinite(h) and h >= 0):
-            raise ValueError(f"{name}['peaks'][{q}] needs finite center, width > 0, height >= 0;"
-                             f" got {pk!r}")
+            raise ValueError(
+                f"{name}['peaks'][{q}] needs finite center, width > 0, height >= 0; got {pk!r}"
+            )
         peaks.append((c, w, h))
     seasonal = []
     for q, se in enumerate(profile.get("seasonal", []) or []):
         try:
             per, amp, ph = float(se["period"]), float(se["amplitude"]), float(se.get("phase", 0))
         except (KeyError, TypeError):
-            raise ValueError(f"{name}['seasonal'][{q}] must have period, amplitude, phase; "
-                             f"got {se!r}") from None
-        if not (math.isfinite(per) and per > 0 and math.isfinite(amp) and amp >= 0
-                and math.isfinite(ph)):
-            raise ValueError(f"{name}['seasonal'][{q}] needs period > 0, amplitude >= 0, "
-                             f"finite phase; got {se!r}")
+            raise ValueError(
+                f"{name}['seasonal'][{q}] must have period, amplitude, phase; got {se!r}"
+            ) from None
+        if not (
+            math.isfinite(per) and per > 0 and math.isfinite(amp) and amp >= 0 and math.isfinite(ph)
+        ):
+            raise ValueError(
+                f"{name}['seasonal'][{q}] needs period > 0, amplitude >= 0, "
+                f"finite phase; got {se!r}"
+            )
         seasonal.append((per, amp, ph))
     return base, trend, peaks, seasonal
 
@@ -499,16 +549,16 @@ class Events:
         """
         M = as_purchases(M, accept="csr")
         if self.offsets.shape != (M.nnz + 1,):
-            raise ValueError(f"M has {M.nnz} entries but the events describe "
-                             f"{self.offsets.size - 1}")
+            raise ValueError(
+                f"M has {M.nnz} entries but the events describe {self.offsets.size - 1}"
+            )
         start, end = float(start), float(end)
         if not end >= start:
             raise ValueError(f"end must be >= start; got start={start}, end={end}")
         indptr = np.zeros(M.shape[0] + 1, M.indptr.dtype)
         offsets = np.ascontiguousarray(self.offsets, dtype=np.int64)
         times = np.ascontiguousarray(self.times, dtype=np.float64)
-        indices, data = _k.window_matrix(M.indptr, M.indices, offsets, times, start, end,
-                                         indptr)
+        indices, data = _k.window_matrix(M.indptr, M.indices, offsets, times, start, end, indptr)
         return _wrap_csr(data, indices, indptr, M.shape)
 
 
@@ -541,11 +591,14 @@ def sample_events(M, item_labels, profiles, *, seed, start, end, block_size=1024
     M = as_purchases(M, accept="csr")
     b = _labels(item_labels, "item_labels")
     if b.size != M.shape[1]:
-        raise ValueError(f"item_labels must have shape ({M.shape[1]},) like M's columns; "
-                         f"got shape {b.shape}")
+        raise ValueError(
+            f"item_labels must have shape ({M.shape[1]},) like M's columns; got shape {b.shape}"
+        )
     if isinstance(profiles, dict) or not isinstance(profiles, (list, tuple)):
-        raise TypeError(f"profiles must be a list of dicts (one per item-cluster); "
-                        f"got {type(profiles).__name__}")
+        raise TypeError(
+            f"profiles must be a list of dicts (one per item-cluster); "
+            f"got {type(profiles).__name__}"
+        )
     k = len(profiles)
     _check_range(b, k, "item_labels", "one profile per item-cluster: len(profiles)")
     start, end = float(start), float(end)
@@ -563,8 +616,10 @@ def sample_events(M, item_labels, profiles, *, seed, start, end, block_size=1024
         tot = mass.sum()
         if not tot > 0:
             if used[l]:
-                raise ValueError(f"profiles[{l}] has zero intensity on [start, end) but item-"
-                                 f"cluster {l} has purchases")
+                raise ValueError(
+                    f"profiles[{l}] has zero intensity on [start, end) but item-"
+                    f"cluster {l} has purchases"
+                )
             mass, tot = np.ones(_GRID), float(_GRID)
         np.cumsum(mass / tot, out=cdf[l, 1:])
         cdf[l, -1] = 1.0
@@ -575,6 +630,7 @@ def sample_events(M, item_labels, profiles, *, seed, start, end, block_size=1024
     for l in range(k):
         guide[l] = np.searchsorted(cdf[l], np.arange(_GRID) / _GRID, side="right") - 1
     np.clip(guide, 0, _GRID - 1, out=guide)
-    times = _k.sample_event_times(M.indptr, M.indices, data, offsets, b, cdf, guide, start,
-                                  step, end, int(block_size), key)
+    times = _k.sample_event_times(
+        M.indptr, M.indices, data, offsets, b, cdf, guide, start, step, end, int(block_size), key
+    )
     return Events(offsets, times)

@@ -24,8 +24,19 @@ import numpy as np
 __all__ = ["COLUMNS", "recovery_sweep", "format_table", "rows_to_json"]
 
 COLUMNS = (
-    "mixing", "seed", "snr", "algorithm", "side", "k_found", "ari", "ami", "nmi",
-    "relation_recovery", "seconds", "oracle_ari", "error",
+    "mixing",
+    "seed",
+    "snr",
+    "algorithm",
+    "side",
+    "k_found",
+    "ari",
+    "ami",
+    "nmi",
+    "relation_recovery",
+    "seconds",
+    "oracle_ari",
+    "error",
 )
 
 _NAN = float("nan")
@@ -81,8 +92,7 @@ def _fit_one(name, kind, ds, k_people, k_items, seed):
     else:
         est.fit(ds.purchases)
     seconds = time.perf_counter() - t0
-    return {"people": np.asarray(est.row_labels_),
-            "items": np.asarray(est.column_labels_)}, seconds
+    return {"people": np.asarray(est.row_labels_), "items": np.asarray(est.column_labels_)}, seconds
 
 
 def recovery_sweep(
@@ -155,12 +165,22 @@ def recovery_sweep(
     rows: list[dict] = []
     for mixing in mixings:
         for seed in seeds:
-            spec = planted_spec(n_people, n_items, k_people, k_items, mean_purchases,
-                                mixing, int(seed), **spec_options)
+            spec = planted_spec(
+                n_people,
+                n_items,
+                k_people,
+                k_items,
+                mean_purchases,
+                mixing,
+                int(seed),
+                **spec_options,
+            )
             ds = generate(spec)
             truth = ds.truth
-            true = {"people": np.asarray(truth.people_labels),
-                    "items": np.asarray(truth.item_labels)}
+            true = {
+                "people": np.asarray(truth.people_labels),
+                "items": np.asarray(truth.item_labels),
+            }
             snr_value = float(planted_snr(truth))
             oracle_ari = {"people": _NAN, "items": _NAN}
             if oracle:
@@ -170,11 +190,11 @@ def recovery_sweep(
                     oracle_ari[side] = _score(true[side], oracle_labels(ds, side))[0]
             for name in names:
                 try:
-                    found, seconds = _fit_one(name, kinds[name], ds, k_people, k_items,
-                                              int(seed))
+                    found, seconds = _fit_one(name, kinds[name], ds, k_people, k_items, int(seed))
                     labels = {**true, **found}
-                    rel = float(relation_recovery(truth, ds.purchases, labels["people"],
-                                                  labels["items"]))
+                    rel = float(
+                        relation_recovery(truth, ds.purchases, labels["people"], labels["items"])
+                    )
                     error = None
                 except Exception as exc:  # one failing algorithm must not hide the others
                     found, seconds, rel = {"people": None, "items": None}, _NAN, _NAN
@@ -187,10 +207,19 @@ def recovery_sweep(
                         ari, ami, nmi = _score(true[side], labels_found)
                         k_found = int(np.unique(labels_found[labels_found >= 0]).size)
                     row = {
-                        "mixing": mixing, "seed": int(seed), "snr": snr_value,
-                        "algorithm": name, "side": side, "k_found": k_found,
-                        "ari": ari, "ami": ami, "nmi": nmi, "relation_recovery": rel,
-                        "seconds": seconds, "oracle_ari": oracle_ari[side], "error": error,
+                        "mixing": mixing,
+                        "seed": int(seed),
+                        "snr": snr_value,
+                        "algorithm": name,
+                        "side": side,
+                        "k_found": k_found,
+                        "ari": ari,
+                        "ami": ami,
+                        "nmi": nmi,
+                        "relation_recovery": rel,
+                        "seconds": seconds,
+                        "oracle_ari": oracle_ari[side],
+                        "error": error,
                     }
                     rows.append(row)
                     if progress is not None:
@@ -212,8 +241,21 @@ def format_table(rows: list[dict]) -> str:
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["mixing"], r["algorithm"], r["side"]), []).append(r)
-    header = ["mixing", "SNR", "algorithm", "side", "seeds", "K", "ARI", "AMI", "NMI",
-              "relation", "oracle", "ARI/oracle", "seconds"]
+    header = [
+        "mixing",
+        "SNR",
+        "algorithm",
+        "side",
+        "seeds",
+        "K",
+        "ARI",
+        "AMI",
+        "NMI",
+        "relation",
+        "oracle",
+        "ARI/oracle",
+        "seconds",
+    ]
 
     def f(x, digits=3):
         return "-" if x is None or math.isnan(x) else f"{x:.{digits}f}"
@@ -224,21 +266,38 @@ def format_table(rows: list[dict]) -> str:
         ari = _median(r["ari"] for r in rs)
         orc = _median(r["oracle_ari"] for r in rs)
         frac = ari / orc if orc and not math.isnan(orc) and orc > 0 else _NAN
-        body.append([
-            f"{mixing:.2f}", f(_median(r["snr"] for r in rs), 2), name, side, str(len(rs)),
-            f(_median(r["k_found"] for r in rs), 0), f(ari), f(_median(r["ami"] for r in rs)),
-            f(_median(r["nmi"] for r in rs)), f(_median(r["relation_recovery"] for r in rs)),
-            f(orc), f(frac, 2), f(_median(r["seconds"] for r in rs), 2),
-        ])
-        errors.extend(f"{name} (mixing {mixing}, seed {r['seed']}): {r['error']}"
-                      for r in rs if r.get("error") and side == "people")
-    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
-              for i, h in enumerate(header)]
+        body.append(
+            [
+                f"{mixing:.2f}",
+                f(_median(r["snr"] for r in rs), 2),
+                name,
+                side,
+                str(len(rs)),
+                f(_median(r["k_found"] for r in rs), 0),
+                f(ari),
+                f(_median(r["ami"] for r in rs)),
+                f(_median(r["nmi"] for r in rs)),
+                f(_median(r["relation_recovery"] for r in rs)),
+                f(orc),
+                f(frac, 2),
+                f(_median(r["seconds"] for r in rs), 2),
+            ]
+        )
+        errors.extend(
+            f"{name} (mixing {mixing}, seed {r['seed']}): {r['error']}"
+            for r in rs
+            if r.get("error") and side == "people"
+        )
+    widths = [
+        max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(header)
+    ]
     text_cols = {2, 3}
 
     def line(cells):
-        return "  ".join(c.ljust(w) if i in text_cols else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(
+            c.ljust(w) if i in text_cols else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
 
     out = [line(header), "  ".join("-" * w for w in widths), *(line(b) for b in body)]
     out += [f"error: {e}" for e in errors]

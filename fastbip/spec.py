@@ -101,9 +101,7 @@ def _require(d: Any, path: str) -> dict:
 def _no_extra(d: dict, allowed: set[str], path: str) -> None:
     extra = sorted(set(d) - allowed)
     if extra:
-        raise SpecError(
-            f"{path} has unknown field(s) {extra}; expected some of {sorted(allowed)}"
-        )
+        raise SpecError(f"{path} has unknown field(s) {extra}; expected some of {sorted(allowed)}")
 
 
 def _get(d: dict, key: str, path: str, default: Any = ...) -> Any:
@@ -175,8 +173,9 @@ def _matrix(
         out.append(tuple(_number(x, f"{path}[{i}][{j}]") for j, x in enumerate(row)))
     widths = {len(r) for r in out}
     if len(widths) != 1:
-        raise _fail(path, "must be a rectangular matrix (all rows the same length)",
-                    [len(r) for r in out])
+        raise _fail(
+            path, "must be a rectangular matrix (all rows the same length)", [len(r) for r in out]
+        )
     if shape is not None and (len(out), len(out[0])) != shape:
         raise _fail(path, f"must have shape {shape}", (len(out), len(out[0])))
     return tuple(out)
@@ -208,8 +207,9 @@ class FeatureSpec:
             if len(set(cats)) != len(cats):
                 raise _fail(f"{path}.categories", "must be distinct", list(cats))
         elif "categories" in d:
-            raise _fail(f"{path}.categories", "is only allowed for kind = 'categorical'",
-                        d["categories"])
+            raise _fail(
+                f"{path}.categories", "is only allowed for kind = 'categorical'", d["categories"]
+            )
         return cls(name, kind, cats)
 
     def to_dict(self) -> dict:
@@ -242,21 +242,26 @@ class Distribution:
             probs_t = tuple(_nonneg(p, f"{path}.probs[{i}]") for i, p in enumerate(probs))
             assert feature.categories is not None
             if len(probs_t) != len(feature.categories):
-                raise _fail(f"{path}.probs",
-                            f"must have one entry per category ({len(feature.categories)})",
-                            len(probs_t))
+                raise _fail(
+                    f"{path}.probs",
+                    f"must have one entry per category ({len(feature.categories)})",
+                    len(probs_t),
+                )
             total = sum(probs_t)
             if abs(total - 1.0) > 1e-6:
                 raise _fail(f"{path}.probs", "must sum to 1", total)
             return cls(dist, (), probs_t)  # normalised when sampled
-        _no_extra(d, {"dist", "clip", "round", *{p for ps in NUMERIC_DISTS.values() for p in ps}},
-                  path)
+        _no_extra(
+            d, {"dist", "clip", "round", *{p for ps in NUMERIC_DISTS.values() for p in ps}}, path
+        )
         dist = _str(_get(d, "dist", path), f"{path}.dist", tuple(NUMERIC_DISTS))
         names = NUMERIC_DISTS[dist]
         extra = sorted(set(d) - {"dist", "clip", "round", *names})
         if extra:
-            raise SpecError(f"{path} has field(s) {extra} that a {dist} distribution does not "
-                            f"take; expected {list(names)}")
+            raise SpecError(
+                f"{path} has field(s) {extra} that a {dist} distribution does not "
+                f"take; expected {list(names)}"
+            )
         params = tuple((p, _number(_get(d, p, path), f"{path}.{p}")) for p in names)
         pd = dict(params)
         if dist == "normal" and pd["sd"] < 0:
@@ -304,8 +309,11 @@ class ClusterSpec:
         return dict(self.features)[feature]
 
     def to_dict(self) -> dict:
-        d: dict[str, Any] = {"name": self.name, "share": self.share,
-                             "features": {k: v.to_dict() for k, v in self.features}}
+        d: dict[str, Any] = {
+            "name": self.name,
+            "share": self.share,
+            "features": {k: v.to_dict() for k, v in self.features},
+        }
         if self.correlation is not None:
             d["correlation"] = [list(r) for r in self.correlation]
         return d
@@ -337,8 +345,10 @@ class PopulationSpec:
         d = _require(d, path)
         _no_extra(d, {"n", "clusters", "features"}, path)
         n = _int(_get(d, "n", path), f"{path}.n", 1)
-        feats = tuple(FeatureSpec.from_dict(f, f"{path}.features[{i}]")
-                      for i, f in enumerate(_list(d.get("features", []), f"{path}.features")))
+        feats = tuple(
+            FeatureSpec.from_dict(f, f"{path}.features[{i}]")
+            for i, f in enumerate(_list(d.get("features", []), f"{path}.features"))
+        )
         names = [f.name for f in feats]
         dup = sorted({x for x in names if names.count(x) > 1})
         if dup:
@@ -357,13 +367,17 @@ class PopulationSpec:
             fd = _require(c.get("features", {}), f"{cp}.features")
             unknown = sorted(set(fd) - set(names))
             if unknown:
-                raise SpecError(f"{cp}.features has unknown feature(s) {unknown}; the "
-                                f"population's features are {names}")
+                raise SpecError(
+                    f"{cp}.features has unknown feature(s) {unknown}; the "
+                    f"population's features are {names}"
+                )
             missing = [f for f in names if f not in fd]
             if missing:
                 raise SpecError(f"{cp}.features is missing a distribution for {missing}")
-            dists = tuple((f.name, Distribution.from_dict(fd[f.name], f"{cp}.features.{f.name}", f))
-                          for f in feats)
+            dists = tuple(
+                (f.name, Distribution.from_dict(fd[f.name], f"{cp}.features.{f.name}", f))
+                for f in feats
+            )
             corr = None
             if c.get("correlation") is not None:
                 corr = _matrix(c["correlation"], f"{cp}.correlation", (len(numeric), len(numeric)))
@@ -371,13 +385,17 @@ class PopulationSpec:
                 if not np.allclose(a, a.T, atol=1e-12):
                     raise _fail(f"{cp}.correlation", "must be symmetric", corr)
                 if not np.allclose(np.diag(a), 1.0):
-                    raise _fail(f"{cp}.correlation", "must have ones on the diagonal",
-                                np.diag(a).tolist())
+                    raise _fail(
+                        f"{cp}.correlation", "must have ones on the diagonal", np.diag(a).tolist()
+                    )
                 if np.abs(a).max() > 1 + 1e-12:
                     raise _fail(f"{cp}.correlation", "must have entries in [-1, 1]", corr)
                 if np.linalg.eigvalsh(a).min() < -1e-10:
-                    raise _fail(f"{cp}.correlation", "must be positive semi-definite "
-                                "(smallest eigenvalue >= 0)", float(np.linalg.eigvalsh(a).min()))
+                    raise _fail(
+                        f"{cp}.correlation",
+                        "must be positive semi-definite (smallest eigenvalue >= 0)",
+                        float(np.linalg.eigvalsh(a).min()),
+                    )
             clusters.append(ClusterSpec(name, share, dists, corr))
         cnames = [c.name for c in clusters]
         if len(set(cnames)) != len(cnames):
@@ -387,8 +405,11 @@ class PopulationSpec:
         return cls(n, tuple(clusters), feats)
 
     def to_dict(self) -> dict:
-        return {"n": self.n, "features": [f.to_dict() for f in self.features],
-                "clusters": [c.to_dict() for c in self.clusters]}
+        return {
+            "n": self.n,
+            "features": [f.to_dict() for f in self.features],
+            "clusters": [c.to_dict() for c in self.clusters],
+        }
 
 
 @dataclass(frozen=True)
@@ -412,8 +433,10 @@ class DegreeSpec:
         dist = _str(d.get("dist", "lognormal"), f"{path}.dist", tuple(DEGREE_DISTS))
         extra = sorted(set(d) - {"dist", *DEGREE_DISTS[dist]})
         if extra:
-            raise SpecError(f"{path} has field(s) {extra} that a {dist} distribution does not "
-                            f"take; expected {list(DEGREE_DISTS[dist])}")
+            raise SpecError(
+                f"{path} has field(s) {extra} that a {dist} distribution does not "
+                f"take; expected {list(DEGREE_DISTS[dist])}"
+            )
         sigma = _nonneg(d.get("sigma", 1.0), f"{path}.sigma")
         alpha = _positive(d.get("alpha", 2.5), f"{path}.alpha")
         return cls(dist, sigma, alpha)
@@ -459,10 +482,15 @@ class RelationSpec:
     affinity: tuple[AffinityTerm, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"omega": [list(r) for r in self.omega], "mean_purchases": self.mean_purchases,
-                "mixing": self.mixing, "model": self.model,
-                "activity": self.activity.to_dict(), "popularity": self.popularity.to_dict(),
-                "affinity": [a.to_dict() for a in self.affinity]}
+        return {
+            "omega": [list(r) for r in self.omega],
+            "mean_purchases": self.mean_purchases,
+            "mixing": self.mixing,
+            "model": self.model,
+            "activity": self.activity.to_dict(),
+            "popularity": self.popularity.to_dict(),
+            "affinity": [a.to_dict() for a in self.affinity],
+        }
 
 
 @dataclass(frozen=True)
@@ -487,27 +515,35 @@ def _profile(d: Any, path: str) -> dict:
     base = _nonneg(d.get("base", 1.0), f"{path}.base")
     trend = _number(d.get("trend", 0.0), f"{path}.trend")
     if trend < -1:
-        raise _fail(f"{path}.trend", "must be >= -1 (the base rate may not become negative)",
-                    trend)
+        raise _fail(f"{path}.trend", "must be >= -1 (the base rate may not become negative)", trend)
     peaks = []
     for i, p in enumerate(_list(d.get("peaks", []), f"{path}.peaks")):
         pp = f"{path}.peaks[{i}]"
         p = _require(p, pp)
         _no_extra(p, {"center", "width", "height"}, pp)
-        peaks.append({"center": _number(_get(p, "center", pp), f"{pp}.center"),
-                      "width": _positive(_get(p, "width", pp), f"{pp}.width"),
-                      "height": _nonneg(_get(p, "height", pp), f"{pp}.height")})
+        peaks.append(
+            {
+                "center": _number(_get(p, "center", pp), f"{pp}.center"),
+                "width": _positive(_get(p, "width", pp), f"{pp}.width"),
+                "height": _nonneg(_get(p, "height", pp), f"{pp}.height"),
+            }
+        )
     seasonal = []
     for i, s in enumerate(_list(d.get("seasonal", []), f"{path}.seasonal")):
         sp_ = f"{path}.seasonal[{i}]"
         s = _require(s, sp_)
         _no_extra(s, {"period", "amplitude", "phase"}, sp_)
-        seasonal.append({"period": _positive(_get(s, "period", sp_), f"{sp_}.period"),
-                         "amplitude": _nonneg(_get(s, "amplitude", sp_), f"{sp_}.amplitude"),
-                         "phase": _number(s.get("phase", 0.0), f"{sp_}.phase")})
+        seasonal.append(
+            {
+                "period": _positive(_get(s, "period", sp_), f"{sp_}.period"),
+                "amplitude": _nonneg(_get(s, "amplitude", sp_), f"{sp_}.amplitude"),
+                "phase": _number(s.get("phase", 0.0), f"{sp_}.phase"),
+            }
+        )
     if base == 0 and not any(p["height"] > 0 for p in peaks):
-        raise SpecError(f"{path} has zero intensity everywhere: give base > 0 or a peak with "
-                        "height > 0")
+        raise SpecError(
+            f"{path} has zero intensity everywhere: give base > 0 or a peak with height > 0"
+        )
     return {"base": base, "trend": trend, "peaks": peaks, "seasonal": seasonal}
 
 
@@ -532,8 +568,11 @@ class Spec:
         people = PopulationSpec.from_dict(_get(d, "people", "spec"), "people")
         items = PopulationSpec.from_dict(_get(d, "items", "spec"), "items")
         r = _require(_get(d, "relation", "spec"), "relation")
-        _no_extra(r, {"omega", "mean_purchases", "mixing", "model", "activity", "popularity",
-                      "affinity"}, "relation")
+        _no_extra(
+            r,
+            {"omega", "mean_purchases", "mixing", "model", "activity", "popularity", "affinity"},
+            "relation",
+        )
         omega = _matrix(_get(r, "omega", "relation"), "relation.omega", (people.k, items.k))
         for i, row in enumerate(omega):
             for j, x in enumerate(row):
@@ -556,13 +595,17 @@ class Spec:
             pf = _str(_get(a, "people_feature", ap), f"{ap}.people_feature")
             itf = _str(_get(a, "item_feature", ap), f"{ap}.item_feature")
             if pf not in people.numeric_features:
-                raise _fail(f"{ap}.people_feature",
-                            f"must name a numeric people feature {list(people.numeric_features)}",
-                            pf)
+                raise _fail(
+                    f"{ap}.people_feature",
+                    f"must name a numeric people feature {list(people.numeric_features)}",
+                    pf,
+                )
             if itf not in items.numeric_features:
-                raise _fail(f"{ap}.item_feature",
-                            f"must name a numeric item feature {list(items.numeric_features)}",
-                            itf)
+                raise _fail(
+                    f"{ap}.item_feature",
+                    f"must name a numeric item feature {list(items.numeric_features)}",
+                    itf,
+                )
             terms.append(AffinityTerm(pf, itf, _positive(_get(a, "scale", ap), f"{ap}.scale")))
         relation = RelationSpec(omega, mean, mixing, model, activity, popularity, tuple(terms))
         time = None
@@ -575,18 +618,25 @@ class Spec:
                 raise _fail("time.end", f"must be > time.start = {start}", end)
             profs = _list(_get(t, "profiles", "time"), "time.profiles")
             if len(profs) != items.k:
-                raise _fail("time.profiles", f"must have one profile per item-cluster "
-                            f"({items.k})", len(profs))
-            time = TimeSpec(start, end,
-                            tuple(_profile(p, f"time.profiles[{i}]") for i, p in enumerate(profs)))
+                raise _fail(
+                    "time.profiles",
+                    f"must have one profile per item-cluster ({items.k})",
+                    len(profs),
+                )
+            time = TimeSpec(
+                start, end, tuple(_profile(p, f"time.profiles[{i}]") for i, p in enumerate(profs))
+            )
         seed = d.get("seed")
         if seed is not None:
             seed = _int(seed, "seed", 0)
         return cls(people, items, relation, time, seed)
 
     def to_dict(self) -> dict:
-        d: dict[str, Any] = {"people": self.people.to_dict(), "items": self.items.to_dict(),
-                             "relation": self.relation.to_dict()}
+        d: dict[str, Any] = {
+            "people": self.people.to_dict(),
+            "items": self.items.to_dict(),
+            "relation": self.relation.to_dict(),
+        }
         if self.time is not None:
             d["time"] = self.time.to_dict()
         if self.seed is not None:
@@ -601,14 +651,22 @@ class Spec:
         try:
             import tomli_w
         except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError("writing TOML needs tomli-w: pip install 'fastbip[io]' "
-                              "(or write JSON: Spec.to_json(), fastbip spec --format json)"
-                              ) from e
+            raise ImportError(
+                "writing TOML needs tomli-w: pip install 'fastbip[io]' "
+                "(or write JSON: Spec.to_json(), fastbip spec --format json)"
+            ) from e
         return tomli_w.dumps(self.to_dict())
 
-    def with_(self, *, n_people: int | None = None, n_items: int | None = None,
-              seed: int | None = None, mixing: float | None = None,
-              mean_purchases: float | None = None, model: str | None = None) -> Spec:
+    def with_(
+        self,
+        *,
+        n_people: int | None = None,
+        n_items: int | None = None,
+        seed: int | None = None,
+        mixing: float | None = None,
+        mean_purchases: float | None = None,
+        model: str | None = None,
+    ) -> Spec:
         """A copy with some common fields changed, validated again."""
         d = self.to_dict()
         if n_people is not None:
@@ -644,8 +702,9 @@ def load_spec(path: str | Path) -> Spec:
         except json.JSONDecodeError as e:
             raise SpecError(f"spec file {str(path)!r} is not valid JSON: {e}") from e
     else:
-        raise SpecError(f"spec file {str(path)!r} must end in .toml or .json; got "
-                        f"{suffix or 'no suffix'!r}")
+        raise SpecError(
+            f"spec file {str(path)!r} must end in .toml or .json; got {suffix or 'no suffix'!r}"
+        )
     return Spec.from_dict(d)
 
 
@@ -656,8 +715,9 @@ def _normal(mean: float, sd: float, **kw: Any) -> dict:
     return {"dist": "normal", "mean": mean, "sd": sd, **kw}
 
 
-def default_spec(n_people: int = 2000, n_items: int = 500, seed: int = 0,
-                 with_time: bool = True) -> Spec:
+def default_spec(
+    n_people: int = 2000, n_items: int = 500, seed: int = 0, with_time: bool = True
+) -> Spec:
     """The built-in study: four people-clusters with ``age``, ``postcode``, ``income`` and
     ``something``; four item-clusters with ``price``, ``category`` and ``target_age``; a
     relation with strong off-diagonal preferences (not a diagonal); seasonal time profiles."""
@@ -669,56 +729,117 @@ def default_spec(n_people: int = 2000, n_items: int = 500, seed: int = 0,
         return {"dist": "categorical", "probs": (w / w.sum()).round(12).tolist()}
 
     people_clusters = [
-        ("students", 0.25, _normal(22, 3, clip=[16, 99], round=True), pc(6, 4, 1, 1, 1, 1, 1, 1),
-         {"dist": "lognormal", "meanlog": 9.3, "sdlog": 0.5}, _normal(-1.0, 1.0), 0.3),
-        ("families", 0.35, _normal(40, 6, clip=[16, 99], round=True), pc(1, 1, 1, 1, 5, 5, 1, 1),
-         {"dist": "lognormal", "meanlog": 10.6, "sdlog": 0.4}, _normal(0.5, 1.0), 0.5),
-        ("professionals", 0.25, _normal(33, 5, clip=[16, 99], round=True),
-         pc(1, 1, 5, 5, 1, 1, 2, 2), {"dist": "lognormal", "meanlog": 11.0, "sdlog": 0.5},
-         _normal(1.0, 1.0), 0.6),
-        ("retirees", 0.15, _normal(71, 6, clip=[16, 99], round=True), pc(1, 1, 1, 1, 1, 1, 5, 5),
-         {"dist": "lognormal", "meanlog": 10.0, "sdlog": 0.4}, _normal(-0.5, 1.0), -0.2),
+        (
+            "students",
+            0.25,
+            _normal(22, 3, clip=[16, 99], round=True),
+            pc(6, 4, 1, 1, 1, 1, 1, 1),
+            {"dist": "lognormal", "meanlog": 9.3, "sdlog": 0.5},
+            _normal(-1.0, 1.0),
+            0.3,
+        ),
+        (
+            "families",
+            0.35,
+            _normal(40, 6, clip=[16, 99], round=True),
+            pc(1, 1, 1, 1, 5, 5, 1, 1),
+            {"dist": "lognormal", "meanlog": 10.6, "sdlog": 0.4},
+            _normal(0.5, 1.0),
+            0.5,
+        ),
+        (
+            "professionals",
+            0.25,
+            _normal(33, 5, clip=[16, 99], round=True),
+            pc(1, 1, 5, 5, 1, 1, 2, 2),
+            {"dist": "lognormal", "meanlog": 11.0, "sdlog": 0.5},
+            _normal(1.0, 1.0),
+            0.6,
+        ),
+        (
+            "retirees",
+            0.15,
+            _normal(71, 6, clip=[16, 99], round=True),
+            pc(1, 1, 1, 1, 1, 1, 5, 5),
+            {"dist": "lognormal", "meanlog": 10.0, "sdlog": 0.4},
+            _normal(-0.5, 1.0),
+            -0.2,
+        ),
     ]
     people = {
         "n": n_people,
-        "features": [{"name": "age", "kind": "numeric"},
-                     {"name": "postcode", "kind": "categorical", "categories": postcodes},
-                     {"name": "income", "kind": "numeric"},
-                     {"name": "something", "kind": "numeric"}],
+        "features": [
+            {"name": "age", "kind": "numeric"},
+            {"name": "postcode", "kind": "categorical", "categories": postcodes},
+            {"name": "income", "kind": "numeric"},
+            {"name": "something", "kind": "numeric"},
+        ],
         "clusters": [
-            {"name": name, "share": share,
-             "features": {"age": age, "postcode": post, "income": inc, "something": sth},
-             # age, income, something
-             "correlation": [[1.0, rho, 0.0], [rho, 1.0, 0.2], [0.0, 0.2, 1.0]]}
+            {
+                "name": name,
+                "share": share,
+                "features": {"age": age, "postcode": post, "income": inc, "something": sth},
+                # age, income, something
+                "correlation": [[1.0, rho, 0.0], [rho, 1.0, 0.2], [0.0, 0.2, 1.0]],
+            }
             for name, share, age, post, inc, sth, rho in people_clusters
         ],
     }
     item_clusters = [
-        ("groceries", 0.40, {"dist": "lognormal", "meanlog": 1.2, "sdlog": 0.6},
-         pc(8, 0.2, 0.2, 1, 0.5), _normal(40, 15)),
-        ("electronics", 0.20, {"dist": "lognormal", "meanlog": 5.0, "sdlog": 1.0},
-         pc(0.2, 8, 0.2, 1, 0.1), _normal(28, 8)),
-        ("fashion", 0.25, {"dist": "lognormal", "meanlog": 3.5, "sdlog": 0.7},
-         pc(0.1, 0.3, 8, 0.5, 0.1), _normal(30, 10)),
-        ("garden", 0.15, {"dist": "lognormal", "meanlog": 3.0, "sdlog": 0.9},
-         pc(0.2, 0.2, 0.2, 2, 8), _normal(55, 12)),
+        (
+            "groceries",
+            0.40,
+            {"dist": "lognormal", "meanlog": 1.2, "sdlog": 0.6},
+            pc(8, 0.2, 0.2, 1, 0.5),
+            _normal(40, 15),
+        ),
+        (
+            "electronics",
+            0.20,
+            {"dist": "lognormal", "meanlog": 5.0, "sdlog": 1.0},
+            pc(0.2, 8, 0.2, 1, 0.1),
+            _normal(28, 8),
+        ),
+        (
+            "fashion",
+            0.25,
+            {"dist": "lognormal", "meanlog": 3.5, "sdlog": 0.7},
+            pc(0.1, 0.3, 8, 0.5, 0.1),
+            _normal(30, 10),
+        ),
+        (
+            "garden",
+            0.15,
+            {"dist": "lognormal", "meanlog": 3.0, "sdlog": 0.9},
+            pc(0.2, 0.2, 0.2, 2, 8),
+            _normal(55, 12),
+        ),
     ]
     items = {
         "n": n_items,
-        "features": [{"name": "price", "kind": "numeric"},
-                     {"name": "category", "kind": "categorical", "categories": categories},
-                     {"name": "target_age", "kind": "numeric"}],
-        "clusters": [{"name": name, "share": share,
-                      "features": {"price": price, "category": cat, "target_age": tage},
-                      "correlation": [[1.0, -0.3], [-0.3, 1.0]]}
-                     for name, share, price, cat, tage in item_clusters],
+        "features": [
+            {"name": "price", "kind": "numeric"},
+            {"name": "category", "kind": "categorical", "categories": categories},
+            {"name": "target_age", "kind": "numeric"},
+        ],
+        "clusters": [
+            {
+                "name": name,
+                "share": share,
+                "features": {"price": price, "category": cat, "target_age": tage},
+                "correlation": [[1.0, -0.3], [-0.3, 1.0]],
+            }
+            for name, share, price, cat, tage in item_clusters
+        ],
     }
     relation = {
         #          groceries electronics fashion garden
-        "omega": [[1.0, 4.0, 3.0, 0.2],   # students
-                  [4.0, 1.0, 1.0, 2.0],   # families
-                  [1.5, 2.5, 2.0, 0.5],   # professionals
-                  [2.0, 0.3, 0.5, 4.0]],  # retirees
+        "omega": [
+            [1.0, 4.0, 3.0, 0.2],  # students
+            [4.0, 1.0, 1.0, 2.0],  # families
+            [1.5, 2.5, 2.0, 0.5],  # professionals
+            [2.0, 0.3, 0.5, 4.0],
+        ],  # retirees
         "mean_purchases": 20.0,
         "mixing": 0.0,
         "model": "poisson",
@@ -727,20 +848,34 @@ def default_spec(n_people: int = 2000, n_items: int = 500, seed: int = 0,
     }
     d: dict[str, Any] = {"people": people, "items": items, "relation": relation, "seed": seed}
     if with_time:
-        d["time"] = {"start": 0.0, "end": 365.0, "profiles": [
-            {"base": 1.0, "trend": 0.1},
-            {"base": 0.6, "peaks": [{"center": 330.0, "width": 12.0, "height": 3.0}]},
-            {"base": 0.8, "seasonal": [{"period": 182.5, "amplitude": 0.8, "phase": 90.0}]},
-            {"base": 0.2, "peaks": [{"center": 120.0, "width": 30.0, "height": 1.5}]},
-        ]}
+        d["time"] = {
+            "start": 0.0,
+            "end": 365.0,
+            "profiles": [
+                {"base": 1.0, "trend": 0.1},
+                {"base": 0.6, "peaks": [{"center": 330.0, "width": 12.0, "height": 3.0}]},
+                {"base": 0.8, "seasonal": [{"period": 182.5, "amplitude": 0.8, "phase": 90.0}]},
+                {"base": 0.2, "peaks": [{"center": 120.0, "width": 30.0, "height": 1.5}]},
+            ],
+        }
     return Spec.from_dict(d)
 
 
-def planted_spec(n_people: int, n_items: int, k_people: int, k_items: int,
-                 mean_purchases: float = 20.0, mixing: float = 0.0, seed: int = 0, *,
-                 ratio: float = 10.0, activity: str | dict = "lognormal",
-                 popularity: str | dict = "lognormal", features: bool = False,
-                 model: str = "poisson") -> Spec:
+def planted_spec(
+    n_people: int,
+    n_items: int,
+    k_people: int,
+    k_items: int,
+    mean_purchases: float = 20.0,
+    mixing: float = 0.0,
+    seed: int = 0,
+    *,
+    ratio: float = 10.0,
+    activity: str | dict = "lognormal",
+    popularity: str | dict = "lognormal",
+    features: bool = False,
+    model: str = "poisson",
+) -> Spec:
     """The standard planted benchmark family.
 
     Equal shares; affinity ``ratio`` on the "diagonal" pairs (person-cluster k with
@@ -749,8 +884,12 @@ def planted_spec(n_people: int, n_items: int, k_people: int, k_items: int,
     With ``features=True`` each side gets one normal feature ``x`` whose mean is the cluster
     index (sd 1) and one categorical feature ``tag`` (its category = cluster with prob 0.6).
     """
-    for name, v in (("n_people", n_people), ("n_items", n_items), ("k_people", k_people),
-                    ("k_items", k_items)):
+    for name, v in (
+        ("n_people", n_people),
+        ("n_items", n_items),
+        ("k_people", k_people),
+        ("k_items", k_items),
+    ):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise SpecError(f"{name} must be a positive integer; got {v!r}")
     if not ratio > 0:
@@ -760,22 +899,38 @@ def planted_spec(n_people: int, n_items: int, k_people: int, k_items: int,
 
     def side(n: int, k: int, prefix: str) -> dict:
         tags = [f"{prefix}{c}" for c in range(k)]
-        feats = ([{"name": "x", "kind": "numeric"},
-                  {"name": "tag", "kind": "categorical", "categories": tags}] if features else [])
+        feats = (
+            [
+                {"name": "x", "kind": "numeric"},
+                {"name": "tag", "kind": "categorical", "categories": tags},
+            ]
+            if features
+            else []
+        )
         clusters = []
         for c in range(k):
             fd = {}
             if features:
                 probs = np.full(k, 0.4 / max(k - 1, 1)) if k > 1 else np.ones(1)
                 probs[c] = 0.6 if k > 1 else 1.0
-                fd = {"x": _normal(float(c), 1.0),
-                      "tag": {"dist": "categorical", "probs": probs.tolist()}}
+                fd = {
+                    "x": _normal(float(c), 1.0),
+                    "tag": {"dist": "categorical", "probs": probs.tolist()},
+                }
             clusters.append({"name": f"{prefix}{c}", "share": 1.0, "features": fd})
         return {"n": n, "features": feats, "clusters": clusters}
 
-    d = {"people": side(n_people, k_people, "A"), "items": side(n_items, k_items, "B"),
-         "relation": {"omega": omega.tolist(), "mean_purchases": mean_purchases,
-                      "mixing": mixing, "model": model, "activity": activity,
-                      "popularity": popularity},
-         "seed": seed}
+    d = {
+        "people": side(n_people, k_people, "A"),
+        "items": side(n_items, k_items, "B"),
+        "relation": {
+            "omega": omega.tolist(),
+            "mean_purchases": mean_purchases,
+            "mixing": mixing,
+            "model": model,
+            "activity": activity,
+            "popularity": popularity,
+        },
+        "seed": seed,
+    }
     return Spec.from_dict(d)

@@ -38,8 +38,19 @@ def diagonal_omega(k_people, k_items, n_purchases, ratio):
     return omega * (n_purchases / omega.sum())
 
 
-def planted(n_people, n_items, k_people, k_items, n_purchases, ratio=10.0, seed=0,
-            sigma=0.5, omega=None, people_shares=None, item_shares=None):
+def planted(
+    n_people,
+    n_items,
+    k_people,
+    k_items,
+    n_purchases,
+    ratio=10.0,
+    seed=0,
+    sigma=0.5,
+    omega=None,
+    people_shares=None,
+    item_shares=None,
+):
     """Draw a planted dataset.
 
     M[i, j] ~ Poisson(theta[i] * phi[j] * omega[a[i], b[j]]), drawn as: for each block pair
@@ -75,16 +86,17 @@ def planted(n_people, n_items, k_people, k_items, n_purchases, ratio=10.0, seed=
             ca, cb = cum_a[k], cum_b[l]
             ia = np.searchsorted(ca, rng.random(c) * ca[-1], side="right")
             ib = np.searchsorted(cb, rng.random(c) * cb[-1], side="right")
-            rows[pos:pos + c] = members_a[k][np.minimum(ia, ca.size - 1)]
-            cols[pos:pos + c] = members_b[l][np.minimum(ib, cb.size - 1)]
+            rows[pos : pos + c] = members_a[k][np.minimum(ia, ca.size - 1)]
+            cols[pos : pos + c] = members_b[l][np.minimum(ib, cb.size - 1)]
             pos += c
     data = np.ones(total, dtype=np.int64)
     M = sp.csr_matrix((data, (rows, cols)), shape=(n_people, n_items))
     del rows, cols, data
     M.sum_duplicates()
     M.sort_indices()
-    truth = SimpleNamespace(omega=omega, theta=theta, phi=phi, people_labels=a,
-                            item_labels=b, model="poisson")
+    truth = SimpleNamespace(
+        omega=omega, theta=theta, phi=phi, people_labels=a, item_labels=b, model="poisson"
+    )
     return SimpleNamespace(purchases=M, truth=truth)
 
 
@@ -101,6 +113,7 @@ def dense_planted(rng, n, m, omega, sigma=0.5):
     theta /= np.bincount(a, theta, ka)[a]
     phi /= np.bincount(b, phi, kb)[b]
     M = sp.csr_matrix(rng.poisson(theta[:, None] * phi[None, :] * omega[a][:, b]))
-    truth = SimpleNamespace(omega=omega, theta=theta, phi=phi, people_labels=a,
-                            item_labels=b, model="poisson")
+    truth = SimpleNamespace(
+        omega=omega, theta=theta, phi=phi, people_labels=a, item_labels=b, model="poisson"
+    )
     return SimpleNamespace(purchases=M, truth=truth)

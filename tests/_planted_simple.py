@@ -9,8 +9,17 @@ from _planted import _labels
 from _planted import planted as _planted
 
 
-def planted(n_people=300, n_items=200, k_people=3, k_items=3, mean_purchases=20.0, ratio=10.0,
-            sigma=0.5, seed=0, omega=None):
+def planted(
+    n_people=300,
+    n_items=200,
+    k_people=3,
+    k_items=3,
+    mean_purchases=20.0,
+    ratio=10.0,
+    sigma=0.5,
+    seed=0,
+    omega=None,
+):
     """Planted purchases: returns ``(M, truth)``.
 
     ``omega`` defaults to ``ratio`` on the pairs ``(k, k mod k_items)`` and 1 elsewhere; a
@@ -21,8 +30,17 @@ def planted(n_people=300, n_items=200, k_people=3, k_items=3, mean_purchases=20.
     if omega is not None:
         omega = np.asarray(omega, dtype=np.float64)
         omega = omega * (n_purchases / omega.sum())
-    d = _planted(n_people, n_items, k_people, k_items, n_purchases, ratio=ratio, seed=seed,
-                 sigma=sigma, omega=omega)
+    d = _planted(
+        n_people,
+        n_items,
+        k_people,
+        k_items,
+        n_purchases,
+        ratio=ratio,
+        seed=seed,
+        sigma=sigma,
+        omega=omega,
+    )
     return d.purchases, d.truth
 
 

@@ -51,8 +51,7 @@ def block_counts_windows_ref(M, offsets, times, row_labels, col_labels, edges, n
 # --- generation (fastbip/_kernels/generate.py) ------------------------------
 
 
-def sample_purchases_reference(people_labels, item_labels, theta, phi, omega, rng,
-                               model="poisson"):
+def sample_purchases_reference(people_labels, item_labels, theta, phi, omega, rng, model="poisson"):
     """Vectorised numpy sampler of the same block model (twin of ``sample_purchases``).
 
     Per block pair (k, l): a Poisson(omega[k, l]) count (``np.rint(omega)`` for
@@ -123,8 +122,9 @@ def dcsbm_profile_counts(M, col_labels, k_cols):
     """Counts of each row by column cluster: M @ Z (columns labelled -1 left out)."""
     M = sp.csr_matrix(M, dtype=np.float64)
     keep = col_labels >= 0
-    Z = sp.csr_matrix((np.ones(keep.sum()), (np.flatnonzero(keep), col_labels[keep])),
-                      shape=(M.shape[1], k_cols))
+    Z = sp.csr_matrix(
+        (np.ones(keep.sum()), (np.flatnonzero(keep), col_labels[keep])), shape=(M.shape[1], k_cols)
+    )
     return np.asarray((M @ Z).todense())
 
 

@@ -54,8 +54,11 @@ def test_one_point_and_errors():
         weighted_linkage_labels(np.zeros((3, 2)), np.ones(3), 1, "centroid")
     with pytest.raises(ValueError, match="weights must all be > 0"):
         weighted_linkage_labels(np.zeros((3, 2)), np.array([1.0, 0.0, 1.0]), 1, "ward")
-    with pytest.raises(ValueError, match=r"n_clusters must be between 1 and number of "
-                                         r"centres=3; got 4"):
+    with pytest.raises(
+        ValueError,
+        match=r"n_clusters must be between 1 and number of "
+        r"centres=3; got 4",
+    ):
         weighted_linkage_labels(np.zeros((3, 2)), np.ones(3), 4, "ward")
     with pytest.raises(ValueError, match=r"centres must be 2-D \(m, p\) and weights \(m,\)"):
         weighted_linkage_labels(np.zeros((3, 2)), np.ones(2), 1, "ward")
@@ -96,8 +99,7 @@ def test_explicit_two_stage_is_silent():
 @pytest.mark.parametrize("method", LINKAGES)
 def test_two_stage_recovers_separated_clusters(method):
     X, labels = blobs(n=5000, k=5, p=3, spread=12.0, seed=9)
-    est = Agglomerative(5, linkage=method, method="two-stage", n_micro=300,
-                        random_state=0).fit(X)
+    est = Agglomerative(5, linkage=method, method="two-stage", n_micro=300, random_state=0).fit(X)
     assert ari(labels, est.labels_) >= 0.95
 
 
@@ -105,8 +107,9 @@ def test_two_stage_recovers_separated_clusters(method):
 def test_two_stage_agrees_with_exact(method):
     X, _ = blobs(n=3000, k=4, p=3, spread=6.0, seed=9)
     exact = Agglomerative(4, linkage=method).fit(X)
-    approx = Agglomerative(4, linkage=method, method="two-stage", n_micro=500,
-                           random_state=0).fit(X)
+    approx = Agglomerative(4, linkage=method, method="two-stage", n_micro=500, random_state=0).fit(
+        X
+    )
     assert exact.method_ == "exact" and approx.method_ == "two-stage"
     assert ari(exact.labels_, approx.labels_) >= 0.9
 
@@ -155,6 +158,9 @@ def test_two_stage_with_few_distinct_points():
         est = Agglomerative(3, method="two-stage", n_micro=50, random_state=0).fit(X)
         assert est.n_micro_ == 3
         assert ari(np.repeat([0, 1, 2], 400), est.labels_) == 1.0
-        with pytest.raises(ValueError, match=r"only 3 distinct micro-clusters for "
-                                             r"n_clusters=4; use method='exact'"):
+        with pytest.raises(
+            ValueError,
+            match=r"only 3 distinct micro-clusters for "
+            r"n_clusters=4; use method='exact'",
+        ):
             Agglomerative(4, method="two-stage", n_micro=50, random_state=0).fit(X)

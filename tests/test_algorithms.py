@@ -49,9 +49,18 @@ class _Pop:
 # --- the registry ---------------------------------------------------------------------------
 
 EXPECTED = {
-    "agglomerative-ward", "agglomerative-average", "agglomerative-complete",
-    "agglomerative-single", "kmeans", "minibatch-kmeans", "gmm", "birch",
-    "spectral-cocluster", "spectral-bicluster", "svd-kmeans", "joint-svd-kmeans",
+    "agglomerative-ward",
+    "agglomerative-average",
+    "agglomerative-complete",
+    "agglomerative-single",
+    "kmeans",
+    "minibatch-kmeans",
+    "gmm",
+    "birch",
+    "spectral-cocluster",
+    "spectral-bicluster",
+    "svd-kmeans",
+    "joint-svd-kmeans",
 }
 
 
@@ -92,8 +101,15 @@ def test_register_validates_and_missing_dependency_hides_the_entry():
         algorithms.register("x", "no_colon", "features", "d", "c", "w")
     with pytest.raises(ValueError, match="already registered"):
         algorithms.register("kmeans", "m:C", "features", "d", "c", "w")
-    algorithms.register("needs-missing", "fastbip.algorithms.features:KMeans", "features",
-                        "d", "c", "w", requires=("fastbip_no_such_module",))
+    algorithms.register(
+        "needs-missing",
+        "fastbip.algorithms.features:KMeans",
+        "features",
+        "d",
+        "c",
+        "w",
+        requires=("fastbip_no_such_module",),
+    )
     try:
         assert "needs-missing" not in algorithms.names()
         assert "needs-missing" in algorithms.names(available_only=False)
@@ -108,8 +124,7 @@ def test_register_validates_and_missing_dependency_hides_the_entry():
 
 
 def test_register_accepts_a_class_and_defaults():
-    algorithms.register("kmeans-5", KMeans, "features", "d", "c", "w",
-                        defaults={"n_clusters": 5})
+    algorithms.register("kmeans-5", KMeans, "features", "d", "c", "w", defaults={"n_clusters": 5})
     try:
         est = algorithms.get("kmeans-5", random_state=0)
         assert isinstance(est, KMeans) and est.n_clusters == 5
@@ -134,8 +149,11 @@ def test_every_algorithm_fits_with_labels_in_range(name, easy):
     kind = algorithms.info(name).kind
     if kind == "features":
         X, _ = blobs(n=200, k=3, seed=0)
-        est = algorithms.get(name, n_clusters=3, random_state=0) if "random_state" in \
-            algorithms.get(name).get_params() else algorithms.get(name, n_clusters=3)
+        est = (
+            algorithms.get(name, n_clusters=3, random_state=0)
+            if "random_state" in algorithms.get(name).get_params()
+            else algorithms.get(name, n_clusters=3)
+        )
         labels = est.fit(X).labels_
         assert labels.shape == (200,)
         assert labels.min() >= 0 and labels.max() <= 2
@@ -183,9 +201,19 @@ def test_spectral_bicluster_finds_a_checkerboard():
     assert ari(truth.item_labels, est.column_labels_) >= 0.9
 
 
-@pytest.mark.parametrize("name", ["kmeans", "minibatch-kmeans", "gmm", "birch",
-                                  "agglomerative-ward", "agglomerative-average",
-                                  "agglomerative-complete", "agglomerative-single"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "kmeans",
+        "minibatch-kmeans",
+        "gmm",
+        "birch",
+        "agglomerative-ward",
+        "agglomerative-average",
+        "agglomerative-complete",
+        "agglomerative-single",
+    ],
+)
 def test_features_easy_case(name):
     X, labels = blobs(n=300, k=4, p=3, spread=10.0, seed=4)
     est = algorithms.get(name, n_clusters=4)
@@ -221,8 +249,9 @@ def _with_empties(M):
     return out
 
 
-@pytest.mark.parametrize("name", [n for n in algorithms.names()
-                                  if algorithms.info(n).kind != "features"])
+@pytest.mark.parametrize(
+    "name", [n for n in algorithms.names() if algorithms.info(n).kind != "features"]
+)
 def test_empty_rows_and_columns_get_real_labels(name, easy):
     M, truth = easy
     M2 = _with_empties(M)
@@ -243,8 +272,9 @@ def test_empty_counts_reported(easy):
     assert est.n_empty_rows_ == 5 and est.n_empty_columns_ == 4
 
 
-@pytest.mark.parametrize("name", ["spectral-cocluster", "spectral-bicluster", "svd-kmeans",
-                                  "joint-svd-kmeans"])
+@pytest.mark.parametrize(
+    "name", ["spectral-cocluster", "spectral-bicluster", "svd-kmeans", "joint-svd-kmeans"]
+)
 def test_unequal_numbers_of_clusters(name, unequal):
     M, truth = unequal
     est = algorithms.get(name, n_row_clusters=3, n_col_clusters=5, random_state=0)
@@ -283,8 +313,9 @@ def test_same_seed_same_labels(cls, easy):
     np.testing.assert_array_equal(a.column_labels_, b.column_labels_)
 
 
-@pytest.mark.parametrize("name", [n for n in algorithms.names()
-                                  if algorithms.info(n).kind in ("purchases", "joint")])
+@pytest.mark.parametrize(
+    "name", [n for n in algorithms.names() if algorithms.info(n).kind in ("purchases", "joint")]
+)
 def test_fit_predict_returns_row_labels_for_every_co_clusterer(easy, name):
     M, _ = easy
     est = algorithms.get(name)
@@ -306,8 +337,7 @@ def test_joint_uses_features_below_the_threshold():
     F_r = truth.people_labels[:, None] + 0.6 * rng.normal(size=(1500, 1))
     F_c = truth.item_labels[:, None] + 0.6 * rng.normal(size=(800, 1))
     purchases_only = SVDKMeans(3, 3, random_state=0).fit(M)
-    joint = JointSVDKMeans(3, 3, random_state=0).fit(M, row_features=F_r,
-                                                     column_features=_Pop(F_c))
+    joint = JointSVDKMeans(3, 3, random_state=0).fit(M, row_features=F_r, column_features=_Pop(F_c))
     assert ari(truth.people_labels, purchases_only.row_labels_) < 0.1
     assert ari(truth.people_labels, joint.row_labels_) >= 0.3
     assert ari(truth.item_labels, joint.column_labels_) >= 0.3
@@ -362,11 +392,17 @@ def test_bad_feature_params():
 
 def test_bad_n_clusters_purchases(easy):
     M, _ = easy
-    with pytest.raises(ValueError, match=r"n_row_clusters must be between 1 and the number of "
-                                          r"people with purchases=600; got 0"):
+    with pytest.raises(
+        ValueError,
+        match=r"n_row_clusters must be between 1 and the number of "
+        r"people with purchases=600; got 0",
+    ):
         SVDKMeans(0, 3).fit(M)
-    with pytest.raises(ValueError, match=r"n_col_clusters must be between 1 and the number of "
-                                          r"items with purchases=400; got 401"):
+    with pytest.raises(
+        ValueError,
+        match=r"n_col_clusters must be between 1 and the number of "
+        r"items with purchases=400; got 401",
+    ):
         SpectralCocluster(3, 401).fit(M)
     with pytest.raises(TypeError, match=r"n_row_clusters must be an integer; got '3'"):
         SpectralBicluster("3", 3).fit(M)
@@ -383,8 +419,11 @@ def test_bad_purchase_matrices():
         SVDKMeans(2, 2).fit(np.array([[1.0, np.inf], [0.0, 2.0]]))
     with pytest.raises(ValueError, match=r"M must be 2-D \(n_people, n_items\); got shape \(3,\)"):
         SVDKMeans(2, 2).fit(np.ones(3))
-    with pytest.raises(TypeError, match=r"M must be a scipy\.sparse matrix or a 2-D numeric "
-                                        r"array; got str"):
+    with pytest.raises(
+        TypeError,
+        match=r"M must be a scipy\.sparse matrix or a 2-D numeric "
+        r"array; got str",
+    ):
         SVDKMeans(2, 2).fit("purchases")
     with pytest.raises(ValueError, match=r"M has no purchases"):
         SpectralCocluster(2, 2).fit(sp.csr_matrix((4, 3)))
@@ -392,8 +431,11 @@ def test_bad_purchase_matrices():
 
 def test_bad_joint_inputs(easy):
     M, _ = easy
-    with pytest.raises(ValueError, match=r"row_features must have shape \(600, p\) to match M; "
-                                          r"got \(5, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"row_features must have shape \(600, p\) to match M; "
+        r"got \(5, 2\)",
+    ):
         JointSVDKMeans(3, 3).fit(M, row_features=np.ones((5, 2)))
     with pytest.raises(ValueError, match=r"feature_weight must be a number >= 0; got -1"):
         JointSVDKMeans(3, 3, feature_weight=-1).fit(M)
@@ -412,6 +454,7 @@ def test_bad_resolution(easy):
 # The co-clustering estimators are not run through these checks: they take a non-negative
 # purchase matrix, and the checks feed arbitrary real arrays (negative values are rejected by
 # design) and expect ``labels_`` rather than ``row_labels_`` / ``column_labels_``.
+
 
 def _expected_failed_checks(est):
     # every check applies to these estimators and passes: nothing is skipped
@@ -466,8 +509,9 @@ def test_two_stage_does_not_depend_on_the_thread_count(monkeypatch):
     runs = []
     for threads in (1, 2):
         with threadpool_limits(limits=threads):
-            runs.append(Agglomerative(4, method="two-stage", n_micro=200,
-                                      random_state=1).fit(X).labels_)
+            runs.append(
+                Agglomerative(4, method="two-stage", n_micro=200, random_state=1).fit(X).labels_
+            )
     np.testing.assert_array_equal(runs[0], runs[1])
 
 

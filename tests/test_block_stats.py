@@ -65,8 +65,10 @@ def test_adjusted_residuals_formula_and_null_calibration():
     rng = np.random.default_rng(0)
     p = np.outer([0.2, 0.3, 0.5], [0.1, 0.4, 0.25, 0.25])
     z = np.concatenate(
-        [block_stats(rng.multinomial(5000, p.ravel()).reshape(3, 4)).adjusted_residuals.ravel()
-         for _ in range(400)]
+        [
+            block_stats(rng.multinomial(5000, p.ravel()).reshape(3, 4)).adjusted_residuals.ravel()
+            for _ in range(400)
+        ]
     )
     assert abs(z.mean()) < 0.05  # 4800 draws: standard error 0.015
     assert abs(z.var() - 1.0) < 0.08
@@ -80,7 +82,8 @@ def test_corrections_bh_and_holm():
     s = block_stats(C, alpha=0.05)
     p = s.cell_pvalues.ravel()
     np.testing.assert_allclose(
-        s.cell_adjusted_pvalues.ravel(), stats.false_discovery_control(p, method="bh"),
+        s.cell_adjusted_pvalues.ravel(),
+        stats.false_discovery_control(p, method="bh"),
         rtol=1e-12,
     )
     h = block_stats(C, alpha=0.05, correction="holm")
@@ -205,8 +208,11 @@ def test_snr_florescu_perkins_bipartite_threshold():
     block = (n // 2) * (m // 2) * p
     omega = np.array([[delta, 2 - delta], [2 - delta, delta]]) * block
     truth = SimpleNamespace(
-        omega=omega, theta=np.full(n, 2.0 / n), phi=np.full(m, 2.0 / m),
-        people_labels=pa, item_labels=pb,
+        omega=omega,
+        theta=np.full(n, 2.0 / n),
+        phi=np.full(m, 2.0 / m),
+        people_labels=pa,
+        item_labels=pb,
     )
     assert snr(truth) == pytest.approx((delta - 1) ** 2 * n * p * np.sqrt(alpha), rel=1e-12)
 
@@ -296,8 +302,9 @@ def test_generated_counts_match_planted_omega(generated):
 def test_generated_windows_sum_to_counts(generated):
     ds, events = generated
     t = ds.truth
-    W = block_counts_windows(ds.purchases, events, t.people_labels, t.item_labels,
-                             np.linspace(0, 12, 5))
+    W = block_counts_windows(
+        ds.purchases, events, t.people_labels, t.item_labels, np.linspace(0, 12, 5)
+    )
     np.testing.assert_array_equal(
         W.sum(axis=0), block_counts(ds.purchases, t.people_labels, t.item_labels)
     )
@@ -329,7 +336,10 @@ def _two_block_sample(n, omega, rng):
     r, c = np.concatenate(rows), np.concatenate(cols)
     M = sp.csr_matrix((np.ones(r.size), (r, c)), shape=(n, n))
     truth = SimpleNamespace(
-        omega=omega, theta=np.full(n, 2.0 / n), phi=np.full(n, 2.0 / n), people_labels=lab,
+        omega=omega,
+        theta=np.full(n, 2.0 / n),
+        phi=np.full(n, 2.0 / n),
+        people_labels=lab,
         item_labels=lab.copy(),
     )
     return M, truth
@@ -355,10 +365,15 @@ def test_snr_one_separates_detectable_from_not():
     rng = np.random.default_rng(0)
     n = 20000
     shape = np.array([[3.0, 1.0], [1.0, 3.0]])
-    s0 = snr(SimpleNamespace(
-        omega=shape, theta=np.full(n, 2.0 / n), phi=np.full(n, 2.0 / n),
-        people_labels=np.repeat([0, 1], n // 2), item_labels=np.repeat([0, 1], n // 2),
-    ))
+    s0 = snr(
+        SimpleNamespace(
+            omega=shape,
+            theta=np.full(n, 2.0 / n),
+            phi=np.full(n, 2.0 / n),
+            people_labels=np.repeat([0, 1], n // 2),
+            item_labels=np.repeat([0, 1], n // 2),
+        )
+    )
     ari = {}
     for target in (0.5, 0.8, 1.5, 2.5):
         M, truth = _two_block_sample(n, shape * target / s0, rng)

@@ -67,9 +67,7 @@ def test_all_ones_data_takes_count_path_and_agrees():
     M = random_csr(rng, 100, 80, 0.1, np.int32)
     M.data[:] = 1
     a, b = labels(rng, 100, 3), labels(rng, 80, 5)
-    np.testing.assert_array_equal(
-        block_counts(M, a, b), block_counts_ref(M, a, b, 3, 5)
-    )
+    np.testing.assert_array_equal(block_counts(M, a, b), block_counts_ref(M, a, b, 3, 5))
     np.testing.assert_array_equal(
         block_counts(M, a, b, weighted=False), block_counts(M, a, b, weighted=True)
     )
@@ -296,8 +294,11 @@ def test_errors():
         block_counts(M, a, b, 2, -1)
     with pytest.raises(ValueError, match="was encoded with n_clusters=2"):
         block_counts(M, encode_labels(a, 2), b, 3)
-    with pytest.raises(TypeError, match=r"M must be a scipy\.sparse matrix or a 2-D numeric "
-                                        r"array; got str"):
+    with pytest.raises(
+        TypeError,
+        match=r"M must be a scipy\.sparse matrix or a 2-D numeric "
+        r"array; got str",
+    ):
         block_counts("M", a, b)
     with pytest.raises(ValueError, match=r"M must be 2-D \(n_people, n_items\); got shape \(10,\)"):
         block_counts(np.zeros(10), a, b)
@@ -329,8 +330,9 @@ def test_window_errors():
     with pytest.raises(TypeError, match="events must have an 'offsets' attribute"):
         block_counts_windows(M, SimpleNamespace(times=ev.times), a, b, [0, 1])
     with pytest.raises(ValueError, match="events.offsets must have nnz \\+ 1"):
-        block_counts_windows(M, SimpleNamespace(offsets=ev.offsets[1:], times=ev.times), a, b,
-                             [0, 1])
+        block_counts_windows(
+            M, SimpleNamespace(offsets=ev.offsets[1:], times=ev.times), a, b, [0, 1]
+        )
     bad = ev.offsets.copy()
     bad[-1] += 1
     with pytest.raises(ValueError, match="events.offsets must start at 0"):

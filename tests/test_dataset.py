@@ -43,8 +43,11 @@ def test_generate_structure(small):
 
 def test_planted_omega_blends_toward_uniform():
     spec = planted_spec(1000, 500, 2, 2, mean_purchases=10, mixing=1.0, ratio=9.0)
-    om = planted_omega(spec.relation, cluster_sizes(1000, spec.people.shares),
-                       cluster_sizes(500, spec.items.shares))
+    om = planted_omega(
+        spec.relation,
+        cluster_sizes(1000, spec.people.shares),
+        cluster_sizes(500, spec.items.shares),
+    )
     assert np.allclose(om, om[0, 0])  # no structure at mixing = 1
     spec0 = planted_spec(1000, 500, 2, 2, mean_purchases=10, mixing=0.0, ratio=9.0)
     om0 = planted_omega(spec0.relation, [500, 500], [250, 250])
@@ -118,6 +121,7 @@ def _rewrite_member(src, dst, member, change):
 
 def test_altered_file_is_rejected(small, tmp_path):
     p = save(small, tmp_path / "d.fbp")
+
     # rewrite one array member with a changed value but a valid zip: only the SHA-256 catches it
     def bump_first(data):
         arr = np.lib.format.read_array(io.BytesIO(data))
@@ -140,8 +144,12 @@ def test_altered_file_is_rejected(small, tmp_path):
 
 def test_wrong_version_and_not_a_dataset(small, tmp_path):
     p = save(small, tmp_path / "d.fbp")
-    q = _rewrite_member(p, tmp_path / "v99.fbp", "manifest.json",
-                        lambda data: data.replace(b'"version": 1', b'"version": 99'))
+    q = _rewrite_member(
+        p,
+        tmp_path / "v99.fbp",
+        "manifest.json",
+        lambda data: data.replace(b'"version": 1', b'"version": 99'),
+    )
     with pytest.raises(DatasetFormatError, match="has format version 99"):
         load(q)
     t = tmp_path / "text.fbp"
@@ -178,7 +186,8 @@ def test_generation_identical_across_thread_counts(tmp_path):
     digests = []
     for threads in ("1", "2"):
         env = dict(os.environ, NUMBA_NUM_THREADS=threads)
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
         digests.append(out.stdout.strip())
     assert digests[0] == digests[1] and len(digests[0]) == 64

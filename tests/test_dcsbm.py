@@ -20,8 +20,14 @@ from fastbip.oracle import oracle_labels
 
 
 def _random_csr(rng, n, m, density=0.1, dtype=np.int64, empty_rows=(), empty_cols=()):
-    M = sp.random(n, m, density=density, random_state=rng, format="csr",
-                  data_rvs=lambda s: rng.integers(1, 5, s)).astype(dtype)
+    M = sp.random(
+        n,
+        m,
+        density=density,
+        random_state=rng,
+        format="csr",
+        data_rvs=lambda s: rng.integers(1, 5, s),
+    ).astype(dtype)
     M = M.tolil()
     for i in empty_rows:
         M[i, :] = 0
@@ -40,6 +46,7 @@ def _labels(rng, n, k, with_missing=False):
 
 
 # --- kernels against their numpy twins -------------------------------------------------------
+
 
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
@@ -71,11 +78,11 @@ def test_kernels_match_reference(seed, index_dtype):
     weight = rng.random(n)
     mass = rng.random(ka) * 10
     got = K._oracle_assign(X, log_p, weight, mass, log_prior)
-    np.testing.assert_array_equal(got, ref.dcsbm_oracle_assign(X, log_p, weight, mass,
-                                                               log_prior))
+    np.testing.assert_array_equal(got, ref.dcsbm_oracle_assign(X, log_p, weight, mass, log_prior))
 
 
 # --- recovery --------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def easy():
@@ -132,8 +139,9 @@ def test_soft_sweeps_and_truth_init(easy):
     t = easy.truth
     est = DCSBM(4, 3, init=(t.people_labels, t.item_labels), soft_sweeps=3).fit(easy.purchases)
     assert ari(est.row_labels_, t.people_labels) > 0.9
-    annealed = DCSBM(4, 3, init=(t.people_labels, t.item_labels), soft_sweeps=6,
-                     soft_beta=0.8).fit(easy.purchases)
+    annealed = DCSBM(4, 3, init=(t.people_labels, t.item_labels), soft_sweeps=6, soft_beta=0.8).fit(
+        easy.purchases
+    )
     assert ari(annealed.row_labels_, t.people_labels) > 0.9
     # unassigned (-1) members in the start are placed by the first sweep
     a0 = t.people_labels.astype(np.int64).copy()
@@ -177,8 +185,13 @@ def test_bit_identical_whatever_the_thread_count():
     outs = []
     for threads in ("1", "2"):
         env = dict(os.environ, NUMBA_NUM_THREADS=threads, OMP_NUM_THREADS=threads)
-        res = subprocess.run([sys.executable, "-c", _THREADS_SCRIPT.format(root=root)],
-                             env=env, capture_output=True, text=True, timeout=300)
+        res = subprocess.run(
+            [sys.executable, "-c", _THREADS_SCRIPT.format(root=root)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert res.returncode == 0, res.stderr
         threads_used, rest = res.stdout.strip().split(" ", 1)
         assert threads_used == threads
@@ -218,11 +231,11 @@ def test_all_empty_and_single_cluster():
     [DCSBM(2, 1, n_init=1, random_state=0)],
     expected_failed_checks=lambda est: {
         "check_complex_data": "complex input is a TypeError naming M (project rule), not "
-                              "scikit-learn's ValueError",
+        "scikit-learn's ValueError",
         "check_estimators_empty_data_messages": "the message names M and its shape in the "
-                                                "project's wording",
+        "project's wording",
         "check_fit2d_1sample": "the message says n_row_clusters must be between 1 and "
-                               "n_people=1, not scikit-learn's wording",
+        "n_people=1, not scikit-learn's wording",
     },
 )
 def test_sklearn_checks(estimator, check):
@@ -250,6 +263,7 @@ def test_registry_lists_dcsbm():
 
 # --- choosing K ------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def three_by_four():
     omega = np.ones((3, 4))
@@ -261,8 +275,14 @@ def three_by_four():
 
 @pytest.mark.parametrize("criterion", ["icl", "mdl"])
 def test_select_k_finds_planted(three_by_four, criterion):
-    (ka, kb), table = select_k(three_by_four.purchases, range(2, 6), range(2, 6),
-                               criterion=criterion, n_init=2, random_state=0)
+    (ka, kb), table = select_k(
+        three_by_four.purchases,
+        range(2, 6),
+        range(2, 6),
+        criterion=criterion,
+        n_init=2,
+        random_state=0,
+    )
     assert (ka, kb) == (3, 4)
     assert table.shape == (4, 4) and np.all(np.isfinite(table))
     best = table.max() if criterion == "icl" else table.min()
@@ -270,8 +290,7 @@ def test_select_k_finds_planted(three_by_four, criterion):
 
 
 def test_auto_uses_select_k(three_by_four):
-    est = DCSBM("auto", "auto", k_max=5, n_init=2, random_state=0).fit(
-        three_by_four.purchases)
+    est = DCSBM("auto", "auto", k_max=5, n_init=2, random_state=0).fit(three_by_four.purchases)
     assert (est.n_row_clusters_, est.n_col_clusters_) == (3, 4)
     assert ari(est.row_labels_, three_by_four.truth.people_labels) > 0.9
     assert est.omega_.shape == (3, 4)
@@ -281,44 +300,66 @@ def test_auto_uses_select_k(three_by_four):
 
 # --- bad input -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("M, exc, match", [
-    (np.array([[1, -1], [0, 2]]), ValueError, "M must be non-negative"),
-    (np.array([[1.0, np.nan], [0, 2]]), ValueError, "M must be finite"),
-    (np.ones((2, 2, 2)), ValueError, "M must be 2-D"),
-    (np.array([["a", "b"]]), TypeError, "M must hold numbers"),
-    (np.array([[1, "b"]], dtype=object), TypeError, "M must hold numbers; got dtype object"),
-    (np.array([[1 + 1j, 0]]), TypeError, "M must hold real numbers"),
-    (np.zeros((0, 3)), ValueError, "at least one row and one column"),
-])
+
+@pytest.mark.parametrize(
+    "M, exc, match",
+    [
+        (np.array([[1, -1], [0, 2]]), ValueError, "M must be non-negative"),
+        (np.array([[1.0, np.nan], [0, 2]]), ValueError, "M must be finite"),
+        (np.ones((2, 2, 2)), ValueError, "M must be 2-D"),
+        (np.array([["a", "b"]]), TypeError, "M must hold numbers"),
+        (np.array([[1, "b"]], dtype=object), TypeError, "M must hold numbers; got dtype object"),
+        (np.array([[1 + 1j, 0]]), TypeError, "M must hold real numbers"),
+        (np.zeros((0, 3)), ValueError, "at least one row and one column"),
+    ],
+)
 def test_bad_matrix(M, exc, match):
     with pytest.raises(exc, match=match):
         DCSBM(1, 1).fit(M)
 
 
-@pytest.mark.parametrize("params, exc, match", [
-    (dict(n_row_clusters=0), ValueError, r"n_row_clusters must be between 1 and n_people=6"),
-    (dict(n_col_clusters=9), ValueError, r"n_col_clusters must be between 1 and n_items=5"),
-    (dict(n_row_clusters=2.5), TypeError, "n_row_clusters must be an integer or 'auto'"),
-    (dict(n_row_clusters="many"), TypeError, "n_row_clusters must be an integer or 'auto'"),
-    (dict(n_init=0), ValueError, "n_init must be an integer >= 1"),
-    (dict(max_sweeps=0), ValueError, "max_sweeps must be an integer >= 1"),
-    (dict(soft_sweeps=-1), ValueError, "soft_sweeps must be an integer >= 0"),
-    (dict(tol=-1.0), ValueError, "tol must be a number >= 0"),
-    (dict(soft_beta=0.0), ValueError, r"soft_beta must be a number in \(0, 1\]"),
-    (dict(n_jobs=0), ValueError, "n_jobs must be None, -1 or an integer >= 1"),
-    (dict(init="random"), ValueError, "init must be 'spectral' or a pair"),
-    (dict(init=(np.zeros(3, int), np.zeros(5, int))), ValueError,
-     "init row labels must be a 1-D array of length 6"),
-    (dict(init=(np.zeros(6), np.zeros(5, int))), TypeError, "init row labels must be integers"),
-    (dict(init=(np.zeros(6, int), np.full(5, -2))), ValueError,
-     "init column labels must be >= -1"),
-    (dict(init=(np.full(6, 3), np.zeros(5, int))), ValueError,
-     "init labels must be below n_row_clusters=2"),
-    (dict(n_row_clusters="auto", n_col_clusters="auto", criterion="aic"), ValueError,
-     "criterion must be one of"),
-    (dict(n_row_clusters="auto", n_col_clusters="auto", k_max=0), ValueError,
-     "k_max must be an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "params, exc, match",
+    [
+        (dict(n_row_clusters=0), ValueError, r"n_row_clusters must be between 1 and n_people=6"),
+        (dict(n_col_clusters=9), ValueError, r"n_col_clusters must be between 1 and n_items=5"),
+        (dict(n_row_clusters=2.5), TypeError, "n_row_clusters must be an integer or 'auto'"),
+        (dict(n_row_clusters="many"), TypeError, "n_row_clusters must be an integer or 'auto'"),
+        (dict(n_init=0), ValueError, "n_init must be an integer >= 1"),
+        (dict(max_sweeps=0), ValueError, "max_sweeps must be an integer >= 1"),
+        (dict(soft_sweeps=-1), ValueError, "soft_sweeps must be an integer >= 0"),
+        (dict(tol=-1.0), ValueError, "tol must be a number >= 0"),
+        (dict(soft_beta=0.0), ValueError, r"soft_beta must be a number in \(0, 1\]"),
+        (dict(n_jobs=0), ValueError, "n_jobs must be None, -1 or an integer >= 1"),
+        (dict(init="random"), ValueError, "init must be 'spectral' or a pair"),
+        (
+            dict(init=(np.zeros(3, int), np.zeros(5, int))),
+            ValueError,
+            "init row labels must be a 1-D array of length 6",
+        ),
+        (dict(init=(np.zeros(6), np.zeros(5, int))), TypeError, "init row labels must be integers"),
+        (
+            dict(init=(np.zeros(6, int), np.full(5, -2))),
+            ValueError,
+            "init column labels must be >= -1",
+        ),
+        (
+            dict(init=(np.full(6, 3), np.zeros(5, int))),
+            ValueError,
+            "init labels must be below n_row_clusters=2",
+        ),
+        (
+            dict(n_row_clusters="auto", n_col_clusters="auto", criterion="aic"),
+            ValueError,
+            "criterion must be one of",
+        ),
+        (
+            dict(n_row_clusters="auto", n_col_clusters="auto", k_max=0),
+            ValueError,
+            "k_max must be an integer >= 1",
+        ),
+    ],
+)
 def test_bad_parameters(params, exc, match):
     M = sp.random(6, 5, density=0.5, random_state=0, format="csr")
     kw = dict(n_row_clusters=2, n_col_clusters=2)

@@ -24,8 +24,9 @@ from fastbip.spec import default_spec, planted_spec  # noqa: E402
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
     c = distributed.Client(cluster)
     try:
         yield c
@@ -57,8 +58,18 @@ def test_purchases_equal_one_machine(client, model):
     a, b, theta, phi, omega = _inputs()
     want = fp.sample_purchases(a, b, theta, phi, omega, seed=7, model=model, block_size=256)
     for bpt in (None, 1, 3, 100):
-        got = generate_purchases_dask(a, b, theta, phi, omega, seed=7, model=model,
-                                      block_size=256, blocks_per_task=bpt, client=client)
+        got = generate_purchases_dask(
+            a,
+            b,
+            theta,
+            phi,
+            omega,
+            seed=7,
+            model=model,
+            block_size=256,
+            blocks_per_task=bpt,
+            client=client,
+        )
         _same_csr(got, want)
 
 
@@ -67,12 +78,12 @@ def test_purchases_affinity_exact_and_default_client(client):
     rng = np.random.default_rng(1)
     aff = [(rng.normal(size=a.size), rng.normal(size=b.size), 1.0)]
     want = fp.sample_purchases(a, b, theta, phi, omega, seed=3, affinity=aff)
-    got = generate_purchases_dask(a, b, theta, phi, omega, seed=3, affinity=aff,
-                                  blocks_per_task=1)  # the default client
+    got = generate_purchases_dask(
+        a, b, theta, phi, omega, seed=3, affinity=aff, blocks_per_task=1
+    )  # the default client
     _same_csr(got, want)
     want = fp.sample_purchases(a, b, theta, phi, omega, seed=3, model="exact")
-    got = generate_purchases_dask(a, b, theta, phi, omega, seed=3, model="exact",
-                                  client=client)
+    got = generate_purchases_dask(a, b, theta, phi, omega, seed=3, model="exact", client=client)
     _same_csr(got, want)
 
 
@@ -87,21 +98,34 @@ def test_shard_draws_and_index_dtype(monkeypatch):
     # int32 shards whose total needs int64 stack into int64 indices, as the whole matrix
     monkeypatch.setattr(fp, "_INT32_MAX", max(max(draws), 900))
     for model in ("poisson", "bernoulli"):
-        shards = [fp.sample_purchases(a, b, theta, phi, omega, seed=5, model=model,
-                                      block_size=100, row_blocks=(b0, min(9, b0 + 2)))
-                  for b0 in range(0, 9, 2)]
+        shards = [
+            fp.sample_purchases(
+                a,
+                b,
+                theta,
+                phi,
+                omega,
+                seed=5,
+                model=model,
+                block_size=100,
+                row_blocks=(b0, min(9, b0 + 2)),
+            )
+            for b0 in range(0, 9, 2)
+        ]
         assert all(s.indices.dtype == np.int32 for s in shards)
-        want = fp.sample_purchases(a, b, theta, phi, omega, seed=5, model=model,
-                                   block_size=100)
+        want = fp.sample_purchases(a, b, theta, phi, omega, seed=5, model=model, block_size=100)
         assert want.indices.dtype == np.int64
         _same_csr(_stack(shards, sum(draws), 40), want)
 
 
-@pytest.mark.parametrize("spec", [
-    planted_spec(2500, 300, 3, 2, seed=4),
-    planted_spec(1200, 200, 2, 3, seed=5, features=True, model="bernoulli"),
-    default_spec(1500, 250, seed=2),
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        planted_spec(2500, 300, 3, 2, seed=4),
+        planted_spec(1200, 200, 2, 3, seed=5, features=True, model="bernoulli"),
+        default_spec(1500, 250, seed=2),
+    ],
+)
 def test_generate_dask_equals_generate(client, spec):
     want = generate(spec)
     got = generate_dask(spec, client=client)
@@ -117,8 +141,10 @@ def test_generate_dask_equals_generate(client, spec):
     if want.events is not None:
         np.testing.assert_array_equal(got.events.offsets, want.events.offsets)
         np.testing.assert_array_equal(got.events.times, want.events.times)
-    np.testing.assert_array_equal(generate_dask(spec, rng=11, client=client).purchases.data,
-                                  generate(spec, rng=11).purchases.data)
+    np.testing.assert_array_equal(
+        generate_dask(spec, rng=11, client=client).purchases.data,
+        generate(spec, rng=11).purchases.data,
+    )
 
 
 def test_block_counts_dask_equals_block_counts(client):
@@ -130,21 +156,24 @@ def test_block_counts_dask_equals_block_counts(client):
     for weighted in (True, False):
         want = block_counts(M, rows, cols, 5, 3, weighted=weighted)
         for rpt in (None, 1000, 7000):
-            got = block_counts_dask(M, rows, cols, 5, 3, client, weighted=weighted,
-                                    rows_per_task=rpt)
+            got = block_counts_dask(
+                M, rows, cols, 5, 3, client, weighted=weighted, rows_per_task=rpt
+            )
             assert got.dtype == want.dtype == np.int64
             np.testing.assert_array_equal(got, want)
     shards = [M[:1000], M[1000:1024], sp.csc_matrix(M[1024:])]
-    np.testing.assert_array_equal(block_counts_dask(shards, rows, cols, client=client),
-                                  block_counts(M, rows, cols))
+    np.testing.assert_array_equal(
+        block_counts_dask(shards, rows, cols, client=client), block_counts(M, rows, cols)
+    )
 
 
 def test_errors(client):
     a, b, theta, phi, omega = _inputs(n=100, m=20)
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="blocks_per_task must be None or an integer"):
-            generate_purchases_dask(a, b, theta, phi, omega, seed=0, blocks_per_task=bad,
-                                    client=client)
+            generate_purchases_dask(
+                a, b, theta, phi, omega, seed=0, blocks_per_task=bad, client=client
+            )
     with pytest.raises(ValueError, match="model must be one of"):
         generate_purchases_dask(a, b, theta, phi, omega, seed=0, model="x", client=client)
     with pytest.raises(ValueError, match="theta must have shape"):

@@ -36,8 +36,12 @@ def _blocks(M, a, b, ka, kb):
 def test_block_totals_mean_and_poisson_variance():
     a, b, theta, phi, omega = _problem(total=3000.0)
     reps = 300
-    C = np.array([_blocks(sample_purchases(a, b, theta, phi, omega, seed=s), a, b, 3, 2)
-                  for s in range(reps)])
+    C = np.array(
+        [
+            _blocks(sample_purchases(a, b, theta, phi, omega, seed=s), a, b, 3, 2)
+            for s in range(reps)
+        ]
+    )
     mean = C.mean(axis=0)
     # mean: z-score of each block total against omega, |z| < 4.5
     z = (mean - omega) / np.sqrt(omega / reps)
@@ -51,8 +55,10 @@ def test_block_totals_mean_and_poisson_variance():
 def test_row_and_column_sums_are_poisson_with_the_model_means():
     a, b, theta, phi, omega = _problem(n=3000, m=800, total=60000.0, seed=1)
     M = sample_purchases(a, b, theta, phi, omega, seed=11)
-    for sums, lam in ((np.asarray(M.sum(axis=1)).ravel(), theta * omega.sum(axis=1)[a]),
-                      (np.asarray(M.sum(axis=0)).ravel(), phi * omega.sum(axis=0)[b])):
+    for sums, lam in (
+        (np.asarray(M.sum(axis=1)).ravel(), theta * omega.sum(axis=1)[a]),
+        (np.asarray(M.sum(axis=0)).ravel(), phi * omega.sum(axis=0)[b]),
+    ):
         # Pearson dispersion sum (x - lam)^2 / lam ~ chi2(len): mean len, sd sqrt(2 len)
         # (plus the Poisson excess kurtosis 1/lam, small here)
         ok = lam > 0
@@ -97,8 +103,9 @@ def test_bernoulli_never_repeats_and_matches_one_minus_exp():
     rate = theta[:, None] * phi[None, :] * omega[a][:, b]
     p = -np.expm1(-rate)
     want = _blocks(p, a, b, 3, 2)
-    np.testing.assert_allclose(expected_block_totals(a, b, theta, phi, omega,
-                                                     model="bernoulli"), want, rtol=1e-10)
+    np.testing.assert_allclose(
+        expected_block_totals(a, b, theta, phi, omega, model="bernoulli"), want, rtol=1e-10
+    )
     reps = 20
     got = np.zeros((3, 2))
     for s in range(reps):
@@ -143,9 +150,15 @@ def test_affinity_thins_to_the_expected_block_totals():
     want = expected_block_totals(a, b, theta, phi, omega, affinity=aff)
     assert np.all(want < omega) and np.all(want > 0.1 * omega)
     reps = 30
-    got = np.mean([_blocks(sample_purchases(a, b, theta, phi, omega, seed=400 + s,
-                                            affinity=aff), a, b, 3, 2) for s in range(reps)],
-                  axis=0)
+    got = np.mean(
+        [
+            _blocks(
+                sample_purchases(a, b, theta, phi, omega, seed=400 + s, affinity=aff), a, b, 3, 2
+            )
+            for s in range(reps)
+        ],
+        axis=0,
+    )
     assert np.all(np.abs(got - want) < 4.5 * np.sqrt(want / reps)), (got, want)
     # purchases concentrate on close pairs: mean |x - y| over purchases is below the average
     M = sample_purchases(a, b, theta, phi, omega, seed=7, affinity=[(x, y, 0.3)])
@@ -157,10 +170,18 @@ def test_affinity_thins_to_the_expected_block_totals():
 def test_event_times_follow_the_profile_ks(cluster):
     profiles = [
         {"base": 1.0, "trend": 2.0},
-        {"base": 0.1, "peaks": [{"center": 30.0, "width": 3.0, "height": 2.0},
-                                {"center": 80.0, "width": 6.0, "height": 1.0}]},
-        {"base": 1.0, "trend": -0.5,
-         "seasonal": [{"period": 14.0, "amplitude": 3.0, "phase": 2.0}]},
+        {
+            "base": 0.1,
+            "peaks": [
+                {"center": 30.0, "width": 3.0, "height": 2.0},
+                {"center": 80.0, "width": 6.0, "height": 1.0},
+            ],
+        },
+        {
+            "base": 1.0,
+            "trend": -0.5,
+            "seasonal": [{"period": 14.0, "amplitude": 3.0, "phase": 2.0}],
+        },
     ]
     a, b, theta, phi, omega = _problem(n=400, m=150, ka=3, kb=3, total=30000.0, seed=8)
     M = sample_purchases(a, b, theta, phi, omega, seed=8)
@@ -168,8 +189,9 @@ def test_event_times_follow_the_profile_ks(cluster):
     t = E.times[np.repeat(b[M.indices], M.data) == cluster]
     assert t.size > 5000
     grid = np.linspace(5.0, 105.0, 200001)
-    cdf = integrate.cumulative_trapezoid(intensity(grid, profiles[cluster], 5.0, 105.0), grid,
-                                         initial=0.0)
+    cdf = integrate.cumulative_trapezoid(
+        intensity(grid, profiles[cluster], 5.0, 105.0), grid, initial=0.0
+    )
     cdf /= cdf[-1]
     res = stats.kstest(t, lambda s: np.interp(s, grid, cdf))
     assert res.pvalue > 1e-4, res

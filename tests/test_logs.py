@@ -9,13 +9,16 @@ pd = pytest.importorskip("pandas")
 
 @pytest.fixture
 def log():
-    return pd.DataFrame({
-        "person": ["b", "a", "b", "c", "a", "b"],
-        "item": [3, 1, 3, 2, 2, 1],
-        "qty": [1, 2, 1, 1, 1, 0],
-        "when": pd.to_datetime(["2024-01-02", "2024-01-01", "2024-01-01", "2024-02-01",
-                                "2024-03-01", "2024-03-05"]),
-    })
+    return pd.DataFrame(
+        {
+            "person": ["b", "a", "b", "c", "a", "b"],
+            "item": [3, 1, 3, 2, 2, 1],
+            "qty": [1, 2, 1, 1, 1, 0],
+            "when": pd.to_datetime(
+                ["2024-01-02", "2024-01-01", "2024-01-01", "2024-02-01", "2024-03-01", "2024-03-05"]
+            ),
+        }
+    )
 
 
 def test_counts_ids_and_quantities(log):
@@ -34,8 +37,9 @@ def test_times_are_aligned_with_entries(log):
     day = np.datetime64("2024-01-01", "D").astype(np.int64)
     # entry (b, item 3) has two purchases on Jan 1 and Jan 2, sorted
     e = M.indptr[1]
-    assert np.array_equal(ds.events.times[ds.events.offsets[e]:ds.events.offsets[e + 1]],
-                          [day, day + 1])
+    assert np.array_equal(
+        ds.events.times[ds.events.offsets[e] : ds.events.offsets[e + 1]], [day, day + 1]
+    )
     jan = ds.window(day, day + 31)
     assert jan.sum() == 4  # a/1 twice, b/3 twice
     later = ds.window(day + 31, day + 400)

@@ -38,8 +38,14 @@ def sklearn_scores(t, f, average_method="arithmetic"):
 
 @pytest.mark.parametrize(
     ("n", "kt", "kf", "keep"),
-    [(10, 2, 3, 0.5), (200, 4, 4, 0.7), (3000, 7, 12, 0.3), (20000, 20, 15, 0.5),
-     (500, 5, 5, 1.0), (400, 3, 300, 0.0)],
+    [
+        (10, 2, 3, 0.5),
+        (200, 4, 4, 0.7),
+        (3000, 7, 12, 0.3),
+        (20000, 20, 15, 0.5),
+        (500, 5, 5, 1.0),
+        (400, 3, 300, 0.0),
+    ],
 )
 @pytest.mark.parametrize("average_method", ["arithmetic", "geometric", "min", "max"])
 def test_scores_equal_sklearn(n, kt, kf, keep, average_method):

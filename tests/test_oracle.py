@@ -34,8 +34,18 @@ def _brute_force(M, truth, side):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_matches_brute_force_posterior_two_blocks(side, seed):
     omega = np.array([[30.0, 12.0], [10.0, 25.0]]) * 20
-    d = planted(120, 90, 2, 2, None, omega=omega, seed=seed, sigma=0.8,
-                people_shares=[0.6, 0.4], item_shares=[0.3, 0.7])
+    d = planted(
+        120,
+        90,
+        2,
+        2,
+        None,
+        omega=omega,
+        seed=seed,
+        sigma=0.8,
+        people_shares=[0.6, 0.4],
+        item_shares=[0.3, 0.7],
+    )
     got = oracle_labels(d, side=side)
     want, scores = _brute_force(d.purchases, d.truth, side)
     top2 = np.sort(scores, axis=1)
@@ -72,10 +82,13 @@ def test_no_algorithm_beats_it(ratio):
     for seed in (8, 9, 10):
         d = planted(3000, 600, 4, 4, None, omega=omega, seed=seed)
         t = d.truth
-        found = {"oracle": oracle_labels(d),
-                 "fit": DCSBM(4, 4, random_state=0).fit(d.purchases).row_labels_,
-                 "truth start": DCSBM(4, 4, init=(t.people_labels, t.item_labels))
-                 .fit(d.purchases).row_labels_}
+        found = {
+            "oracle": oracle_labels(d),
+            "fit": DCSBM(4, 4, random_state=0).fit(d.purchases).row_labels_,
+            "truth start": DCSBM(4, 4, init=(t.people_labels, t.item_labels))
+            .fit(d.purchases)
+            .row_labels_,
+        }
         for name, lab in found.items():
             acc[name].append(_accuracy(lab, t.people_labels))
             aris[name].append(ari(lab, t.people_labels))
@@ -89,9 +102,13 @@ def test_theta_enters_the_score():
     # theta_i * 1000 purchases, so people with 0 or 12 purchases belong to cluster 0 even
     # though cluster 1 is twice as likely a priori (without the theta term: cluster 1)
     omega = np.array([[10.0], [1000.0]])
-    truth = SimpleNamespace(omega=omega, theta=np.array([0.5, 0.5, 1.0]),
-                            phi=np.array([1.0]), people_labels=np.array([0, 1, 1]),
-                            item_labels=np.array([0]))
+    truth = SimpleNamespace(
+        omega=omega,
+        theta=np.array([0.5, 0.5, 1.0]),
+        phi=np.array([1.0]),
+        people_labels=np.array([0, 1, 1]),
+        item_labels=np.array([0]),
+    )
     M = sp.csr_matrix(np.array([[0], [0], [12]]))
     got = oracle_labels(SimpleNamespace(purchases=M, truth=truth))
     np.testing.assert_array_equal(got, [0, 0, 0])
@@ -100,12 +117,14 @@ def test_theta_enters_the_score():
 def test_with_generated_dataset():
     spec_mod = pytest.importorskip("fastbip.spec")
     dataset_mod = pytest.importorskip("fastbip.dataset")
-    ds = dataset_mod.generate(spec_mod.planted_spec(3000, 500, 3, 3, mean_purchases=30.0,
-                                                    seed=1, ratio=15.0))
+    ds = dataset_mod.generate(
+        spec_mod.planted_spec(3000, 500, 3, 3, mean_purchases=30.0, seed=1, ratio=15.0)
+    )
     assert ari(oracle_labels(ds), ds.truth.people_labels) > 0.9
 
 
 # --- bad input -------------------------------------------------------------------------------
+
 
 def _small():
     return planted(30, 20, 2, 2, 300, seed=0)
@@ -127,16 +146,23 @@ def test_dense_purchases_rejected():
         oracle_labels(SimpleNamespace(purchases=d.purchases.toarray(), truth=d.truth))
 
 
-@pytest.mark.parametrize("field, value, exc, match", [
-    ("people_labels", np.zeros(29, int), ValueError,
-     r"truth.people_labels must be a 1-D array of length 30"),
-    ("item_labels", np.zeros(20), TypeError, "truth.item_labels must hold integers"),
-    ("people_labels", np.full(30, -1), ValueError, "truth.people_labels must be >= 0"),
-    ("theta", np.ones(3), ValueError, r"truth.theta must have shape \(30,\)"),
-    ("phi", np.ones(3), ValueError, r"truth.phi must have shape \(20,\)"),
-    ("omega", np.ones((1, 2)), ValueError, "truth.omega must be 2-D with more rows"),
-    ("omega", -np.ones((2, 2)), ValueError, "truth.omega must be finite and >= 0"),
-])
+@pytest.mark.parametrize(
+    "field, value, exc, match",
+    [
+        (
+            "people_labels",
+            np.zeros(29, int),
+            ValueError,
+            r"truth.people_labels must be a 1-D array of length 30",
+        ),
+        ("item_labels", np.zeros(20), TypeError, "truth.item_labels must hold integers"),
+        ("people_labels", np.full(30, -1), ValueError, "truth.people_labels must be >= 0"),
+        ("theta", np.ones(3), ValueError, r"truth.theta must have shape \(30,\)"),
+        ("phi", np.ones(3), ValueError, r"truth.phi must have shape \(20,\)"),
+        ("omega", np.ones((1, 2)), ValueError, "truth.omega must be 2-D with more rows"),
+        ("omega", -np.ones((2, 2)), ValueError, "truth.omega must be finite and >= 0"),
+    ],
+)
 def test_bad_truth(field, value, exc, match):
     d = _small()
     t = SimpleNamespace(**vars(d.truth))

@@ -35,22 +35,37 @@ def test_marginals_and_correlation_follow_the_spec():
     """Per cluster: normal feature mean/sd within 4 standard errors; the copula's correlation
     of two normal features within 0.03 (n = 40,000 per cluster, se of r ~ 0.005)."""
     d = {
-        "people": {"n": 80_000,
-                   "features": [{"name": "a", "kind": "numeric"}, {"name": "b", "kind": "numeric"},
-                                {"name": "u", "kind": "numeric"},
-                                {"name": "c", "kind": "categorical",
-                                 "categories": ["x", "y", "z"]}],
-                   "clusters": [
-                       {"share": 1, "correlation": [[1, 0.6, 0], [0.6, 1, 0], [0, 0, 1]],
-                        "features": {"a": {"dist": "normal", "mean": 5, "sd": 2},
-                                     "b": {"dist": "normal", "mean": -1, "sd": 0.5},
-                                     "u": {"dist": "uniform", "low": 2, "high": 4},
-                                     "c": {"dist": "categorical", "probs": [0.2, 0.3, 0.5]}}},
-                       {"share": 1, "correlation": [[1, -0.4, 0], [-0.4, 1, 0], [0, 0, 1]],
-                        "features": {"a": {"dist": "lognormal", "meanlog": 0, "sdlog": 0.5},
-                                     "b": {"dist": "normal", "mean": 3, "sd": 1},
-                                     "u": {"dist": "uniform", "low": 0, "high": 1},
-                                     "c": {"dist": "categorical", "probs": [0.6, 0.4, 0.0]}}}]},
+        "people": {
+            "n": 80_000,
+            "features": [
+                {"name": "a", "kind": "numeric"},
+                {"name": "b", "kind": "numeric"},
+                {"name": "u", "kind": "numeric"},
+                {"name": "c", "kind": "categorical", "categories": ["x", "y", "z"]},
+            ],
+            "clusters": [
+                {
+                    "share": 1,
+                    "correlation": [[1, 0.6, 0], [0.6, 1, 0], [0, 0, 1]],
+                    "features": {
+                        "a": {"dist": "normal", "mean": 5, "sd": 2},
+                        "b": {"dist": "normal", "mean": -1, "sd": 0.5},
+                        "u": {"dist": "uniform", "low": 2, "high": 4},
+                        "c": {"dist": "categorical", "probs": [0.2, 0.3, 0.5]},
+                    },
+                },
+                {
+                    "share": 1,
+                    "correlation": [[1, -0.4, 0], [-0.4, 1, 0], [0, 0, 1]],
+                    "features": {
+                        "a": {"dist": "lognormal", "meanlog": 0, "sdlog": 0.5},
+                        "b": {"dist": "normal", "mean": 3, "sd": 1},
+                        "u": {"dist": "uniform", "low": 0, "high": 1},
+                        "c": {"dist": "categorical", "probs": [0.6, 0.4, 0.0]},
+                    },
+                },
+            ],
+        },
         "items": {"n": 10, "clusters": [{"share": 1}]},
         "relation": {"omega": [[1.0], [1.0]]},
     }

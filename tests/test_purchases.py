@@ -95,8 +95,10 @@ def test_row_block_shards_stack_to_the_whole_matrix(model):
     kw = {"seed": 8, "model": model, "affinity": aff, "block_size": 64}
     whole = sample_purchases(a, b, theta, phi, omega, **kw)
     cuts = [0, 1, 5, 6, 16]  # 1000 rows = 16 blocks of 64 (the last one short)
-    shards = [sample_purchases(a, b, theta, phi, omega, row_blocks=(c0, c1), **kw)
-              for c0, c1 in zip(cuts[:-1], cuts[1:], strict=True)]
+    shards = [
+        sample_purchases(a, b, theta, phi, omega, row_blocks=(c0, c1), **kw)
+        for c0, c1 in zip(cuts[:-1], cuts[1:], strict=True)
+    ]
     assert [s.shape[0] for s in shards] == [64, 256, 64, 1000 - 384]
     stacked = sp.vstack(shards, format="csr")
     for x in ("indptr", "indices", "data"):
@@ -142,8 +144,14 @@ def test_bit_identical_across_thread_counts():
     digests = {}
     for threads in ("1", "2"):
         env = dict(os.environ, NUMBA_NUM_THREADS=threads)
-        out = subprocess.run([sys.executable, "-c", _HASH_SCRIPT], env=env, check=True,
-                             capture_output=True, text=True, timeout=300)
+        out = subprocess.run(
+            [sys.executable, "-c", _HASH_SCRIPT],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         digests[threads] = out.stdout.strip().splitlines()[-1]
     assert len(digests["1"]) == 64
     assert digests["1"] == digests["2"]
@@ -202,11 +210,18 @@ def test_zero_rates_and_empty_clusters():
 
 
 def test_intensity_formula():
-    prof = {"base": 2.0, "trend": 0.5, "peaks": [{"center": 3.0, "width": 1.0, "height": 4.0}],
-            "seasonal": [{"period": 10.0, "amplitude": 0.5, "phase": 0.0}]}
+    prof = {
+        "base": 2.0,
+        "trend": 0.5,
+        "peaks": [{"center": 3.0, "width": 1.0, "height": 4.0}],
+        "seasonal": [{"period": 10.0, "amplitude": 0.5, "phase": 0.0}],
+    }
     t = np.array([0.0, 3.0, 10.0])
-    want = (2.0 * (1 + 0.5 * t / 10.0) + 4.0 * np.exp(-((t - 3.0) ** 2) / 2.0)
-            + 2.0 * 0.5 * (1 + np.cos(2 * np.pi * t / 10.0)) / 2)
+    want = (
+        2.0 * (1 + 0.5 * t / 10.0)
+        + 4.0 * np.exp(-((t - 3.0) ** 2) / 2.0)
+        + 2.0 * 0.5 * (1 + np.cos(2 * np.pi * t / 10.0)) / 2
+    )
     np.testing.assert_allclose(P.intensity(t, prof, 0.0, 10.0), want)
     assert P.intensity(t, {"base": 1.0}, 0.0, 10.0).tolist() == [1.0, 1.0, 1.0]
 
@@ -257,6 +272,7 @@ def test_window_of_heavy_entries_matches_numpy():
 
 
 # --------------------------------------------------------------------------- bad input
+
 
 def _args():
     a, b, theta, phi, omega = _problem(n=50, m=30)
@@ -344,8 +360,9 @@ def test_bad_event_input():
     with pytest.raises(ValueError, match=r"profiles\[0\]\['trend'\] must be >= -1"):
         sample_events(M, b, [{"base": 1, "trend": -2}] * 3, seed=0, start=0, end=1)
     with pytest.raises(ValueError, match=r"profiles\[0\]\['peaks'\]\[0\] needs finite center"):
-        sample_events(M, b, [{"peaks": [{"center": 0, "width": 0, "height": 1}]}] * 3, seed=0,
-                      start=0, end=1)
+        sample_events(
+            M, b, [{"peaks": [{"center": 0, "width": 0, "height": 1}]}] * 3, seed=0, start=0, end=1
+        )
     with pytest.raises(ValueError, match=r"has unknown keys \['bse'\]"):
         sample_events(M, b, [{"bse": 1}] * 3, seed=0, start=0, end=1)
     E = sample_events(M, b, PROFILES, seed=0, start=0, end=1)

@@ -12,8 +12,16 @@ from fastbip.recovery import COLUMNS, format_table, recovery_sweep, rows_to_json
 
 @pytest.fixture(scope="module")
 def sweep():
-    return recovery_sweep(800, 400, 3, 3, 12.0, mixings=[0.0, 0.95], seeds=[0, 1],
-                          algorithms=["svd-kmeans", "spectral-cocluster"])
+    return recovery_sweep(
+        800,
+        400,
+        3,
+        3,
+        12.0,
+        mixings=[0.0, 0.95],
+        seeds=[0, 1],
+        algorithms=["svd-kmeans", "spectral-cocluster"],
+    )
 
 
 def test_one_row_per_mixing_seed_algorithm_side(sweep):
@@ -29,8 +37,9 @@ def test_difficulty_knob_lowers_snr_and_scores(sweep):
     assert snr[0.0] > 1.0 > snr[0.95]
 
     def med(m, key):
-        return np.median([r[key] for r in sweep
-                          if r["mixing"] == m and r["algorithm"] == "svd-kmeans"])
+        return np.median(
+            [r[key] for r in sweep if r["mixing"] == m and r["algorithm"] == "svd-kmeans"]
+        )
 
     assert med(0.0, "ari") >= 0.5
     assert med(0.95, "ari") < 0.1  # below the detection threshold
@@ -41,10 +50,12 @@ def test_difficulty_knob_lowers_snr_and_scores(sweep):
 
 
 def test_same_seeds_same_scores(sweep):
-    again = recovery_sweep(800, 400, 3, 3, 12.0, mixings=[0.0], seeds=[1],
-                           algorithms=["svd-kmeans"])
-    first = [r for r in sweep if r["mixing"] == 0.0 and r["seed"] == 1
-             and r["algorithm"] == "svd-kmeans"]
+    again = recovery_sweep(
+        800, 400, 3, 3, 12.0, mixings=[0.0], seeds=[1], algorithms=["svd-kmeans"]
+    )
+    first = [
+        r for r in sweep if r["mixing"] == 0.0 and r["seed"] == 1 and r["algorithm"] == "svd-kmeans"
+    ]
     assert [r["ari"] for r in again] == [r["ari"] for r in first]
     assert [r["snr"] for r in again] == [r["snr"] for r in first]
 
@@ -52,10 +63,23 @@ def test_same_seeds_same_scores(sweep):
 def test_format_table_gives_medians():
     rows = []
     for seed, ari in enumerate([0.1, 0.5, 0.9]):
-        rows.append({"mixing": 0.5, "seed": seed, "snr": 2.0, "algorithm": "a", "side": "people",
-                     "k_found": 3, "ari": ari, "ami": 0.2, "nmi": 0.3,
-                     "relation_recovery": 0.4, "seconds": 1.0, "oracle_ari": 1.0,
-                     "error": None})
+        rows.append(
+            {
+                "mixing": 0.5,
+                "seed": seed,
+                "snr": 2.0,
+                "algorithm": "a",
+                "side": "people",
+                "k_found": 3,
+                "ari": ari,
+                "ami": 0.2,
+                "nmi": 0.3,
+                "relation_recovery": 0.4,
+                "seconds": 1.0,
+                "oracle_ari": 1.0,
+                "error": None,
+            }
+        )
     text = format_table(rows)
     lines = text.splitlines()
     assert lines[0].split()[:4] == ["mixing", "SNR", "algorithm", "side"]
@@ -79,8 +103,11 @@ def test_a_failing_algorithm_is_recorded_not_fatal():
             self.random_state = random_state
 
         def get_params(self, deep=False):
-            return {"n_row_clusters": self.n_row_clusters,
-                    "n_col_clusters": self.n_col_clusters, "random_state": self.random_state}
+            return {
+                "n_row_clusters": self.n_row_clusters,
+                "n_col_clusters": self.n_col_clusters,
+                "random_state": self.random_state,
+            }
 
         def set_params(self, **p):
             self.__dict__.update(p)
@@ -91,8 +118,17 @@ def test_a_failing_algorithm_is_recorded_not_fatal():
 
     algorithms.register("broken-for-test", Broken, "purchases", "d", "c", "w")
     try:
-        rows = recovery_sweep(300, 200, 2, 2, 10.0, mixings=[0.0], seeds=[0],
-                              algorithms=["broken-for-test", "svd-kmeans"], oracle=False)
+        rows = recovery_sweep(
+            300,
+            200,
+            2,
+            2,
+            10.0,
+            mixings=[0.0],
+            seeds=[0],
+            algorithms=["broken-for-test", "svd-kmeans"],
+            oracle=False,
+        )
     finally:
         algorithms.unregister("broken-for-test")
     broken = [r for r in rows if r["algorithm"] == "broken-for-test"]
@@ -106,19 +142,41 @@ def test_a_failing_algorithm_is_recorded_not_fatal():
 
 
 def test_features_and_joint_algorithms():
-    rows = recovery_sweep(400, 200, 2, 2, 8.0, mixings=[0.0], seeds=[0],
-                          algorithms=["kmeans", "joint-svd-kmeans"], features=True,
-                          oracle=False)
+    rows = recovery_sweep(
+        400,
+        200,
+        2,
+        2,
+        8.0,
+        mixings=[0.0],
+        seeds=[0],
+        algorithms=["kmeans", "joint-svd-kmeans"],
+        features=True,
+        oracle=False,
+    )
     assert {(r["algorithm"], r["side"]) for r in rows} == {
-        ("kmeans", "people"), ("kmeans", "items"),
-        ("joint-svd-kmeans", "people"), ("joint-svd-kmeans", "items")}
+        ("kmeans", "people"),
+        ("kmeans", "items"),
+        ("joint-svd-kmeans", "people"),
+        ("joint-svd-kmeans", "items"),
+    }
     assert all(r["error"] is None for r in rows)
 
 
 def test_progress_callback_sees_every_row():
     seen = []
-    rows = recovery_sweep(300, 200, 2, 2, 10.0, mixings=[0.0], seeds=[0],
-                          algorithms=["svd-kmeans"], oracle=False, progress=seen.append)
+    rows = recovery_sweep(
+        300,
+        200,
+        2,
+        2,
+        10.0,
+        mixings=[0.0],
+        seeds=[0],
+        algorithms=["svd-kmeans"],
+        oracle=False,
+        progress=seen.append,
+    )
     assert seen == rows
 
 

@@ -61,40 +61,74 @@ BAD = [
     (("people", "clusters", 2, "share"), -0.1, r"people.clusters\[2\].share must be > 0; got -0.1"),
     (("people", "n"), 0, r"people.n must be >= 1; got 0"),
     (("people", "n"), "many", r"people.n must be an integer; got 'many'"),
-    (("items", "clusters", 0, "features", "price", "dist"), "gamma",
-     r"items.clusters\[0\].features.price.dist must be one of"),
-    (("people", "clusters", 0, "features", "age", "sd"), -1,
-     r"people.clusters\[0\].features.age.sd must be >= 0; got -1"),
-    (("people", "clusters", 1, "features", "postcode", "probs"), [0.5, 0.5],
-     r"people.clusters\[1\].features.postcode.probs must have one entry per category \(8\)"),
-    (("people", "clusters", 1, "features", "postcode", "probs"), [0.5] * 8,
-     r"people.clusters\[1\].features.postcode.probs must sum to 1; got 4.0"),
-    (("people", "clusters", 0, "correlation"), [[1, 0.9, 0.9], [0.9, 1, -0.9], [0.9, -0.9, 1]],
-     r"people.clusters\[0\].correlation must be positive semi-definite"),
-    (("people", "clusters", 0, "correlation"), [[1, 0.5], [0.5, 1]],
-     r"people.clusters\[0\].correlation must have shape \(3, 3\); got \(2, 2\)"),
-    (("people", "clusters", 0, "correlation"), [[1, 0.5, 0], [0.1, 1, 0], [0, 0, 1]],
-     r"people.clusters\[0\].correlation must be symmetric"),
+    (
+        ("items", "clusters", 0, "features", "price", "dist"),
+        "gamma",
+        r"items.clusters\[0\].features.price.dist must be one of",
+    ),
+    (
+        ("people", "clusters", 0, "features", "age", "sd"),
+        -1,
+        r"people.clusters\[0\].features.age.sd must be >= 0; got -1",
+    ),
+    (
+        ("people", "clusters", 1, "features", "postcode", "probs"),
+        [0.5, 0.5],
+        r"people.clusters\[1\].features.postcode.probs must have one entry per category \(8\)",
+    ),
+    (
+        ("people", "clusters", 1, "features", "postcode", "probs"),
+        [0.5] * 8,
+        r"people.clusters\[1\].features.postcode.probs must sum to 1; got 4.0",
+    ),
+    (
+        ("people", "clusters", 0, "correlation"),
+        [[1, 0.9, 0.9], [0.9, 1, -0.9], [0.9, -0.9, 1]],
+        r"people.clusters\[0\].correlation must be positive semi-definite",
+    ),
+    (
+        ("people", "clusters", 0, "correlation"),
+        [[1, 0.5], [0.5, 1]],
+        r"people.clusters\[0\].correlation must have shape \(3, 3\); got \(2, 2\)",
+    ),
+    (
+        ("people", "clusters", 0, "correlation"),
+        [[1, 0.5, 0], [0.1, 1, 0], [0, 0, 1]],
+        r"people.clusters\[0\].correlation must be symmetric",
+    ),
     (("relation", "omega"), [[1, 2], [3, 4]], r"relation.omega must have shape \(4, 4\)"),
     (("relation", "omega", 1, 2), -3.0, r"relation.omega\[1\]\[2\] must be >= 0; got -3.0"),
     (("relation", "mean_purchases"), 0, r"relation.mean_purchases must be > 0; got 0"),
     (("relation", "model"), "gauss", r"relation.model must be one of \['poisson', 'bernoulli'"),
-    (("relation", "activity"), {"dist": "pareto", "alpha": -2},
-     r"relation.activity.alpha must be > 0; got -2"),
-    (("relation", "affinity"), [{"people_feature": "postcode", "item_feature": "price",
-                                 "scale": 1}],
-     r"relation.affinity\[0\].people_feature must name a numeric people feature"),
+    (
+        ("relation", "activity"),
+        {"dist": "pareto", "alpha": -2},
+        r"relation.activity.alpha must be > 0; got -2",
+    ),
+    (
+        ("relation", "affinity"),
+        [{"people_feature": "postcode", "item_feature": "price", "scale": 1}],
+        r"relation.affinity\[0\].people_feature must name a numeric people feature",
+    ),
     (("time", "end"), -5.0, r"time.end must be > time.start = 0.0; got -5.0"),
-    (("time", "profiles"), [{"base": 1}], r"time.profiles must have one profile per "
-                                          r"item-cluster \(4\); got 1"),
-    (("time", "profiles", 1, "peaks", 0, "width"), 0,
-     r"time.profiles\[1\].peaks\[0\].width must be > 0; got 0"),
+    (
+        ("time", "profiles"),
+        [{"base": 1}],
+        r"time.profiles must have one profile per "
+        r"item-cluster \(4\); got 1",
+    ),
+    (
+        ("time", "profiles", 1, "peaks", 0, "width"),
+        0,
+        r"time.profiles\[1\].peaks\[0\].width must be > 0; got 0",
+    ),
     (("seed",), -1, r"seed must be >= 0; got -1"),
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "match"), BAD,
-                         ids=[".".join(map(str, b[0])) for b in BAD])
+@pytest.mark.parametrize(
+    ("path", "value", "match"), BAD, ids=[".".join(map(str, b[0])) for b in BAD]
+)
 def test_each_bad_field_names_its_path(base, path, value, match):
     d = copy.deepcopy(base)
     _set(d, path, value)
@@ -109,13 +143,17 @@ def test_missing_and_unknown_fields(base):
         Spec.from_dict(d)
     d = copy.deepcopy(base)
     d["people"]["clusters"][0]["colour"] = "red"
-    with pytest.raises(SpecError,
-                       match=r"people.clusters\[0\] has unknown field\(s\) \['colour'\]"):
+    with pytest.raises(
+        SpecError, match=r"people.clusters\[0\] has unknown field\(s\) \['colour'\]"
+    ):
         Spec.from_dict(d)
     d = copy.deepcopy(base)
     del d["people"]["clusters"][3]["features"]["income"]
-    with pytest.raises(SpecError, match=r"people.clusters\[3\].features is missing a "
-                                        r"distribution for \['income'\]"):
+    with pytest.raises(
+        SpecError,
+        match=r"people.clusters\[3\].features is missing a "
+        r"distribution for \['income'\]",
+    ):
         Spec.from_dict(d)
 
 

@@ -14,8 +14,9 @@ from fastbip.study import run_study
 
 @pytest.fixture(scope="module")
 def easy():
-    return generate(planted_spec(600, 300, 3, 3, mean_purchases=30, ratio=12.0, seed=4,
-                                 features=True))
+    return generate(
+        planted_spec(600, 300, 3, 3, mean_purchases=30, ratio=12.0, seed=4, features=True)
+    )
 
 
 def test_public_names_resolve():
@@ -52,8 +53,19 @@ def test_study_errors(easy):
 
 
 def test_cli_demo_writes_results(tmp_path, capsys):
-    rc = main(["demo", "--n-people", "300", "--n-items", "120", "--algorithms",
-               "kmeans,dcsbm", "--out", str(tmp_path / "out")])
+    rc = main(
+        [
+            "demo",
+            "--n-people",
+            "300",
+            "--n-items",
+            "120",
+            "--algorithms",
+            "kmeans,dcsbm",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0
     assert "oracle" in out and "dcsbm" in out and "kmeans" in out
@@ -71,8 +83,20 @@ def test_cli_spec_generate_info(tmp_path, capsys):
     assert main(["spec"]) == 0
     toml_text = capsys.readouterr().out
     (tmp_path / "s.toml").write_text(toml_text)
-    assert main(["generate", "--spec", str(tmp_path / "s.toml"), "--n-people", "200",
-                 "--out", str(tmp_path / "d.fbp")]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--spec",
+                str(tmp_path / "s.toml"),
+                "--n-people",
+                "200",
+                "--out",
+                str(tmp_path / "d.fbp"),
+            ]
+        )
+        == 0
+    )
     assert main(["info", str(tmp_path / "d.fbp")]) == 0
     assert "200 people" in capsys.readouterr().out
     assert main(["algorithms"]) == 0
@@ -91,16 +115,42 @@ def test_cli_errors_are_messages_not_tracebacks(tmp_path, capsys):
 
 
 def test_console_script_runs():
-    out = subprocess.run([sys.executable, "-m", "fastbip.cli", "--version"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "fastbip.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == f"fastbip {fastbip.__version__}"
 
 
 def test_cli_bench_recovery(tmp_path, capsys):
     out = tmp_path / "rows.json"
-    assert main(["bench", "recovery", "--n-people", "600", "--n-items", "200", "--k-people", "2",
-                 "--k-items", "2", "--mixings", "0,1", "--seeds", "0", "--algorithms",
-                 "svd-kmeans", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "recovery",
+                "--n-people",
+                "600",
+                "--n-items",
+                "200",
+                "--k-people",
+                "2",
+                "--k-items",
+                "2",
+                "--mixings",
+                "0,1",
+                "--seeds",
+                "0",
+                "--algorithms",
+                "svd-kmeans",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "svd-kmeans" in text and "oracle" in text.lower()
     rows = json.loads(out.read_text())

@@ -19,53 +19,129 @@ def _raw():
 
 # --- errors ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("M, kw, exc, match", [
-    (np.ones((2, 2)), dict(accept="dense"), ValueError,
-     r"accept must be one of \('any', 'sparse', 'csr'\); got 'dense'"),
-    ("purchases", {}, TypeError,
-     r"M must be a scipy\.sparse matrix or a 2-D numeric array; got str"),
-    (None, {}, TypeError, r"M must be a scipy\.sparse matrix or a 2-D numeric array; got NoneType"),
-    ([[1, 2], [3]], {}, TypeError,
-     r"M must be a scipy\.sparse matrix or a 2-D numeric array; got list that numpy cannot "
-     r"convert"),
-    (np.ones((2, 2)), dict(accept="sparse"), TypeError,
-     r"M must be a scipy\.sparse matrix; got ndarray"),
-    (np.ones((2, 2)), dict(accept="csr"), TypeError,
-     r"M must be a scipy\.sparse CSR matrix; got ndarray"),
-    (sp.csc_matrix(np.ones((2, 2))), dict(accept="csr"), TypeError,
-     r"M must be a scipy\.sparse CSR matrix; got csc_matrix"),
-    (np.array([["a", "b"]]), {}, TypeError, r"M must hold numbers; got dtype <U1"),
-    (np.array([[1, "b"]], dtype=object), {}, TypeError,
-     r"M must hold numbers; got dtype object with non-numeric entries"),
-    (np.array([[1 + 1j, 0]]), {}, TypeError, r"M must hold real numbers; got dtype complex128"),
-    (sp.csr_matrix(np.ones((2, 2), dtype=np.complex64)), {}, TypeError,
-     r"M must hold real numbers; got dtype complex64"),
-    (np.ones(3), {}, ValueError, r"M must be 2-D \(n_people, n_items\); got shape \(3,\)"),
-    (np.ones((2, 2, 2)), {}, ValueError,
-     r"M must be 2-D \(n_people, n_items\); got shape \(2, 2, 2\)"),
-    (sp.coo_array(np.ones(3)), {}, ValueError,
-     r"M must be 2-D \(n_people, n_items\); got shape \(3,\)"),
-    (np.zeros((0, 3)), dict(counts=True), ValueError,
-     r"M must have at least one row and one column; got shape \(0, 3\)"),
-    (sp.csr_matrix((4, 0)), dict(counts=True), ValueError,
-     r"M must have at least one row and one column; got shape \(4, 0\)"),
-    (np.array([[1.0, np.nan]]), dict(counts=True), ValueError,
-     r"M must be finite; got NaN or infinite values"),
-    (sp.csr_matrix(np.array([[1.0, -np.inf]])), dict(counts=True), ValueError,
-     r"M must be finite; got NaN or infinite values"),
-    (np.array([[1, -2]]), dict(counts=True), ValueError,
-     r"M must be non-negative \(purchase counts\); got -2 \(Negative values in data\)"),
-    (np.array([[1.0, -0.5]]), dict(dtype=np.float64, counts=True), ValueError,
-     r"M must be non-negative \(purchase counts\); got -0\.5 \(Negative values in data\)"),
-])
+
+@pytest.mark.parametrize(
+    "M, kw, exc, match",
+    [
+        (
+            np.ones((2, 2)),
+            dict(accept="dense"),
+            ValueError,
+            r"accept must be one of \('any', 'sparse', 'csr'\); got 'dense'",
+        ),
+        (
+            "purchases",
+            {},
+            TypeError,
+            r"M must be a scipy\.sparse matrix or a 2-D numeric array; got str",
+        ),
+        (
+            None,
+            {},
+            TypeError,
+            r"M must be a scipy\.sparse matrix or a 2-D numeric array; got NoneType",
+        ),
+        (
+            [[1, 2], [3]],
+            {},
+            TypeError,
+            r"M must be a scipy\.sparse matrix or a 2-D numeric array; got list that numpy cannot "
+            r"convert",
+        ),
+        (
+            np.ones((2, 2)),
+            dict(accept="sparse"),
+            TypeError,
+            r"M must be a scipy\.sparse matrix; got ndarray",
+        ),
+        (
+            np.ones((2, 2)),
+            dict(accept="csr"),
+            TypeError,
+            r"M must be a scipy\.sparse CSR matrix; got ndarray",
+        ),
+        (
+            sp.csc_matrix(np.ones((2, 2))),
+            dict(accept="csr"),
+            TypeError,
+            r"M must be a scipy\.sparse CSR matrix; got csc_matrix",
+        ),
+        (np.array([["a", "b"]]), {}, TypeError, r"M must hold numbers; got dtype <U1"),
+        (
+            np.array([[1, "b"]], dtype=object),
+            {},
+            TypeError,
+            r"M must hold numbers; got dtype object with non-numeric entries",
+        ),
+        (np.array([[1 + 1j, 0]]), {}, TypeError, r"M must hold real numbers; got dtype complex128"),
+        (
+            sp.csr_matrix(np.ones((2, 2), dtype=np.complex64)),
+            {},
+            TypeError,
+            r"M must hold real numbers; got dtype complex64",
+        ),
+        (np.ones(3), {}, ValueError, r"M must be 2-D \(n_people, n_items\); got shape \(3,\)"),
+        (
+            np.ones((2, 2, 2)),
+            {},
+            ValueError,
+            r"M must be 2-D \(n_people, n_items\); got shape \(2, 2, 2\)",
+        ),
+        (
+            sp.coo_array(np.ones(3)),
+            {},
+            ValueError,
+            r"M must be 2-D \(n_people, n_items\); got shape \(3,\)",
+        ),
+        (
+            np.zeros((0, 3)),
+            dict(counts=True),
+            ValueError,
+            r"M must have at least one row and one column; got shape \(0, 3\)",
+        ),
+        (
+            sp.csr_matrix((4, 0)),
+            dict(counts=True),
+            ValueError,
+            r"M must have at least one row and one column; got shape \(4, 0\)",
+        ),
+        (
+            np.array([[1.0, np.nan]]),
+            dict(counts=True),
+            ValueError,
+            r"M must be finite; got NaN or infinite values",
+        ),
+        (
+            sp.csr_matrix(np.array([[1.0, -np.inf]])),
+            dict(counts=True),
+            ValueError,
+            r"M must be finite; got NaN or infinite values",
+        ),
+        (
+            np.array([[1, -2]]),
+            dict(counts=True),
+            ValueError,
+            r"M must be non-negative \(purchase counts\); got -2 \(Negative values in data\)",
+        ),
+        (
+            np.array([[1.0, -0.5]]),
+            dict(dtype=np.float64, counts=True),
+            ValueError,
+            r"M must be non-negative \(purchase counts\); got -0\.5 \(Negative values in data\)",
+        ),
+    ],
+)
 def test_errors(M, kw, exc, match):
     with pytest.raises(exc, match=match):
         as_purchases(M, **kw)
 
 
 def test_errors_name_the_argument():
-    with pytest.raises(TypeError, match=r"dataset\.purchases must be a scipy\.sparse matrix; "
-                                        r"got list"):
+    with pytest.raises(
+        TypeError,
+        match=r"dataset\.purchases must be a scipy\.sparse matrix; "
+        r"got list",
+    ):
         as_purchases([[1]], "dataset.purchases", accept="sparse")
     with pytest.raises(ValueError, match=r"X must be non-negative \(purchase counts\); got -1"):
         as_purchases(np.array([[-1]]), "X", counts=True)
@@ -79,6 +155,7 @@ def test_values_are_not_checked_without_counts():
 
 
 # --- dtype -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint8, np.float32, np.bool_])
 def test_dtype_kept_or_converted(dtype):
@@ -104,6 +181,7 @@ def test_bool_duplicates_are_summed_after_the_conversion():
 
 
 # --- canonical form, copies, classes ---------------------------------------------------------
+
 
 def test_canonicalisation_on_a_copy():
     M = _raw()
@@ -140,9 +218,14 @@ def test_explicit_zeros_are_kept():
     assert R.nnz == 2
 
 
-@pytest.mark.parametrize("make", [
-    np.asarray, lambda a: a.tolist(), lambda a: tuple(map(tuple, a)),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        np.asarray,
+        lambda a: a.tolist(),
+        lambda a: tuple(map(tuple, a)),
+    ],
+)
 def test_dense_input(make):
     a = np.array([[0, 3], [1, 0], [0, 0]], dtype=np.int64)
     M = as_purchases(make(a))
@@ -162,8 +245,9 @@ def test_other_sparse_formats_become_csr():
 def test_cocluster_form_drops_zeros_without_touching_the_input():
     from fastbip.algorithms.cocluster import as_purchases as cocluster_form
 
-    M = sp.csr_matrix((np.array([1.0, 0.0, 2.0]), np.array([0, 1, 0]), np.array([0, 2, 3])),
-                      shape=(2, 2))
+    M = sp.csr_matrix(
+        (np.array([1.0, 0.0, 2.0]), np.array([0, 1, 0]), np.array([0, 2, 3])), shape=(2, 2)
+    )
     R = cocluster_form(M)
     assert R.nnz == 2 and R.dtype == np.float64
     np.testing.assert_array_equal(R.toarray(), [[1.0, 0.0], [2.0, 0.0]])

@@ -136,8 +136,18 @@ def _block_sums_csr(indptr, indices, data, row_codes, col_codes, n_row, n_col, b
 
 @njit(parallel=True, nogil=True, cache=True)
 def _block_counts_windows_csr(
-    indptr, indices, offsets, times, row_codes, col_codes, n_row, n_col, edges, uniform,
-    bounds, out,
+    indptr,
+    indices,
+    offsets,
+    times,
+    row_codes,
+    col_codes,
+    n_row,
+    n_col,
+    edges,
+    uniform,
+    bounds,
+    out,
 ):
     """Count events per (time window, row cluster, column cluster) in one pass.
 

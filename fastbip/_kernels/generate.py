@@ -97,8 +97,9 @@ def _poisson(s, lam):
         if invalpha == 0.0:
             loglam = math.log(lam)
             invalpha = 1.1239 + 1.1328 / (b - 3.4)
-        if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
-                <= -lam + k * loglam - math.lgamma(k + 1.0)):
+        if math.log(v) + math.log(invalpha) - math.log(
+            a / (us * us) + b
+        ) <= -lam + k * loglam - math.lgamma(k + 1.0):
             return s, np.int64(k)
 
 
@@ -185,8 +186,7 @@ def build_alias_tables(weights, ids, starts, table):
 
 
 @njit(parallel=True, cache=True)
-def row_counts_poisson(theta, people_labels, factor, block_size, key, draw_off,
-                       first_block):
+def row_counts_poisson(theta, people_labels, factor, block_size, key, draw_off, first_block):
     """Pass 1: each row's number of draws, Poisson(theta[i] * factor[people_labels[i]]).
 
     theta: float64 (n,), >= 0, finite. people_labels: int32 (n,) in [0, K_A). factor:
@@ -238,9 +238,30 @@ def exact_cluster_counts(totals, people_starts, people_table, n, key):
 
 
 @njit(parallel=True, cache=True)
-def fill_wave(b0, b1, block_size, draw_off, people_labels, ctab, itab_start, itab,
-              cluster_counts, aff_x, aff_y, aff_w, key, digit_bits, n_pass, binary,
-              chunk_draws, scratch, st_idx, st_cnt, indptr, first_block):
+def fill_wave(
+    b0,
+    b1,
+    block_size,
+    draw_off,
+    people_labels,
+    ctab,
+    itab_start,
+    itab,
+    cluster_counts,
+    aff_x,
+    aff_y,
+    aff_w,
+    key,
+    digit_bits,
+    n_pass,
+    binary,
+    chunk_draws,
+    scratch,
+    st_idx,
+    st_cnt,
+    indptr,
+    first_block,
+):
     """Pass 2 for the row blocks [b0, b1) (one "wave"): draw, sort, merge into staging.
 
     Block b draws from the stream of block first_block + b (see ``row_counts_poisson``).
@@ -388,8 +409,9 @@ def commit_wave(b0, b1, block_size, draw_off, st_idx, st_cnt, indptr, indices, d
 
 
 @njit(parallel=True, cache=True)
-def sample_event_times(indptr, indices, data, offsets, item_labels, cdf, guide, start, step,
-                       end, block_size, key):
+def sample_event_times(
+    indptr, indices, data, offsets, item_labels, cdf, guide, start, step, end, block_size, key
+):
     """Timestamps of every purchase of a CSR matrix, aligned with its entries.
 
     indptr/indices/data: canonical CSR (n rows), data >= 0 integers. offsets: int64
@@ -461,8 +483,9 @@ def window_counts(offsets, times, start, end):
     for e in prange(nnz):
         a = offsets[e]
         b = offsets[e + 1]
-        out[e] = (np.searchsorted(times[a:b], end, side="left")
-                  - np.searchsorted(times[a:b], start, side="left"))
+        out[e] = np.searchsorted(times[a:b], end, side="left") - np.searchsorted(
+            times[a:b], start, side="left"
+        )
     return out
 
 
@@ -489,8 +512,9 @@ def window_matrix(indptr, indices, offsets, times, start, end, out_indptr):
                     x = times[t]
                     c += (x >= start) & (x < end)
             else:
-                c = (np.searchsorted(times[a:b], end, side="left")
-                     - np.searchsorted(times[a:b], start, side="left"))
+                c = np.searchsorted(times[a:b], end, side="left") - np.searchsorted(
+                    times[a:b], start, side="left"
+                )
             counts[e] = c
             if c > 0:
                 kept += 1

@@ -196,13 +196,22 @@ _AGG_COMPLEXITY = (
 )
 
 for _linkage, _when in (
-    ("ward", "compact, similar-sized clusters in standardised numeric features; the usual "
-     "default among the linkages"),
-    ("average", "clusters of varied shape when ward's equal-variance bias hurts; moderate "
-     "robustness to outliers"),
+    (
+        "ward",
+        "compact, similar-sized clusters in standardised numeric features; the usual "
+        "default among the linkages",
+    ),
+    (
+        "average",
+        "clusters of varied shape when ward's equal-variance bias hurts; moderate "
+        "robustness to outliers",
+    ),
     ("complete", "tight clusters of bounded diameter; sensitive to outliers"),
-    ("single", "elongated or chained clusters that are well separated; collapses into one "
-     "big cluster on noisy data"),
+    (
+        "single",
+        "elongated or chained clusters that are well separated; collapses into one "
+        "big cluster on noisy data",
+    ),
 ):
     register(
         f"agglomerative-{_linkage}",
@@ -316,8 +325,7 @@ register(
     "Degree-corrected bipartite Poisson block model fitted by likelihood sweeps from a "
     "spectral start (fastbip's own).",
     "O(nnz + (n + m) K_A K_B) per sweep, plus O(nnz) per Lanczos step for the start",
-    "planted or real purchases with heterogeneous activity; the most accurate co-clustering "
-    "here",
+    "planted or real purchases with heterogeneous activity; the most accurate co-clustering here",
 )
 register(
     "joint-svd-kmeans",

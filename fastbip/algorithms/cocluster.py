@@ -119,8 +119,10 @@ def regularised_embedding(M, k, tau="mean", random_state=None):
     d_r = np.asarray(M.sum(axis=1)).ravel()
     d_c = np.asarray(M.sum(axis=0)).ravel()
     mult = 1.0 if isinstance(tau, str) else float(tau)
-    A = sp.diags(1.0 / np.sqrt(d_r + mult * d_r.mean())) @ M @ sp.diags(
-        1.0 / np.sqrt(d_c + mult * d_c.mean())
+    A = (
+        sp.diags(1.0 / np.sqrt(d_r + mult * d_r.mean()))
+        @ M
+        @ sp.diags(1.0 / np.sqrt(d_c + mult * d_c.mean()))
     )
     U, s, V = top_singular(A.tocsr(), k, random_state)
     out = []
@@ -158,10 +160,10 @@ class _Cocluster(CoclusterLabels, BaseEstimator):
         rows, cols, sub = split_empty(M)
         if rows.size == 0:
             raise ValueError("M has no purchases (all entries are zero); nothing to cluster")
-        k_r = check_n_clusters(self.n_row_clusters, "n_row_clusters", rows.size,
-                               "people with purchases")
-        k_c = check_n_clusters(self._col_k(), "n_col_clusters", cols.size,
-                               "items with purchases")
+        k_r = check_n_clusters(
+            self.n_row_clusters, "n_row_clusters", rows.size, "people with purchases"
+        )
+        k_c = check_n_clusters(self._col_k(), "n_col_clusters", cols.size, "items with purchases")
         with few_threads(sum(sub.shape)):
             r, c = self._fit_sub(sub, k_r, k_c)
         self._set_labels(M.shape, rows, cols, r, c)
@@ -183,8 +185,15 @@ class SpectralCocluster(_Cocluster):
     heavy-tailed activity (prefer ``svd-kmeans`` or ``dcsbm`` there).
     """
 
-    def __init__(self, n_row_clusters=3, n_col_clusters=None, *, svd_method="randomized",
-                 n_init=10, random_state=None):
+    def __init__(
+        self,
+        n_row_clusters=3,
+        n_col_clusters=None,
+        *,
+        svd_method="randomized",
+        n_init=10,
+        random_state=None,
+    ):
         self.n_row_clusters = n_row_clusters
         self.n_col_clusters = n_col_clusters
         self.svd_method = svd_method
@@ -195,7 +204,9 @@ class SpectralCocluster(_Cocluster):
         seed = _seed(self.random_state)
         if k_r == k_c:
             est = sklearn.cluster.SpectralCoclustering(
-                n_clusters=k_r, svd_method=self.svd_method, n_init=self.n_init,
+                n_clusters=k_r,
+                svd_method=self.svd_method,
+                n_init=self.n_init,
                 random_state=seed,
             ).fit(sub)
             return est.row_labels_, est.column_labels_
@@ -227,9 +238,18 @@ class SpectralBicluster(_Cocluster):
     on every candidate singular vector dominate its time.
     """
 
-    def __init__(self, n_row_clusters=3, n_col_clusters=None, *, method="bistochastic",
-                 n_components=None, n_best=None, svd_method="randomized", n_init=3,
-                 random_state=None):
+    def __init__(
+        self,
+        n_row_clusters=3,
+        n_col_clusters=None,
+        *,
+        method="bistochastic",
+        n_components=None,
+        n_best=None,
+        svd_method="randomized",
+        n_init=3,
+        random_state=None,
+    ):
         self.n_row_clusters = n_row_clusters
         self.n_col_clusters = n_col_clusters
         self.method = method
@@ -246,8 +266,12 @@ class SpectralBicluster(_Cocluster):
         n_components = min(n_components, limit)
         n_best = min(self.n_best or max(3, k), n_components)
         est = sklearn.cluster.SpectralBiclustering(
-            n_clusters=(k_r, k_c), method=self.method, n_components=n_components,
-            n_best=n_best, svd_method=self.svd_method, n_init=self.n_init,
+            n_clusters=(k_r, k_c),
+            method=self.method,
+            n_components=n_components,
+            n_best=n_best,
+            svd_method=self.svd_method,
+            n_init=self.n_init,
             random_state=_seed(self.random_state),
         ).fit(sub)
         return est.row_labels_, est.column_labels_
@@ -271,8 +295,16 @@ class SVDKMeans(_Cocluster):
     ``column_embedding_`` (on the non-empty people and items only).
     """
 
-    def __init__(self, n_row_clusters=3, n_col_clusters=None, *, n_components=None,
-                 tau="mean", n_init=5, random_state=None):
+    def __init__(
+        self,
+        n_row_clusters=3,
+        n_col_clusters=None,
+        *,
+        n_components=None,
+        tau="mean",
+        n_init=5,
+        random_state=None,
+    ):
         self.n_row_clusters = n_row_clusters
         self.n_col_clusters = n_col_clusters
         self.n_components = n_components

@@ -112,6 +112,7 @@ def _threads_for(nnz, n_jobs):
 
 # --- validation ---------------------------------------------------------------------------
 
+
 def _check_k(k, n, name, side):
     if isinstance(k, bool) or not isinstance(k, numbers.Integral):
         raise TypeError(f"{name} must be an integer or 'auto'; got {k!r}")
@@ -140,14 +141,16 @@ def _check_params(est):
 
 def _check_init_labels(init, n_rows, n_cols):
     if not (isinstance(init, tuple | list) and len(init) == 2):
-        raise ValueError("init must be 'spectral' or a pair (row_labels, col_labels); got "
-                         f"{init!r:.80}")
+        raise ValueError(
+            f"init must be 'spectral' or a pair (row_labels, col_labels); got {init!r:.80}"
+        )
     out = []
     for lab, n, name in ((init[0], n_rows, "row"), (init[1], n_cols, "column")):
         lab = np.asarray(lab)
         if lab.ndim != 1 or lab.shape[0] != n:
-            raise ValueError(f"init {name} labels must be a 1-D array of length {n}; got shape "
-                             f"{lab.shape}")
+            raise ValueError(
+                f"init {name} labels must be a 1-D array of length {n}; got shape {lab.shape}"
+            )
         if not np.issubdtype(lab.dtype, np.integer):
             raise TypeError(f"init {name} labels must be integers; got dtype {lab.dtype}")
         if lab.size and lab.min() < -1:
@@ -157,6 +160,7 @@ def _check_init_labels(init, n_rows, n_cols):
 
 
 # --- likelihood ---------------------------------------------------------------------------
+
 
 def profile_log_likelihood(C):
     """``sum_kl C_kl log(C_kl / (R_k S_l))`` for block totals ``C`` (0 log 0 = 0)."""
@@ -185,6 +189,7 @@ def _largest(labels, degree, k):
 
 
 # --- spectral start -----------------------------------------------------------------------
+
 
 def _spectral_vectors(A, At, k, seed):
     """Leading k left singular vectors of the regularised normalised matrix of A (CSR; At is
@@ -288,6 +293,7 @@ def _spectral_start(A, At, k_a, k_b, U, seed):
 
 # --- sweeps -------------------------------------------------------------------------------
 
+
 def _soft_sweeps(A, At, a, b, k_a, k_b, n_sweeps, beta0=1.0):
     """Variational EM, both sides soft, from hard labels; returns the argmax labels.
 
@@ -333,10 +339,10 @@ def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol):
     n_done = 0
     for _ in range(max_sweeps):
         n_done += 1
-        a_new, C = _hard_sweep(A.indptr, A.indices, A.data, b, _log_p(C),
-                               _largest(a, d_r, k_a))
-        b_new, CT = _hard_sweep(At.indptr, At.indices, At.data, a_new, _log_p(C.T.copy()),
-                                _largest(b, d_c, k_b))
+        a_new, C = _hard_sweep(A.indptr, A.indices, A.data, b, _log_p(C), _largest(a, d_r, k_a))
+        b_new, CT = _hard_sweep(
+            At.indptr, At.indices, At.data, a_new, _log_p(C.T.copy()), _largest(b, d_c, k_b)
+        )
         C = np.ascontiguousarray(CT.T)
         ll = profile_log_likelihood(C)
         changed = not (np.array_equal(a_new, a) and np.array_equal(b_new, b))
@@ -350,6 +356,7 @@ def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol):
 
 
 # --- estimator ----------------------------------------------------------------------------
+
 
 class DCSBM(BaseEstimator):
     """Degree-corrected bipartite block model, fitted by a spectral start and likelihood sweeps.
@@ -397,9 +404,22 @@ class DCSBM(BaseEstimator):
     n_row_clusters_, n_col_clusters_ : int, the K used (differs from the parameter with "auto").
     """
 
-    def __init__(self, n_row_clusters=3, n_col_clusters=3, *, n_init=3, max_sweeps=100,
-                 tol=1e-6, soft_sweeps=3, soft_beta=1.0, init="spectral", criterion="icl",
-                 k_max=8, n_jobs=None, random_state=None):
+    def __init__(
+        self,
+        n_row_clusters=3,
+        n_col_clusters=3,
+        *,
+        n_init=3,
+        max_sweeps=100,
+        tol=1e-6,
+        soft_sweeps=3,
+        soft_beta=1.0,
+        init="spectral",
+        criterion="icl",
+        k_max=8,
+        n_jobs=None,
+        random_state=None,
+    ):
         self.n_row_clusters = n_row_clusters
         self.n_col_clusters = n_col_clusters
         self.n_init = n_init
@@ -422,23 +442,37 @@ class DCSBM(BaseEstimator):
 
     def _fit(self, A):
         n_r, n_c = A.shape
-        auto = [isinstance(k, str) and k == "auto"
-                for k in (self.n_row_clusters, self.n_col_clusters)]
+        auto = [
+            isinstance(k, str) and k == "auto" for k in (self.n_row_clusters, self.n_col_clusters)
+        ]
         if any(auto):
             if self.criterion not in _CRITERIA:
-                raise ValueError(f"criterion must be one of {_CRITERIA}; got "
-                                 f"{self.criterion!r}")
-            if (isinstance(self.k_max, bool) or not isinstance(self.k_max, numbers.Integral)
-                    or self.k_max < 1):
+                raise ValueError(f"criterion must be one of {_CRITERIA}; got {self.criterion!r}")
+            if (
+                isinstance(self.k_max, bool)
+                or not isinstance(self.k_max, numbers.Integral)
+                or self.k_max < 1
+            ):
                 raise ValueError(f"k_max must be an integer >= 1; got {self.k_max!r}")
-            k_range_r = (range(1, min(self.k_max, n_r) + 1) if auto[0] else
-                         [_check_k(self.n_row_clusters, n_r, "n_row_clusters", "people")])
-            k_range_c = (range(1, min(self.k_max, n_c) + 1) if auto[1] else
-                         [_check_k(self.n_col_clusters, n_c, "n_col_clusters", "items")])
-            (k_a, k_b), _ = select_k(A, k_range_r, k_range_c,
-                                     criterion=self.criterion, n_init=self.n_init,
-                                     soft_sweeps=self.soft_sweeps,
-                                     random_state=self.random_state)
+            k_range_r = (
+                range(1, min(self.k_max, n_r) + 1)
+                if auto[0]
+                else [_check_k(self.n_row_clusters, n_r, "n_row_clusters", "people")]
+            )
+            k_range_c = (
+                range(1, min(self.k_max, n_c) + 1)
+                if auto[1]
+                else [_check_k(self.n_col_clusters, n_c, "n_col_clusters", "items")]
+            )
+            (k_a, k_b), _ = select_k(
+                A,
+                k_range_r,
+                k_range_c,
+                criterion=self.criterion,
+                n_init=self.n_init,
+                soft_sweeps=self.soft_sweeps,
+                random_state=self.random_state,
+            )
         else:
             k_a = _check_k(self.n_row_clusters, n_r, "n_row_clusters", "people")
             k_b = _check_k(self.n_col_clusters, n_c, "n_col_clusters", "items")
@@ -447,21 +481,27 @@ class DCSBM(BaseEstimator):
         starts = []
         if isinstance(self.init, str):
             if self.init != "spectral":
-                raise ValueError(f"init must be 'spectral' or a pair (row_labels, col_labels); "
-                                 f"got {self.init!r}")
+                raise ValueError(
+                    f"init must be 'spectral' or a pair (row_labels, col_labels); got {self.init!r}"
+                )
             # spectral side: the one with fewer members, unless it has a single cluster
             flip = (n_c < n_r or k_a == 1) and k_b > 1
             P, Pt, kp, kq = (At, A, k_b, k_a) if flip else (A, At, k_a, k_b)
-            U = (_spectral_vectors(P, Pt, kp, rs.randint(2**31 - 1)) if kp > 1
-                 else np.zeros((P.shape[0], 1)))
+            U = (
+                _spectral_vectors(P, Pt, kp, rs.randint(2**31 - 1))
+                if kp > 1
+                else np.zeros((P.shape[0], 1))
+            )
             for _ in range(self.n_init):
                 p, q = _spectral_start(P, Pt, kp, kq, U, rs.randint(2**31 - 1))
                 starts.append((q, p) if flip else (p, q))
         else:
             a0, b0 = _check_init_labels(self.init, n_r, n_c)
             if a0.max(initial=-1) >= k_a or b0.max(initial=-1) >= k_b:
-                raise ValueError(f"init labels must be below n_row_clusters={k_a} and "
-                                 f"n_col_clusters={k_b}; got maxima {a0.max()} and {b0.max()}")
+                raise ValueError(
+                    f"init labels must be below n_row_clusters={k_a} and "
+                    f"n_col_clusters={k_b}; got maxima {a0.max()} and {b0.max()}"
+                )
             starts.append((a0, b0))
         # every start for a few sweeps, then the best one on to convergence
         best = None
@@ -471,15 +511,13 @@ class DCSBM(BaseEstimator):
             if best is None or res[3] > best[3]:
                 best = res
         if best[4] == first < self.max_sweeps:
-            res = _hard_sweeps(A, At, best[0], best[1], k_a, k_b, self.max_sweeps - first,
-                               self.tol)
+            res = _hard_sweeps(A, At, best[0], best[1], k_a, k_b, self.max_sweeps - first, self.tol)
             best = (*res[:4], first + res[4]) if res[3] >= best[3] else best
         if self.soft_sweeps and (best[4] > _HARD_INSTANCE_SWEEPS or len(starts) == 1):
             # a hard instance (the best start still moving after its first sweeps, or a given
             # start): soft sweeps from the best hard optimum, then hard sweeps again; kept
             # only if the likelihood improves
-            a, b = _soft_sweeps(A, At, best[0], best[1], k_a, k_b, self.soft_sweeps,
-                                self.soft_beta)
+            a, b = _soft_sweeps(A, At, best[0], best[1], k_a, k_b, self.soft_sweeps, self.soft_beta)
             res = _hard_sweeps(A, At, a, b, k_a, k_b, self.max_sweeps, self.tol)
             if res[3] > best[3]:
                 best = res
@@ -511,13 +549,18 @@ class DCSBM(BaseEstimator):
 
 # --- choosing K ---------------------------------------------------------------------------
 
+
 def _full_log_likelihood(C, d_r, d_c):
     """Poisson log-likelihood at the MLE, up to -sum log M_ij!."""
     d_r = d_r[d_r > 0]
     d_c = d_c[d_c > 0]
     E = d_r.sum()
-    return (profile_log_likelihood(C) + float(np.sum(d_r * np.log(d_r)))
-            + float(np.sum(d_c * np.log(d_c))) - E)
+    return (
+        profile_log_likelihood(C)
+        + float(np.sum(d_r * np.log(d_r)))
+        + float(np.sum(d_c * np.log(d_c)))
+        - E
+    )
 
 
 def _criterion(name, C, a, b, d_r, d_c):
@@ -532,8 +575,11 @@ def _criterion(name, C, a, b, d_r, d_c):
         for N, n in ((N_a, n_a), (N_b, n_b)):
             nz = N[N > 0]
             ent += float(np.sum(nz * np.log(nz / n)))
-        pen = (0.5 * k_a * k_b * np.log(max(n_a * n_b, 2))
-               + 0.5 * (k_a - 1) * np.log(max(n_a, 2)) + 0.5 * (k_b - 1) * np.log(max(n_b, 2)))
+        pen = (
+            0.5 * k_a * k_b * np.log(max(n_a * n_b, 2))
+            + 0.5 * (k_a - 1) * np.log(max(n_a, 2))
+            + 0.5 * (k_b - 1) * np.log(max(n_b, 2))
+        )
         return ll + ent - pen
     E = float(C.sum())
     dl = -ll
@@ -545,8 +591,17 @@ def _criterion(name, C, a, b, d_r, d_c):
     return dl
 
 
-def select_k(M, k_range_rows, k_range_cols, criterion="icl", *, n_init=3, soft_sweeps=0,
-             max_sweeps=50, random_state=None):
+def select_k(
+    M,
+    k_range_rows,
+    k_range_cols,
+    criterion="icl",
+    *,
+    n_init=3,
+    soft_sweeps=0,
+    max_sweeps=50,
+    random_state=None,
+):
     """Choose the number of clusters of each side by a model-selection criterion.
 
     Fits :class:`DCSBM` for every pair (K_A, K_B) in ``k_range_rows x k_range_cols`` and scores
@@ -572,8 +627,7 @@ def select_k(M, k_range_rows, k_range_cols, criterion="icl", *, n_init=3, soft_s
     ks_r = [_check_k(k, n_r, "k_range_rows values", "people") for k in k_range_rows]
     ks_c = [_check_k(k, n_c, "k_range_cols values", "items") for k in k_range_cols]
     if not ks_r or not ks_c:
-        raise ValueError(f"k_range_rows and k_range_cols must not be empty; got {ks_r} and "
-                         f"{ks_c}")
+        raise ValueError(f"k_range_rows and k_range_cols must not be empty; got {ks_r} and {ks_c}")
     rs = check_random_state(random_state)
     seed = rs.randint(2**31 - 1)
     d_r = np.asarray(A.sum(axis=1)).ravel()
@@ -581,10 +635,17 @@ def select_k(M, k_range_rows, k_range_cols, criterion="icl", *, n_init=3, soft_s
     table = np.empty((len(ks_r), len(ks_c)))
     for i, k_a in enumerate(ks_r):
         for j, k_b in enumerate(ks_c):
-            est = DCSBM(k_a, k_b, n_init=n_init, soft_sweeps=soft_sweeps,
-                        max_sweeps=max_sweeps, random_state=seed).fit(A)
-            table[i, j] = _criterion(criterion, est.omega_, est.row_labels_,
-                                     est.column_labels_, d_r, d_c)
+            est = DCSBM(
+                k_a,
+                k_b,
+                n_init=n_init,
+                soft_sweeps=soft_sweeps,
+                max_sweeps=max_sweeps,
+                random_state=seed,
+            ).fit(A)
+            table[i, j] = _criterion(
+                criterion, est.omega_, est.row_labels_, est.column_labels_, d_r, d_c
+            )
     flat = np.argmax(table) if criterion == "icl" else np.argmin(table)
     i, j = np.unravel_index(flat, table.shape)
     return (ks_r[i], ks_c[j]), table

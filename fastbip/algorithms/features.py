@@ -104,8 +104,9 @@ class KMeans(_FeatureClusterer):
     ``n_iter_``.
     """
 
-    def __init__(self, n_clusters=8, *, scale="auto", n_init="auto", max_iter=300,
-                 random_state=None):
+    def __init__(
+        self, n_clusters=8, *, scale="auto", n_init="auto", max_iter=300, random_state=None
+    ):
         self.n_clusters = n_clusters
         self.scale = scale
         self.n_init = n_init
@@ -114,7 +115,9 @@ class KMeans(_FeatureClusterer):
 
     def _fit_array(self, X):
         est = sklearn.cluster.KMeans(
-            n_clusters=self.n_clusters, n_init=self.n_init, max_iter=self.max_iter,
+            n_clusters=self.n_clusters,
+            n_init=self.n_init,
+            max_iter=self.max_iter,
             random_state=self.random_state,
         ).fit(X)
         self.cluster_centers_ = est.cluster_centers_
@@ -131,8 +134,7 @@ class MiniBatchKMeans(_FeatureClusterer):
     is too slow; the optimum is slightly worse than :class:`KMeans`'.
     """
 
-    def __init__(self, n_clusters=8, *, scale="auto", batch_size=4096, n_init=3,
-                 random_state=None):
+    def __init__(self, n_clusters=8, *, scale="auto", batch_size=4096, n_init=3, random_state=None):
         self.n_clusters = n_clusters
         self.scale = scale
         self.batch_size = batch_size
@@ -141,7 +143,9 @@ class MiniBatchKMeans(_FeatureClusterer):
 
     def _fit_array(self, X):
         est = sklearn.cluster.MiniBatchKMeans(
-            n_clusters=self.n_clusters, batch_size=self.batch_size, n_init=self.n_init,
+            n_clusters=self.n_clusters,
+            batch_size=self.batch_size,
+            n_init=self.n_init,
             random_state=self.random_state,
         ).fit(X)
         self.cluster_centers_ = est.cluster_centers_
@@ -160,8 +164,16 @@ class GaussianMixture(_FeatureClusterer):
     information criterion of the fit, lower is better; usable to choose ``n_clusters``).
     """
 
-    def __init__(self, n_clusters=8, *, scale="auto", covariance_type="full", n_init=1,
-                 max_iter=100, random_state=None):
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        scale="auto",
+        covariance_type="full",
+        n_init=1,
+        max_iter=100,
+        random_state=None,
+    ):
         self.n_clusters = n_clusters
         self.scale = scale
         self.covariance_type = covariance_type
@@ -171,8 +183,11 @@ class GaussianMixture(_FeatureClusterer):
 
     def _fit_array(self, X):
         est = sklearn.mixture.GaussianMixture(
-            n_components=self.n_clusters, covariance_type=self.covariance_type,
-            n_init=self.n_init, max_iter=self.max_iter, random_state=self.random_state,
+            n_components=self.n_clusters,
+            covariance_type=self.covariance_type,
+            n_init=self.n_init,
+            max_iter=self.max_iter,
+            random_state=self.random_state,
         ).fit(X)
         self.means_ = est.means_
         self.weights_ = est.weights_
@@ -202,7 +217,9 @@ class Birch(_FeatureClusterer):
 
     def _fit_array(self, X):
         est = sklearn.cluster.Birch(
-            n_clusters=None, threshold=self.threshold, branching_factor=self.branching_factor,
+            n_clusters=None,
+            threshold=self.threshold,
+            branching_factor=self.branching_factor,
         ).fit(X)
         centres = est.subcluster_centers_
         if centres.shape[0] <= self.n_clusters:
@@ -240,8 +257,7 @@ def weighted_linkage_labels(centres, weights, n_clusters, linkage):
         raise ValueError(f"linkage must be one of {LINKAGES}; got {linkage!r}")
     if centres.ndim != 2 or weights.shape != (centres.shape[0],):
         raise ValueError(
-            f"centres must be 2-D (m, p) and weights (m,); got {centres.shape} and "
-            f"{weights.shape}"
+            f"centres must be 2-D (m, p) and weights (m,); got {centres.shape} and {weights.shape}"
         )
     if not np.all(weights > 0):
         raise ValueError("weights must all be > 0")
@@ -294,8 +310,18 @@ class Agglomerative(_FeatureClusterer):
     Attributes: ``labels_``, ``method_``, ``n_micro_`` (micro-clusters used, two-stage only).
     """
 
-    def __init__(self, n_clusters=8, *, linkage="ward", scale="auto", method="auto",
-                 exact_max_n=10_000, n_micro=2_000, sample_per_micro=20, random_state=None):
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        linkage="ward",
+        scale="auto",
+        method="auto",
+        exact_max_n=10_000,
+        n_micro=2_000,
+        sample_per_micro=20,
+        random_state=None,
+    ):
         self.n_clusters = n_clusters
         self.linkage = linkage
         self.scale = scale
@@ -309,9 +335,7 @@ class Agglomerative(_FeatureClusterer):
         if self.linkage not in LINKAGES:
             raise ValueError(f"linkage must be one of {LINKAGES}; got {self.linkage!r}")
         if self.method not in ("auto", "exact", "two-stage"):
-            raise ValueError(
-                f"method must be 'auto', 'exact' or 'two-stage'; got {self.method!r}"
-            )
+            raise ValueError(f"method must be 'auto', 'exact' or 'two-stage'; got {self.method!r}")
         exact_max_n = _check_int(self.exact_max_n, "exact_max_n", 1)
         n = X.shape[0]
         two_stage = self.method == "two-stage" or (self.method == "auto" and n > exact_max_n)
@@ -337,7 +361,10 @@ class Agglomerative(_FeatureClusterer):
         n_sample = min(n, per * n_micro)
         sample = X[np.sort(rng.choice(n, size=n_sample, replace=False))] if n_sample < n else X
         km = sklearn.cluster.KMeans(
-            n_clusters=n_micro, init="random", n_init=1, max_iter=20,
+            n_clusters=n_micro,
+            init="random",
+            n_init=1,
+            max_iter=20,
             random_state=int(rng.integers(2**31 - 1)),
         ).fit(sample)
         assign = km.predict(X) if n_sample < n else km.labels_
@@ -353,9 +380,7 @@ class Agglomerative(_FeatureClusterer):
                 f"only {centres.shape[0]} distinct micro-clusters for n_clusters="
                 f"{self.n_clusters}; use method='exact'"
             )
-        centre_labels = weighted_linkage_labels(
-            centres, sizes[keep], self.n_clusters, self.linkage
-        )
+        centre_labels = weighted_linkage_labels(centres, sizes[keep], self.n_clusters, self.linkage)
         self.method_ = "two-stage"
         self.n_micro_ = int(centres.shape[0])
         self._set_labels(centre_labels[remap[assign]])

@@ -37,8 +37,9 @@ def _compress(labels):
 class _Modularity(CoclusterLabels, BaseEstimator):
     _sknetwork_class = ""
 
-    def __init__(self, n_row_clusters=None, n_col_clusters=None, *, resolution=1.0,
-                 random_state=None):
+    def __init__(
+        self, n_row_clusters=None, n_col_clusters=None, *, resolution=1.0, random_state=None
+    ):
         self.n_row_clusters = n_row_clusters
         self.n_col_clusters = n_col_clusters
         self.resolution = resolution
@@ -56,8 +57,12 @@ class _Modularity(CoclusterLabels, BaseEstimator):
             raise ValueError("M has no purchases (all entries are zero); nothing to cluster")
         cls = getattr(sknetwork.clustering, self._sknetwork_class)
         seed = _seed(self.random_state)
-        est = cls(resolution=float(self.resolution), random_state=seed,
-                  return_probs=False, return_aggregate=False)
+        est = cls(
+            resolution=float(self.resolution),
+            random_state=seed,
+            return_probs=False,
+            return_aggregate=False,
+        )
         est.fit(sub, force_bipartite=True)
         r, self.n_row_clusters_ = _compress(np.asarray(est.labels_row_))
         c, self.n_col_clusters_ = _compress(np.asarray(est.labels_col_))

@@ -81,8 +81,17 @@ class JointSVDKMeans(BaseEstimator):
     ``n_empty_columns_``.
     """
 
-    def __init__(self, n_row_clusters=3, n_col_clusters=None, *, feature_weight=1.0,
-                 n_components=None, tau="mean", n_init=5, random_state=None):
+    def __init__(
+        self,
+        n_row_clusters=3,
+        n_col_clusters=None,
+        *,
+        feature_weight=1.0,
+        n_components=None,
+        tau="mean",
+        n_init=5,
+        random_state=None,
+    ):
         self.n_row_clusters = n_row_clusters
         self.n_col_clusters = n_col_clusters
         self.feature_weight = feature_weight
@@ -117,8 +126,7 @@ class JointSVDKMeans(BaseEstimator):
         w = float(self.feature_weight)
         with few_threads(n + m):
             self.row_labels_, self.n_empty_rows_ = self._side(U, F_r, w, k_r, rows, n, seed)
-            self.column_labels_, self.n_empty_columns_ = self._side(V, F_c, w, k_c, cols, m,
-                                                                    seed)
+            self.column_labels_, self.n_empty_columns_ = self._side(V, F_c, w, k_c, cols, m, seed)
         return self
 
     def _side(self, E, F, w, k, nonempty, n, seed):
@@ -127,16 +135,16 @@ class JointSVDKMeans(BaseEstimator):
             F = F - F.mean(axis=0)
             spread = np.sqrt(np.mean(np.einsum("ij,ij->i", F, F)))
             Z = np.hstack([E, F * (w / spread)]) if spread > 0 else E
-            labels = sklearn.cluster.KMeans(k, n_init=self.n_init,
-                                            random_state=seed).fit_predict(Z)
+            labels = sklearn.cluster.KMeans(k, n_init=self.n_init, random_state=seed).fit_predict(Z)
             return labels.astype(np.int64), n_empty
         if nonempty.size < k:
             raise ValueError(
                 f"only {nonempty.size} members with purchases and no features to place the "
                 f"others; cannot form {k} clusters"
             )
-        labels = sklearn.cluster.KMeans(k, n_init=self.n_init,
-                                        random_state=seed).fit_predict(E[nonempty])
+        labels = sklearn.cluster.KMeans(k, n_init=self.n_init, random_state=seed).fit_predict(
+            E[nonempty]
+        )
         out = np.full(n, int(np.argmax(np.bincount(labels))), dtype=np.int64)
         out[nonempty] = labels
         return out, n_empty
