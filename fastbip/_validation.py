@@ -1,15 +1,31 @@
-"""Validation and conversion of the purchase matrix ``M``, in one place.
+"""Every check of user input, in one place.
 
 Every public function that takes a purchase matrix (people x items) checks and converts it
-with :func:`as_purchases`, so that the same mistake gets the same message wherever it is made.
+with :func:`as_purchases`, labels with :func:`as_labels`, a cluster count with
+:func:`check_n_clusters`, a planted truth with :func:`truth_arrays`, and scalar parameters
+with :func:`check_int`, :func:`check_real` and :func:`check_choice`, so that the same mistake
+gets the same message wherever it is made. Every message names the input, what was expected
+and the value received.
 """
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["as_purchases"]
+__all__ = [
+    "as_purchases",
+    "as_labels",
+    "check_n_clusters",
+    "check_int",
+    "check_real",
+    "check_choice",
+    "truth_arrays",
+]
 
 _ACCEPT = ("any", "sparse", "csr")
 
@@ -132,3 +148,192 @@ def _check_counts(M, name):
         raise ValueError(
             f"{name} must be non-negative (purchase counts); got {low} (Negative values in data)"
         )
+
+
+# --------------------------------------------------------------------------- scalars
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def check_int(
+    value: Any,
+    name: str,
+    low: int | None = None,
+    high: int | None = None,
+    *,
+    high_name: str | None = None,
+    none_ok: bool = False,
+) -> int | None:
+    """``value`` as a Python int in ``[low, high]`` (either bound may be None).
+
+    ``high_name`` names the bound in the message (``between 1 and n_people=300``). With
+    ``none_ok`` None is returned as it is.
+    """
+    if value is None and none_ok:
+        return None
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an integer; got {value!r}")
+    v = int(value)
+    if (low is not None and v < low) or (high is not None and v > high):
+        hi = f"{high_name}={high}" if high_name else f"{high}"
+        if low is not None and high is not None:
+            bound = f"between {low} and {hi}"
+        elif low is not None:
+            bound = f">= {low}"
+        else:
+            bound = f"<= {hi}"
+        raise ValueError(f"{name} must be {bound}; got {v}")
+    return v
+
+
+def check_real(
+    value: Any,
+    name: str,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    none_ok: bool = False,
+) -> float | None:
+    """``value`` as a finite float in the interval given (open or closed at each end)."""
+    if value is None and none_ok:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number; got {value!r}")
+    v = float(value)
+    lo_ok = low is None or (v > low if low_open else v >= low)
+    hi_ok = high is None or (v < high if high_open else v <= high)
+    if not np.isfinite(v) or not (lo_ok and hi_ok):
+        if low is not None and high is not None:
+            bound = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        elif low is not None:
+            bound = f"{'>' if low_open else '>='} {low:g}"
+        elif high is not None:
+            bound = f"{'<' if high_open else '<='} {high:g}"
+        else:
+            bound = "finite"
+        raise ValueError(f"{name} must be {bound}; got {value!r}")
+    return v
+
+
+def check_choice(value: Any, name: str, choices: Iterable[str]) -> str:
+    """``value`` if it is one of ``choices``; the message lists them."""
+    choices = tuple(choices)
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def as_labels(
+    x: Any,
+    name: str,
+    *,
+    n: int | None = None,
+    n_clusters: int | None = None,
+    unassigned: bool = True,
+    dtype: Any = np.int64,
+) -> np.ndarray:
+    """Cluster labels as a contiguous 1-D integer array, checked.
+
+    Parameters
+    ----------
+    x : array-like of int, shape (n,)
+        Labels; floats that are whole numbers are accepted, booleans are not.
+    name : str
+        The argument's name in error messages.
+    n : int, optional
+        The length the labels must have (the number of members of that side).
+    n_clusters : int, optional
+        Every label must be ``< n_clusters``.
+    unassigned : bool
+        Whether ``-1`` (unassigned) is allowed; otherwise every label must be ``>= 0``.
+    dtype : numpy integer dtype or None
+        The result's dtype (no copy when ``x`` has it already); None keeps an integer
+        input's dtype.
+    """
+    arr = np.asarray(x)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of cluster labels; got shape {arr.shape}")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"{name} must have length {n}; got {arr.shape[0]}")
+    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
+        if not arr.size:
+            arr = arr.astype(np.int64)
+        elif np.issubdtype(arr.dtype, np.floating):
+            if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+                raise TypeError(
+                    f"{name} must hold integer labels; got dtype {arr.dtype} with "
+                    "non-integer values"
+                )
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(f"{name} must hold integer labels; got dtype {arr.dtype}")
+    if arr.size:
+        lo = int(arr.min())
+        floor = -1 if unassigned else 0
+        if lo < floor:
+            what = ">= -1 (-1 = unassigned)" if unassigned else ">= 0"
+            raise ValueError(f"{name} must be {what}; got {lo}")
+        if n_clusters is not None:
+            hi = int(arr.max())
+            if hi >= n_clusters:
+                raise ValueError(f"{name} must be < n_clusters={n_clusters}; got a label {hi}")
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    elif arr.dtype.kind == "u" and arr.dtype.itemsize >= 8:
+        arr = arr.astype(np.int64)
+    return np.ascontiguousarray(arr)
+
+
+def check_n_clusters(value: Any, name: str, n: int, side: str) -> int:
+    """A cluster count between 1 and the ``n`` members of ``side`` ("people" or "items")."""
+    return check_int(value, name, 1, n, high_name=f"n_{side}")
+
+
+# --------------------------------------------------------------------------- truth
+
+
+def truth_arrays(truth: Any, name: str = "truth"):
+    """``(omega, theta, phi, people_labels, item_labels)`` of a planted truth, checked.
+
+    ``truth`` is a :class:`fastbip.Truth` or anything with those five attributes; a
+    :class:`fastbip.Dataset` is accepted for its ``truth``. Labels may be -1 (unassigned).
+    """
+    if hasattr(truth, "truth") and hasattr(truth, "purchases"):
+        if truth.truth is None:
+            raise ValueError(f"{name} has no planted truth (a dataset read from a log)")
+        truth = truth.truth
+    for attr in ("omega", "theta", "phi", "people_labels", "item_labels"):
+        if not hasattr(truth, attr):
+            raise TypeError(
+                f"{name} must have an '{attr}' attribute (a fastbip.Truth or alike); "
+                f"got {type(truth).__name__}"
+            )
+    omega = np.asarray(truth.omega, dtype=np.float64)
+    theta = np.asarray(truth.theta, dtype=np.float64)
+    phi = np.asarray(truth.phi, dtype=np.float64)
+    if omega.ndim != 2:
+        raise ValueError(f"{name}.omega must be a K_A x K_B matrix; got shape {omega.shape}")
+    if not np.all(np.isfinite(omega)) or np.any(omega < 0):
+        raise ValueError(f"{name}.omega must hold finite, non-negative expected counts")
+    ka, kb = omega.shape
+    a = as_labels(truth.people_labels, f"{name}.people_labels", n_clusters=ka)
+    b = as_labels(truth.item_labels, f"{name}.item_labels", n_clusters=kb)
+    for wname, w, lab, lname in (
+        ("theta", theta, a, "people_labels"),
+        ("phi", phi, b, "item_labels"),
+    ):
+        if w.ndim != 1 or w.shape != lab.shape:
+            raise ValueError(
+                f"{name}.{wname} and {name}.{lname} must be 1-D of the same length; got "
+                f"{w.shape} and {lab.shape}"
+            )
+        if not np.all(np.isfinite(w)) or (w.size and w.min() < 0):
+            raise ValueError(f"{name}.{wname} must be finite and >= 0")
+    return omega, theta, phi, a, b
