@@ -483,3 +483,17 @@ ERRORS = [
 def test_errors(tmp_path, call, exc, match):
     with pytest.raises(exc, match=match):
         call(tmp_path)
+
+
+def test_the_format_page_examples_are_one_valid_spec():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    page = (Path(__file__).parent.parent / "docs" / "spec-format.md").read_text()
+    toml_text = re.search(r"```toml\n(.*?)```", page, re.S).group(1)
+    json_text = re.search(r"```json\n(.*?)```", page, re.S).group(1)
+    s = Spec.from_dict(tomllib.loads(toml_text))
+    assert Spec.from_dict(json.loads(json_text)) == s
+    assert s.relation.rates == ((4.0, 1.0), (0.5, 3.0))
+    assert s.time.profiles[0].peaks == (Peak(340.0, 10.0, 3.0),)
