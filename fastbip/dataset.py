@@ -152,7 +152,7 @@ def planted_omega(
     ``omega[k, l] = c * W'[k, l] * n_k * m_l`` with ``c`` chosen so that
     ``omega.sum() = n_people * mean_purchases``.
     """
-    w = np.asarray(relation.omega, dtype=np.float64)
+    w = np.asarray(relation.rates, dtype=np.float64)
     ns = np.asarray(people_sizes, dtype=np.float64)
     ms = np.asarray(item_sizes, dtype=np.float64)
     s, t = ns / ns.sum(), ms / ms.sum()
@@ -161,7 +161,7 @@ def planted_omega(
     raw = w * np.outer(ns, ms)
     total = raw.sum()
     if total <= 0:
-        raise ValueError("relation.omega puts no weight on any pair of non-empty clusters")
+        raise ValueError("relation.rates puts no weight on any pair of non-empty clusters")
     return raw * (ns.sum() * relation.mean_purchases / total)
 
 

@@ -51,6 +51,7 @@ import scipy.sparse as sp
 
 from fastbip._kernels import generate as _k
 from fastbip._validation import as_purchases
+from fastbip.spec.model import MODELS, TimeProfile
 
 __all__ = [
     "MODELS",
@@ -61,7 +62,6 @@ __all__ = [
     "sample_purchases",
 ]
 
-MODELS = ("poisson", "bernoulli", "exact")
 
 _INT32_MAX = 2**31 - 1
 # draws staged per wave of row blocks (8 or 12 bytes per draw of staging)
@@ -464,8 +464,12 @@ def expected_block_totals(
 
 
 def _profile_terms(profile, name):
+    if isinstance(profile, TimeProfile):  # validated when built
+        peaks = [(p.center, p.width, p.height) for p in profile.peaks]
+        seasonal = [(s.period, s.amplitude, s.phase) for s in profile.seasonal]
+        return profile.base, profile.trend, peaks, seasonal
     if not isinstance(profile, dict):
-        raise TypeError(f"{name} must be a dict; got {type(profile).__name__}")
+        raise TypeError(f"{name} must be a TimeProfile or a dict; got {type(profile).__name__}")
     unknown = set(profile) - {"base", "trend", "peaks", "seasonal"}
     if unknown:
         raise ValueError(
@@ -511,6 +515,8 @@ def _profile_terms(profile, name):
 
 def intensity(t, profile, start, end):
     """Purchase intensity of an item-cluster profile at times ``t`` (float64 array).
+
+    ``profile`` is a :class:`fastbip.spec.TimeProfile` or a dict with the same keys.
 
     ``base * (1 + trend * (t - start) / (end - start))``
     ``+ sum_peaks height * exp(-(t - center)**2 / (2 width**2))``
