@@ -164,3 +164,15 @@ def test_results_errors(ds, call, exc, match):
     res = run_study(ds, algorithms=["svd-kmeans"], oracle=False)
     with pytest.raises(exc, match=match):
         call(res)
+
+
+def test_kind_of_a_users_estimator_is_read_from_its_parameters(ds):
+    from fastbip.algorithms.features import KMeans
+    from fastbip.algorithms.joint import JointSVDKMeans
+    from fastbip.study._fit import resolve_algorithms
+
+    kinds = [k for _, _, k in resolve_algorithms([KMeans, KMeans(), JointSVDKMeans, Broken], [])]
+    assert kinds == ["features", "features", "joint", "purchases"]
+    res = run_study(ds, algorithms=[KMeans], oracle=False)  # no features: rows with the error
+    assert len(res) == 2 and res[:1][0]["side"] == "people"
+    assert all("no features on either side" in r["error"] for r in res)

@@ -47,8 +47,10 @@ class Fit:
 
 
 def _kind_of(est: Any) -> str:
-    """The registry kind of an estimator that is not registered, from its parameters."""
-    params = _params(est)
+    """The registry kind of an estimator (or class) that is not registered: ``"features"``
+    when it takes ``n_clusters`` and not ``n_row_clusters``, ``"joint"`` when its ``fit``
+    takes ``row_features``, else ``"purchases"``."""
+    params = _init_params(est) if isinstance(est, type) else _params(est)
     if "n_clusters" in params and "n_row_clusters" not in params:
         return "features"
     try:
@@ -56,6 +58,13 @@ def _kind_of(est: Any) -> str:
     except (TypeError, ValueError):
         fit_params = {}
     return "joint" if "row_features" in fit_params else "purchases"
+
+
+def _init_params(cls: type) -> dict:
+    try:
+        return dict(inspect.signature(cls).parameters)
+    except (TypeError, ValueError):
+        return {}
 
 
 def _params(est: Any) -> dict:
@@ -87,8 +96,7 @@ def resolve_algorithms(algorithms: Iterable[Any] | None, default: list[str]) -> 
             out.append((item, item, entry.kind))
         elif hasattr(item, "fit"):
             cls = item if isinstance(item, type) else type(item)
-            proto = item() if isinstance(item, type) else item
-            out.append((cls.__name__, item, _kind_of(proto)))
+            out.append((cls.__name__, item, _kind_of(item)))
         else:
             raise TypeError(
                 "algorithms must hold registry names, estimators or estimator classes; "

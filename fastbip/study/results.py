@@ -201,7 +201,9 @@ class Results:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.rows)
 
-    def __getitem__(self, i: int) -> dict[str, Any]:
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [e.row() for e in self.entries[i]]
         return self.entries[i].row()
 
     # --- output -------------------------------------------------------------------------
