@@ -58,10 +58,11 @@ _NAMES = {
     "oracle_labels": "oracle",
     "DCSBM": "algorithms.dcsbm",
     "select_k": "algorithms.dcsbm",
-    # study.py, recovery.py, logs.py
+    # study/, logs.py
     "run_study": "study",
+    "Results": "study",
     "StudyResult": "study",
-    "recovery_sweep": "recovery",
+    "recovery_sweep": "study",
     "from_log": "logs",
     "read_log": "logs",
 }

@@ -337,3 +337,30 @@ def truth_arrays(truth: Any, name: str = "truth"):
         if not np.all(np.isfinite(w)) or (w.size and w.min() < 0):
             raise ValueError(f"{name}.{wname} must be finite and >= 0")
     return omega, theta, phi, a, b
+
+
+# --------------------------------------------------------------------------- lists
+
+
+def check_list(
+    values: Any,
+    name: str,
+    what: str,
+    *,
+    check: Any = None,
+    empty_ok: bool = False,
+) -> list:
+    """``values`` as a non-empty list (a string is not a list of anything).
+
+    ``what`` says what the entries must be, for the message (``"numbers in [0, 1]"``).
+    ``check(value, f"{name}[{i}]")``, when given, checks and converts each entry (for example
+    :func:`check_real`), so that a bad entry's message names its position.
+    """
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a list of {what}; got {values!r}")
+    out = list(values)
+    if not out and not empty_ok:
+        raise ValueError(f"{name} must be a non-empty list of {what}; got an empty one")
+    if check is not None:
+        out = [check(v, f"{name}[{i}]") for i, v in enumerate(out)]
+    return out

@@ -105,7 +105,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_recovery(args: argparse.Namespace) -> int:
-    from .recovery import format_table, recovery_sweep, rows_to_json
+    from .study import recovery_sweep
 
     try:
         mixings = [float(x) for x in args.mixings.split(",")]
@@ -116,7 +116,7 @@ def _cmd_bench_recovery(args: argparse.Namespace) -> int:
             f"got {args.mixings!r} and {args.seeds!r}"
         ) from e
     algos = args.algorithms.split(",") if args.algorithms else None
-    rows = recovery_sweep(
+    result = recovery_sweep(
         args.n_people,
         args.n_items,
         args.k_people,
@@ -128,9 +128,9 @@ def _cmd_bench_recovery(args: argparse.Namespace) -> int:
         ratio=args.ratio,
         features=args.features,
     )
-    print(format_table(rows))
+    print(result.table())
     if args.out:
-        Path(args.out).write_text(rows_to_json(rows))
+        Path(args.out).write_text(result.to_json())
         print(f"wrote {args.out}")
     return 0
 
@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--mixings", default="0.0,0.3,0.5,0.6,0.7,0.8,0.9")
     b.add_argument("--seeds", default="0,1,2")
     b.add_argument("--algorithms", help="comma-separated registry names (default: all)")
-    b.add_argument("--out", help="write the rows as JSON")
+    b.add_argument("--out", help="write the results as JSON")
     b.set_defaults(func=_cmd_bench_recovery)
     return parser
 

@@ -1,4 +1,5 @@
-"""The recovery sweep over the planted family."""
+"""The recovery sweep over the planted family (fastbip.study.sweep), and the deprecated
+fastbip.recovery shim."""
 
 import json
 import math
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from fastbip import algorithms
-from fastbip.recovery import COLUMNS, format_table, recovery_sweep, rows_to_json
+from fastbip.study import COLUMNS, Results, recovery_sweep
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +25,20 @@ def sweep():
     )
 
 
+def _algorithm_rows(res):
+    return [r for r in res if r["algorithm"] != "oracle"]
+
+
 def test_one_row_per_mixing_seed_algorithm_side(sweep):
-    assert len(sweep) == 2 * 2 * 2 * 2
+    assert isinstance(sweep, Results)
+    rows = _algorithm_rows(sweep)
+    assert len(rows) == 2 * 2 * 2 * 2
+    assert len(sweep) == len(rows) + 2 * 2 * 2  # the oracle's rows per dataset and side
     assert all(set(r) == set(COLUMNS) for r in sweep)
     keys = {(r["mixing"], r["seed"], r["algorithm"], r["side"]) for r in sweep}
-    assert len(keys) == 16
+    assert len(keys) == 16 + 8
     assert all(r["error"] is None for r in sweep)
+    assert all(r["k_asked"] == 3 and r["n_unassigned"] == 0 for r in sweep)
 
 
 def test_difficulty_knob_lowers_snr_and_scores(sweep):
@@ -43,7 +52,7 @@ def test_difficulty_knob_lowers_snr_and_scores(sweep):
 
     assert med(0.0, "ari") >= 0.5
     assert med(0.95, "ari") < 0.1  # below the detection threshold
-    assert med(0.0, "relation_recovery") > med(0.95, "relation_recovery")
+    assert med(0.0, "relation") > med(0.95, "relation")
     # the oracle knows the parameters: it is at least as good as the algorithm (up to noise)
     assert med(0.0, "oracle_ari") >= med(0.0, "ari") - 0.05
     assert all(r["seconds"] >= 0 and r["k_found"] >= 1 for r in sweep)
@@ -56,6 +65,7 @@ def test_same_seeds_same_scores(sweep):
     first = [
         r for r in sweep if r["mixing"] == 0.0 and r["seed"] == 1 and r["algorithm"] == "svd-kmeans"
     ]
+    again = _algorithm_rows(again)
     assert [r["ari"] for r in again] == [r["ari"] for r in first]
     assert [r["snr"] for r in again] == [r["snr"] for r in first]
 
@@ -74,13 +84,13 @@ def test_format_table_gives_medians():
                 "ari": ari,
                 "ami": 0.2,
                 "nmi": 0.3,
-                "relation_recovery": 0.4,
+                "relation": 0.4,
                 "seconds": 1.0,
                 "oracle_ari": 1.0,
                 "error": None,
             }
         )
-    text = format_table(rows)
+    text = Results.from_rows(rows).table()
     lines = text.splitlines()
     assert lines[0].split()[:4] == ["mixing", "SNR", "algorithm", "side"]
     cells = lines[2].split()
@@ -90,8 +100,8 @@ def test_format_table_gives_medians():
 
 
 def test_format_table_of_a_real_sweep(sweep):
-    text = format_table(sweep)
-    assert len(text.splitlines()) == 2 + 2 * 2 * 2
+    text = sweep.table()
+    assert len(text.splitlines()) == 2 + 3 * 2 * 2  # oracle and two algorithms
     assert "svd-kmeans" in text and "spectral-cocluster" in text
 
 
@@ -136,9 +146,10 @@ def test_a_failing_algorithm_is_recorded_not_fatal():
     assert all(math.isnan(r["ari"]) and "RuntimeError: cannot fit" in r["error"] for r in broken)
     assert all(math.isnan(r["oracle_ari"]) for r in rows)
     assert all(not math.isnan(r["ari"]) for r in rows if r["algorithm"] == "svd-kmeans")
-    assert "error: broken-for-test" in format_table(rows)
-    parsed = json.loads(rows_to_json(rows))
-    assert parsed[0]["ari"] is None
+    assert "error: broken-for-test" in rows.table()
+    assert rows.failures == {"broken-for-test": "RuntimeError: cannot fit"}
+    parsed = json.loads(rows.to_json())
+    assert parsed["rows"][0]["ari"] is None
 
 
 def test_features_and_joint_algorithms():
@@ -177,17 +188,72 @@ def test_progress_callback_sees_every_row():
         oracle=False,
         progress=seen.append,
     )
-    assert seen == rows
+    assert seen == rows.rows
 
 
-def test_bad_arguments():
-    with pytest.raises(ValueError, match=r"mixings must lie in \[0, 1\]; got \[1.5\]"):
-        recovery_sweep(100, 100, 2, 2, 5.0, mixings=[0.0, 1.5], seeds=[0])
-    with pytest.raises(ValueError, match="seeds must not be empty"):
-        recovery_sweep(100, 100, 2, 2, 5.0, mixings=[0.0], seeds=[])
-    with pytest.raises(ValueError, match=r"seeds must be integers >= 0; got -1"):
-        recovery_sweep(100, 100, 2, 2, 5.0, mixings=[0.0], seeds=[-1])
-    with pytest.raises(TypeError, match="mixings must be a list of numbers"):
-        recovery_sweep(100, 100, 2, 2, 5.0, mixings=0.5, seeds=[0])
-    with pytest.raises(ValueError, match=r"unknown algorithm 'nope'; known algorithms"):
-        recovery_sweep(100, 100, 2, 2, 5.0, mixings=[0.0], seeds=[0], algorithms=["nope"])
+def _sweep(**kw):
+    args = {"mixings": [0.0], "seeds": [0], **kw}
+    return recovery_sweep(100, 100, 2, 2, 5.0, **args)
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (
+            lambda: _sweep(mixings=[0.0, 1.5]),
+            ValueError,
+            r"mixings\[1\] must be in \[0, 1\]; got 1.5",
+        ),
+        (lambda: _sweep(seeds=[]), ValueError, "seeds must be a non-empty list of integers"),
+        (lambda: _sweep(seeds=[-1]), ValueError, r"seeds\[0\] must be >= 0; got -1"),
+        (lambda: _sweep(seeds=[0.5]), TypeError, r"seeds\[0\] must be an integer; got 0.5"),
+        (lambda: _sweep(mixings=0.5), TypeError, "mixings must be a list of numbers in"),
+        (lambda: _sweep(mixings=["low"]), TypeError, r"mixings\[0\] must be a number; got 'low'"),
+        (lambda: _sweep(algorithms="svd-kmeans"), TypeError, "algorithms must be a list of"),
+        (
+            lambda: _sweep(algorithms=["nope"]),
+            ValueError,
+            r"unknown algorithm 'nope'; known algorithms",
+        ),
+        (lambda: _sweep(algorithms=[3]), TypeError, "algorithms must hold registry names"),
+    ],
+)
+def test_bad_arguments(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_an_estimator_instance_is_fitted_like_a_name():
+    from fastbip.algorithms.cocluster import SVDKMeans
+
+    by_name = recovery_sweep(300, 200, 2, 2, 10.0, [0.0], [0], ["svd-kmeans"], oracle=False)
+    by_obj = recovery_sweep(300, 200, 2, 2, 10.0, [0.0], [0], [SVDKMeans()], oracle=False)
+    assert [r["algorithm"] for r in by_obj] == ["SVDKMeans", "SVDKMeans"]
+    assert [r["ari"] for r in by_obj] == [r["ari"] for r in by_name]
+    assert by_obj.entries[0].labels is None  # not kept without keep_fits
+    kept = recovery_sweep(300, 200, 2, 2, 10.0, [0.0], [0], [SVDKMeans], keep_fits=True)
+    e = kept.entry("SVDKMeans", "people", mixing=0.0, seed=0)
+    assert e.labels.shape == (300,) and e.estimator.n_row_clusters == 2
+
+
+def test_the_deprecated_module_still_works():
+    import fastbip.recovery as old
+
+    with pytest.warns(DeprecationWarning, match="fastbip.recovery.recovery_sweep is deprecated"):
+        sweep = old.recovery_sweep
+    with pytest.warns(DeprecationWarning, match="use fastbip.study.COLUMNS"):
+        assert old.COLUMNS == COLUMNS
+    rows = [r for r in sweep(300, 200, 2, 2, 10.0, [0.0], [0], ["svd-kmeans"], oracle=False)]
+    with pytest.warns(DeprecationWarning, match="the row key 'relation_recovery' is deprecated"):
+        assert rows[0]["relation_recovery"] == rows[0]["relation"]
+    with pytest.warns(DeprecationWarning, match="use Results.table"):
+        assert "svd-kmeans" in old.format_table(rows)
+    with pytest.warns(DeprecationWarning, match="use Results.to_json"):
+        listed = json.loads(old.rows_to_json(rows))
+    assert [r["ari"] for r in listed] == [r["ari"] for r in rows]
+    # the rows written by earlier releases (a JSON list, relation_recovery) read back
+    legacy = [{**r, "relation_recovery": r["relation"]} for r in listed]
+    for r in legacy:
+        del r["relation"]
+    back = Results.from_json(json.dumps(legacy))
+    assert [r["relation"] for r in back] == [r["relation"] for r in rows]

@@ -44,12 +44,25 @@ def test_study_scores_every_algorithm(easy):
     assert "oracle" in res.table() and "signal-to-noise" in res.table()
 
 
-def test_study_errors(easy):
-    with pytest.raises(ValueError, match=r"unknown algorithm\(s\) \['nope'\]; registered:"):
-        run_study(easy, algorithms=["nope"])
-    no_truth = fastbip.Dataset(easy.people, easy.items, easy.purchases)
-    with pytest.raises(ValueError, match="needs a dataset with a planted truth"):
-        run_study(no_truth)
+def _no_truth(ds):
+    return fastbip.Dataset(ds.people, ds.items, ds.purchases)
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (
+            lambda ds: run_study(ds, algorithms=["nope"]),
+            ValueError,
+            r"unknown algorithm 'nope'; known algorithms:",
+        ),
+        (lambda ds: run_study(_no_truth(ds)), ValueError, "needs a dataset with a planted truth"),
+        (lambda ds: run_study(ds, algorithms="kmeans"), TypeError, "algorithms must be a list"),
+    ],
+)
+def test_study_errors(easy, call, exc, match):
+    with pytest.raises(exc, match=match):
+        call(easy)
 
 
 def test_cli_demo_writes_results(tmp_path, capsys):
@@ -153,7 +166,7 @@ def test_cli_bench_recovery(tmp_path, capsys):
     )
     text = capsys.readouterr().out
     assert "svd-kmeans" in text and "oracle" in text.lower()
-    rows = json.loads(out.read_text())
+    rows = json.loads(out.read_text())["rows"]
     by_mix = {(r["mixing"], r["side"]): r for r in rows if r["algorithm"] == "svd-kmeans"}
     # strong structure is found; at mixing 1 (no structure) nothing is
     assert by_mix[(0.0, "people")]["ari"] > 0.5

@@ -1,0 +1,178 @@
+"""The one runner (fastbip.study._fit) and the one results type (fastbip.study.Results)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import fastbip
+from fastbip.dataset import generate
+from fastbip.spec import planted_spec
+from fastbip.study import COLUMNS, Entry, Results, recovery_sweep, run_study
+from fastbip.study._fit import fit_algorithm
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return generate(planted_spec(300, 150, 2, 3, mean_purchases=15, ratio=10.0, seed=1))
+
+
+class Broken:
+    """A co-clusterer that fails, without scikit-learn's BaseEstimator."""
+
+    def __init__(self, n_row_clusters=2, n_col_clusters=2, random_state=None):
+        self.n_row_clusters = n_row_clusters
+        self.n_col_clusters = n_col_clusters
+        self.random_state = random_state
+
+    def fit(self, M):
+        raise RuntimeError("cannot fit")
+
+
+class HalfUnassigned:
+    """A co-clusterer that labels every third person -1 and the items by a fixed rule."""
+
+    def __init__(self, n_row_clusters=2, n_col_clusters=2, random_state=None):
+        self.n_row_clusters = n_row_clusters
+        self.n_col_clusters = n_col_clusters
+        self.random_state = random_state
+
+    def fit(self, M):
+        n, m = M.shape
+        rows = np.arange(n) % self.n_row_clusters
+        rows[::3] = -1
+        self.row_labels_ = rows
+        self.column_labels_ = np.arange(m) % self.n_col_clusters
+        return self
+
+
+def test_the_columns(ds):
+    res = run_study(ds, algorithms=["svd-kmeans"])
+    assert isinstance(res, Results)
+    assert all(tuple(r) == COLUMNS for r in res.rows)
+    assert res.to_frame().columns.tolist() == list(COLUMNS)
+    e = res.entry("svd-kmeans", "items")
+    assert (e.k_asked, e.k_found, e.n_unassigned, e.error) == (3, 3, 0, None)
+    assert e.labels.shape == (150,) and e.estimator.n_col_clusters == 3
+    assert e.mixing is None and e.seed is None and e.snr == res.snr
+    assert e.oracle_ari == res.entry("oracle", "items").ari
+
+
+def test_k_found_excludes_unassigned_and_n_unassigned_counts_them(ds):
+    res = run_study(ds, algorithms=[HalfUnassigned], oracle=False)
+    people = res.entry("HalfUnassigned", "people")
+    assert people.k_found == 2  # -1 is not a cluster
+    assert people.n_unassigned == 100
+    assert res.entry("HalfUnassigned", "items").n_unassigned == 0
+    assert math.isnan(people.oracle_ari)
+
+
+def test_a_failing_algorithm_is_a_row_with_its_error(ds):
+    res = run_study(ds, algorithms=[Broken(), "svd-kmeans"])
+    broken = [r for r in res if r["algorithm"] == "Broken"]
+    assert [r["side"] for r in broken] == ["people", "items"]
+    for r in broken:
+        assert r["error"] == "RuntimeError: cannot fit"
+        assert all(math.isnan(r[c]) for c in ("ari", "ami", "nmi", "relation", "seconds"))
+        assert r["k_found"] == 0 and r["k_asked"] in (2, 3)
+    assert res.failures == {"Broken": "RuntimeError: cannot fit"}
+    assert "Broken failed: RuntimeError: cannot fit" in res.table()
+    assert all(r["error"] is None for r in res if r["algorithm"] != "Broken")
+
+
+def test_fit_never_raises_and_a_features_algorithm_without_features_says_so(ds):
+    fits = fit_algorithm("kmeans", "kmeans", "features", ds, 2, 3, 0)
+    assert [f.side for f in fits] == ["people", "items"]
+    assert all(f.labels is None and "no features on either side" in f.error for f in fits)
+
+
+def test_json_round_trip_with_nan(ds):
+    res = run_study(ds, algorithms=[Broken, "svd-kmeans"])
+    text = res.to_json()
+    d = json.loads(text)  # strict JSON: NaN written as null
+    assert "NaN" not in text and d["rows"][2]["ari"] is None
+    assert d["columns"] == list(COLUMNS) and d["failures"] == {"Broken": "RuntimeError: cannot fit"}
+    back = Results.from_json(text)
+    assert back.snr == res.snr and back.summary == res.summary
+    for a, b in zip(back.rows, res.rows, strict=True):
+        assert a.keys() == b.keys()
+        for k in COLUMNS:
+            if isinstance(b[k], float) and math.isnan(b[k]):
+                assert math.isnan(a[k]), k
+            else:
+                assert a[k] == b[k], k
+    assert back.entries[0].labels is None
+    inf = Results([Entry("a", "people", ari=float("inf"), snr=float("-inf"))], snr=float("nan"))
+    assert json.loads(inf.to_json())["snr"] is None
+    assert json.loads(inf.to_json())["rows"][0]["ari"] is None
+
+
+def test_run_study_and_recovery_sweep_give_the_same_columns(ds):
+    study = run_study(ds, algorithms=["svd-kmeans"])
+    sweep = recovery_sweep(300, 150, 2, 3, 15.0, [0.0], [1], ["svd-kmeans"], ratio=10.0)
+    assert [tuple(r) for r in study] == [tuple(r) for r in sweep]
+    assert study.to_frame().columns.tolist() == sweep.to_frame().columns.tolist()
+    # the same planted dataset, the same fit: the same scores
+    assert sweep.entry("svd-kmeans", "people").ari == pytest.approx(
+        run_study(ds, algorithms=["svd-kmeans"], random_state=1).entry("svd-kmeans", "people").ari
+    )
+
+
+def test_to_frame_names_the_extra_when_pandas_is_missing(monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_pandas(name, *args, **kwargs):
+        if name == "pandas":
+            raise ImportError("no pandas here")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    with pytest.raises(
+        ImportError, match=r"needs pandas; install it with pip install 'fastbip\[io\]'"
+    ):
+        Results().to_frame()
+
+
+def test_deprecated_names(ds):
+    import fastbip.study as study
+
+    with pytest.warns(DeprecationWarning, match="fastbip.study.StudyResult is deprecated"):
+        assert study.StudyResult is Results
+    assert fastbip.Results is Results and fastbip.recovery_sweep is recovery_sweep
+    res = run_study(ds, algorithms=["svd-kmeans"], oracle=False)
+    with pytest.warns(DeprecationWarning, match="the row key 'k' is deprecated; use 'k_found'"):
+        assert res.rows[0]["k"] == 2
+    with pytest.warns(DeprecationWarning, match="use Results.table"):
+        assert study.format_table(res.rows).splitlines()[0].split()[:3] == [
+            "algorithm",
+            "side",
+            "K",
+        ]
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda r: r.entry("nope", "people"), KeyError, "0 entries match algorithm='nope'"),
+        (lambda r: r.rows[0]["nope"], KeyError, "nope"),
+    ],
+)
+def test_results_errors(ds, call, exc, match):
+    res = run_study(ds, algorithms=["svd-kmeans"], oracle=False)
+    with pytest.raises(exc, match=match):
+        call(res)
+
+
+def test_kind_of_a_users_estimator_is_read_from_its_parameters(ds):
+    from fastbip.algorithms.features import KMeans
+    from fastbip.algorithms.joint import JointSVDKMeans
+    from fastbip.study._fit import resolve_algorithms
+
+    kinds = [k for _, _, k in resolve_algorithms([KMeans, KMeans(), JointSVDKMeans, Broken], [])]
+    assert kinds == ["features", "features", "joint", "purchases"]
+    res = run_study(ds, algorithms=[KMeans], oracle=False)  # no features: rows with the error
+    assert len(res) == 2 and res[:1][0]["side"] == "people"
+    assert all("no features on either side" in r["error"] for r in res)
