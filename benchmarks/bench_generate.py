@@ -9,7 +9,8 @@ Case (the issue's): 10^6 people, 10^5 items, 20 purchases per person, 20 x 15 cl
 lognormal activity and popularity (``planted_spec``). Throughput is purchases (the sum of
 the counts) per second into canonical CSR, all with the numba threads available
 (``NUMBA_NUM_THREADS``, 2 on the development machine). Times are medians of interleaved
-runs, so that the machine's load hits both sides alike.
+runs, so that the machine's load hits both sides alike. The numpy sampler is the tests' one
+(``tests/_reference.py``: ``sample_purchases_reference``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastbip.purchases import sample_purchases
+# the repository root first, so that ``python benchmarks/bench_generate.py`` finds the
+# tests' numpy sampler (and this checkout's fastbip) as ``pytest benchmarks/`` does
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from fastbip.purchases import sample_purchases  # noqa: E402
+from tests._reference import sample_purchases_reference as numpy_sampler  # noqa: E402
 
 FULL = {"n_people": 10**6, "n_items": 10**5, "k_people": 20, "k_items": 15, "mean": 20.0}
 QUICK = {"n_people": 10**5, "n_items": 10**4, "k_people": 20, "k_items": 15, "mean": 20.0}
@@ -48,30 +54,6 @@ def planted_case(n_people, n_items, k_people, k_items, mean, seed=0):
     phi = draw_degrees(rel.popularity, b, k_items, rng)
     omega = planted_omega(rel, np.bincount(a), np.bincount(b))
     return a, b, theta, phi, omega
-
-
-def numpy_sampler(a, b, theta, phi, omega, rng):
-    """The vectorised numpy reference: per block pair a Poisson count, endpoints by
-    searchsorted on the cumulative theta/phi of the pair's clusters, then COO -> CSR."""
-    ka, kb = omega.shape
-    people = [np.flatnonzero(a == k) for k in range(ka)]
-    items = [np.flatnonzero(b == l) for l in range(kb)]
-    cth = [np.cumsum(theta[p]) for p in people]
-    cph = [np.cumsum(phi[q]) for q in items]
-    rows, cols = [], []
-    for k in range(ka):
-        for l in range(kb):
-            c = rng.poisson(omega[k, l])
-            r = np.searchsorted(cth[k], rng.random(c) * cth[k][-1], side="right")
-            q = np.searchsorted(cph[l], rng.random(c) * cph[l][-1], side="right")
-            rows.append(people[k][np.minimum(r, people[k].size - 1)])
-            cols.append(items[l][np.minimum(q, items[l].size - 1)])
-    rows = np.concatenate(rows)
-    cols = np.concatenate(cols)
-    data = np.ones(rows.size, np.int32)
-    M = sp.coo_matrix((data, (rows, cols)), shape=(a.size, b.size)).tocsr()
-    M.sum_duplicates()
-    return M
 
 
 def igraph_sbm(a, b, omega, seed):

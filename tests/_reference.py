@@ -1,7 +1,12 @@
 """Plain numpy/scipy twins of the numba kernels, used as oracles in the tests.
 
-Each section belongs to one kernel module; integer results are compared exactly.
+Each section belongs to one kernel module; integer results are compared exactly. The
+generation section also holds the one planted sampler that the tests and the benchmarks
+share (:func:`planted`, :func:`planted_pair`, :func:`dense_planted`, :func:`blobs`), numpy
+only, so that neither depends on fastbip's own generator.
 """
+
+from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
@@ -52,39 +57,178 @@ def block_counts_windows_ref(M, offsets, times, row_labels, col_labels, edges, n
 
 
 def sample_purchases_reference(people_labels, item_labels, theta, phi, omega, rng, model="poisson"):
-    """Vectorised numpy sampler of the same block model (twin of ``sample_purchases``).
+    """Vectorised numpy sampler of the block model (twin of ``sample_purchases``).
 
-    Per block pair (k, l): a Poisson(omega[k, l]) count (``np.rint(omega)`` for
-    ``model="exact"``), endpoints by ``searchsorted`` on the cumulative theta of cluster k
-    and phi of cluster l, then COO -> CSR with repeats summed (set to 1 for
-    ``model="bernoulli"``). theta/phi are renormalised within clusters.
+    The one planted sampler of the tests and the benchmarks. Every block pair's count is
+    drawn first, ``rng.poisson(omega)`` in C order (``np.rint(omega)`` for
+    ``model="exact"``); then, pair by pair in C order, the endpoints of its purchases by
+    ``searchsorted`` on the cumulative theta of people-cluster k and phi of item-cluster l
+    (theta and phi act as weights within their clusters). COO -> canonical CSR with int64
+    counts, repeats summed (set to 1 for ``model="bernoulli"``). Pairs with an empty or
+    weightless cluster get no purchases.
     """
     a = np.asarray(people_labels, np.int64)
     b = np.asarray(item_labels, np.int64)
+    theta = np.asarray(theta, np.float64)
+    phi = np.asarray(phi, np.float64)
     omega = np.asarray(omega, np.float64)
     ka, kb = omega.shape
-    n, m = a.size, b.size
-    rows, cols = [], []
+    counts = np.rint(omega).astype(np.int64) if model == "exact" else rng.poisson(omega)
     pe = [np.flatnonzero(a == k) for k in range(ka)]
     it = [np.flatnonzero(b == l) for l in range(kb)]
     cth = [np.cumsum(theta[p]) for p in pe]
     cph = [np.cumsum(phi[q]) for q in it]
+    rows, cols = [], []
     for k in range(ka):
         for l in range(kb):
-            if pe[k].size == 0 or it[l].size == 0 or cth[k][-1] <= 0 or cph[l][-1] <= 0:
+            c = int(counts[k, l])
+            if c == 0 or pe[k].size == 0 or it[l].size == 0 or cth[k][-1] <= 0 or cph[l][-1] <= 0:
                 continue
-            c = int(np.rint(omega[k, l])) if model == "exact" else rng.poisson(omega[k, l])
             r = np.searchsorted(cth[k], rng.random(c) * cth[k][-1], side="right")
             q = np.searchsorted(cph[l], rng.random(c) * cph[l][-1], side="right")
             rows.append(pe[k][np.minimum(r, pe[k].size - 1)])
             cols.append(it[l][np.minimum(q, it[l].size - 1)])
     rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
     cols = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-    M = sp.coo_matrix((np.ones(rows.size, np.int64), (rows, cols)), shape=(n, m)).tocsr()
+    M = sp.csr_matrix((np.ones(rows.size, np.int64), (rows, cols)), shape=(a.size, b.size))
+    del rows, cols
     M.sum_duplicates()
+    M.sort_indices()
     if model == "bernoulli":
         M.data[:] = 1
     return M
+
+
+# --- planted datasets (numpy only, independent of fastbip's generator) -----------------------
+
+
+def planted_labels(n, k, rng, shares=None):
+    """Labels with cluster sizes as close as possible to ``shares * n`` (equal shares by
+    default), shuffled: int32 array of shape (n,)."""
+    shares = np.full(k, 1.0 / k) if shares is None else np.asarray(shares, dtype=np.float64)
+    shares = shares / shares.sum()
+    sizes = np.floor(shares * n).astype(np.int64)
+    sizes[: n - sizes.sum()] += 1
+    labels = np.repeat(np.arange(k, dtype=np.int32), sizes)
+    rng.shuffle(labels)
+    return labels
+
+
+def planted_weights(labels, k, rng, sigma):
+    """Lognormal(0, sigma) weights normalised to sum to 1 within each cluster (all equal
+    for ``sigma=0``): float64 array shaped like ``labels``."""
+    w = rng.lognormal(0.0, sigma, labels.size) if sigma > 0 else np.ones(labels.size)
+    tot = np.bincount(labels, weights=w, minlength=k)
+    return w / tot[labels]
+
+
+def diagonal_omega(k_people, k_items, n_purchases, ratio):
+    """Block relation whose pairs ``(k, k mod k_items)`` are ``ratio`` times denser than the
+    others, scaled so that its entries sum to ``n_purchases``."""
+    omega = np.ones((k_people, k_items))
+    d = np.arange(k_people)
+    omega[d, d % k_items] = ratio
+    return omega * (n_purchases / omega.sum())
+
+
+def planted(
+    n_people,
+    n_items,
+    k_people,
+    k_items,
+    n_purchases,
+    ratio=10.0,
+    seed=0,
+    sigma=0.5,
+    omega=None,
+    people_shares=None,
+    item_shares=None,
+):
+    """Draw a planted dataset: ``M[i, j] ~ Poisson(theta[i] * phi[j] * omega[a[i], b[j]])``.
+
+    Labels by :func:`planted_labels`, lognormal theta and phi by :func:`planted_weights`,
+    ``omega`` by :func:`diagonal_omega` unless given (then taken as the expected counts),
+    purchases by :func:`sample_purchases_reference`, all from ``np.random.default_rng(seed)``.
+
+    Returns an object with ``purchases`` (canonical CSR, int64 counts) and ``truth``
+    (``omega``, ``theta``, ``phi``, ``people_labels``, ``item_labels``, ``model``).
+    """
+    rng = np.random.default_rng(seed)
+    a = planted_labels(n_people, k_people, rng, people_shares)
+    b = planted_labels(n_items, k_items, rng, item_shares)
+    theta = planted_weights(a, k_people, rng, sigma)
+    phi = planted_weights(b, k_items, rng, sigma)
+    if omega is None:
+        omega = diagonal_omega(k_people, k_items, n_purchases, ratio)
+    omega = np.asarray(omega, dtype=np.float64)
+    M = sample_purchases_reference(a, b, theta, phi, omega, rng)
+    truth = SimpleNamespace(
+        omega=omega, theta=theta, phi=phi, people_labels=a, item_labels=b, model="poisson"
+    )
+    return SimpleNamespace(purchases=M, truth=truth)
+
+
+def planted_pair(
+    n_people=300,
+    n_items=200,
+    k_people=3,
+    k_items=3,
+    mean_purchases=20.0,
+    ratio=10.0,
+    sigma=0.5,
+    seed=0,
+    omega=None,
+):
+    """:func:`planted` by mean purchases per person: returns ``(M, truth)``.
+
+    ``omega`` defaults to ``ratio`` on the pairs ``(k, k mod k_items)`` and 1 elsewhere; a
+    given ``omega`` is a relative pattern. Either is scaled so that the expected total is
+    ``n_people * mean_purchases``.
+    """
+    n_purchases = n_people * mean_purchases
+    if omega is not None:
+        omega = np.asarray(omega, dtype=np.float64)
+        omega = omega * (n_purchases / omega.sum())
+    d = planted(
+        n_people,
+        n_items,
+        k_people,
+        k_items,
+        n_purchases,
+        ratio=ratio,
+        seed=seed,
+        sigma=sigma,
+        omega=omega,
+    )
+    return d.purchases, d.truth
+
+
+def dense_planted(rng, n, m, omega, sigma=0.5):
+    """A tiny planted dataset sampled entry by entry with numpy (dense rates, for checks on a
+    few hundred rows): uniform random labels, lognormal theta/phi normalised per cluster,
+    ``M = Poisson(theta phi^T * omega[a][:, b])``. Returns ``purchases`` and ``truth``."""
+    omega = np.asarray(omega, dtype=np.float64)
+    ka, kb = omega.shape
+    a = rng.integers(0, ka, n)
+    b = rng.integers(0, kb, m)
+    theta = rng.lognormal(0, sigma, n)
+    phi = rng.lognormal(0, sigma, m)
+    theta /= np.bincount(a, theta, ka)[a]
+    phi /= np.bincount(b, phi, kb)[b]
+    M = sp.csr_matrix(rng.poisson(theta[:, None] * phi[None, :] * omega[a][:, b]))
+    truth = SimpleNamespace(
+        omega=omega, theta=theta, phi=phi, people_labels=a, item_labels=b, model="poisson"
+    )
+    return SimpleNamespace(purchases=M, truth=truth)
+
+
+def blobs(n=300, k=3, p=3, spread=8.0, seed=0):
+    """Well separated Gaussian blobs: returns ``(X, labels)``."""
+    rng = np.random.default_rng(seed)
+    labels = planted_labels(n, k, rng)
+    centres = rng.normal(0.0, spread, size=(k, p))
+    X = centres[labels] + rng.normal(size=(n, p))
+    return X, labels
 
 
 def alias_table_probabilities(table, starts):

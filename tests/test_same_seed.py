@@ -72,3 +72,9 @@ def dataset_digest(ds) -> str:
 def test_same_seed_same_digest(case):
     ds = fastbip.generate(_specs()[case]())
     assert dataset_digest(ds) == EXPECTED[case]
+
+
+def test_shared_default_dataset_is_the_pinned_one(default_ds):
+    """The session fixture ``default_ds`` (conftest.py) is the "default-small" case, unchanged
+    by the tests that ran before this one."""
+    assert dataset_digest(default_ds) == EXPECTED["default-small"]
