@@ -82,7 +82,7 @@ _SUBMODULES = (
     "distributed",
 )
 
-__all__ = ["__version__", *_NAMES, "algorithms"]
+__all__ = sorted(["__version__", *_NAMES, "algorithms"])
 
 
 def __getattr__(name: str) -> Any:

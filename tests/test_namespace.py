@@ -15,6 +15,7 @@ EXPECTED_ALL = [
     "Events",
     "OmegaEstimate",
     "Population",
+    "Results",
     "Spec",
     "SpecError",
     "StudyResult",
