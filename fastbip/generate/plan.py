@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from fastbip._rng import as_seed_sequence
+from fastbip._rng import as_generator, as_seed_sequence
 from fastbip.dataset import Dataset, Truth
 from fastbip.spec import Spec
 
@@ -102,7 +102,7 @@ def root_seed(spec: Spec, rng: Any) -> np.random.SeedSequence:
     this is the generator's documented seeding and part of every dataset made from one.
     """
     if rng is None:
-        return np.random.SeedSequence(spec.seed)
+        return as_seed_sequence(spec.seed, "spec.seed")
     if isinstance(rng, np.random.Generator):
         return np.random.SeedSequence(rng.integers(0, 2**63, size=4).tolist())
     return as_seed_sequence(rng, "rng")
@@ -115,10 +115,10 @@ def make_plan(spec: Spec, rng: Any = None) -> Plan:
             f"spec must be a fastbip Spec (see load_spec, default_spec); got {type(spec).__name__}"
         )
     ss_people, ss_items, ss_deg, ss_buy, ss_events = root_seed(spec, rng).spawn(5)
-    people = generate_population(spec.people, "people", np.random.default_rng(ss_people))
-    items = generate_population(spec.items, "items", np.random.default_rng(ss_items))
+    people = generate_population(spec.people, "people", ss_people)
+    items = generate_population(spec.items, "items", ss_items)
     rel = spec.relation
-    g = np.random.default_rng(ss_deg)
+    g = as_generator(ss_deg)
     theta = draw_degrees(rel.activity, people.labels, spec.people.k, g)
     phi = draw_degrees(rel.popularity, items.labels, spec.items.k, g)
     omega = planted_omega(
