@@ -33,7 +33,7 @@ import scipy.sparse as sp
 # tests' numpy sampler (and this checkout's fastbip) as ``pytest benchmarks/`` does
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from fastbip.purchases import sample_purchases  # noqa: E402
+from fastbip.generate import sample_purchases  # noqa: E402
 from tests._reference import sample_purchases_reference as numpy_sampler  # noqa: E402
 
 FULL = {"n_people": 10**6, "n_items": 10**5, "k_people": 20, "k_items": 15, "mean": 20.0}
@@ -42,7 +42,7 @@ QUICK = {"n_people": 10**5, "n_items": 10**4, "k_people": 20, "k_items": 15, "me
 
 def planted_case(n_people, n_items, k_people, k_items, mean, seed=0):
     """Labels, theta, phi, omega of ``planted_spec`` (lognormal activity and popularity)."""
-    from fastbip.dataset import draw_degrees, planted_omega
+    from fastbip.generate import draw_degrees, planted_omega
     from fastbip.spec import planted_spec
 
     spec = planted_spec(n_people, n_items, k_people, k_items, mean, seed=seed)
@@ -161,7 +161,7 @@ _COMPILE_SCRIPT = textwrap.dedent(
     import time, hashlib
     t0 = time.perf_counter()
     import numpy as np
-    from fastbip.purchases import sample_purchases, sample_events
+    from fastbip.generate import sample_purchases, sample_events
     t1 = time.perf_counter()
     rng = np.random.default_rng(0)
     a = rng.integers(0, 3, 500); b = rng.integers(0, 2, 100)
@@ -272,7 +272,7 @@ def profile(case, rounds=3):
 
     a, b, theta, phi, omega = planted_case(**case)
     sample_purchases(a, b, theta, phi, omega, seed=0)
-    names = ("row_counts_poisson", "fill_wave", "commit_wave")
+    names = ("row_counts_poisson", "fill_wave_csr", "commit_wave_csr")
     originals = {nm: getattr(kernels, nm) for nm in names}
     spent = {}
 

@@ -20,7 +20,7 @@ import time
 import numpy as np
 import pytest
 
-from fastbip.population import cluster_sizes, generate_population
+from fastbip.generate.population import cluster_sizes, generate_population
 from fastbip.spec import default_spec
 
 N = 10_000_000

@@ -23,7 +23,7 @@ import numba
 import numpy as np
 import psutil
 
-from fastbip.purchases import sample_purchases
+from fastbip.generate import sample_purchases
 
 
 def build_case(n, m, total, ka=20, kb=15, seed=0):

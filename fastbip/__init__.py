@@ -18,21 +18,23 @@ _NAMES = {
     "load_spec": "spec",
     "default_spec": "spec",
     "planted_spec": "spec",
-    # population.py
-    "Population": "population",
     # dataset.py
     "Dataset": "dataset",
     "Truth": "dataset",
-    "DatasetFormatError": "dataset",
-    "generate": "dataset",
-    "save": "dataset",
-    "load": "dataset",
-    # purchases.py
-    "sample_purchases": "purchases",
-    "sample_events": "purchases",
-    "Events": "purchases",
-    "expected_block_totals": "purchases",
-    "intensity": "purchases",
+    # generate/
+    "generate": "generate",
+    "Population": "generate",
+    "sample_purchases": "generate",
+    "sample_events": "generate",
+    "Events": "generate",
+    "expected_block_totals": "generate",
+    "intensity": "generate",
+    # io/
+    "DatasetFormatError": "io",
+    "save": "io",
+    "load": "io",
+    "from_log": "io",
+    "read_log": "io",
     # blocks.py
     "block_counts": "blocks",
     "block_counts_windows": "blocks",
@@ -58,28 +60,28 @@ _NAMES = {
     "oracle_labels": "oracle",
     "DCSBM": "algorithms.dcsbm",
     "select_k": "algorithms.dcsbm",
-    # study/, logs.py
+    # study/
     "run_study": "study",
     "Results": "study",
     "StudyResult": "study",
     "recovery_sweep": "study",
-    "from_log": "logs",
-    "read_log": "logs",
 }
 _SUBMODULES = (
     "algorithms",
     "spec",
-    "population",
     "dataset",
-    "purchases",
+    "io",
     "blocks",
     "metrics",
     "oracle",
     "study",
     "recovery",
-    "logs",
     "cli",
     "distributed",
+    # deprecated shims of the modules that moved to generate/ and io/ (one release)
+    "population",
+    "purchases",
+    "logs",
 )
 
 __all__ = sorted(["__version__", *_NAMES, "algorithms"])
@@ -87,6 +89,7 @@ __all__ = sorted(["__version__", *_NAMES, "algorithms"])
 
 def __getattr__(name: str) -> Any:
     if name in _NAMES:
+        # "generate" is the function of the package fastbip.generate (see its __init__)
         value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
         globals()[name] = value
         return value

@@ -364,3 +364,25 @@ def check_list(
     if check is not None:
         out = [check(v, f"{name}[{i}]") for i, v in enumerate(out)]
     return out
+
+
+# --------------------------------------------------------------------------- weights
+
+
+def as_weights(x: Any, name: str, n: int, like: str) -> np.ndarray:
+    """Per-member weights (activity, popularity) as a contiguous float64 array, checked.
+
+    ``x`` must be 1-D of length ``n`` (the members of the labels named ``like``), numeric,
+    finite and ``>= 0``.
+    """
+    a = np.asarray(x)
+    if a.ndim != 1 or a.shape[0] != n:
+        raise ValueError(f"{name} must have shape ({n},) like {like}; got shape {a.shape}")
+    if a.size and not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+        raise TypeError(f"{name} must be numeric; got dtype {a.dtype}")
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be finite; got NaN or infinite values")
+    if a.size and a.min() < 0:
+        raise ValueError(f"{name} must be >= 0; got minimum {a.min()}")
+    return a

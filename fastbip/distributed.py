@@ -3,7 +3,7 @@
 What is distributed
 -------------------
 * :func:`generate_purchases_dask`: the rows are cut into the same fixed blocks of
-  ``block_size`` rows that :func:`fastbip.purchases.sample_purchases` uses locally, each
+  ``block_size`` rows that :func:`fastbip.generate.sample_purchases` uses locally, each
   block having its own random stream derived from the seed and the block index. One task per
   group of ``blocks_per_task`` consecutive blocks computes that group's rows on a worker
   (``sample_purchases(..., row_blocks=(b0, b1))``); the shards are stacked in row order.
@@ -11,14 +11,15 @@ What is distributed
   worker once, not embedded in each task.
 * :func:`block_counts_dask`: the block counts as a sum over row shards, each counted on a
   worker by :func:`fastbip.blocks.block_counts`.
-* :func:`generate_dask`: :func:`fastbip.dataset.generate` with its purchases from
+* :func:`generate_dask`: :func:`fastbip.generate.generate` with its purchases from
   :func:`generate_purchases_dask`.
 
 What is not
 -----------
-* People, items, degrees and the planted ``omega`` are drawn on the client, as locally.
+* People, items, degrees and the planted ``omega`` are drawn on the client, by the same
+  plan as locally (:mod:`fastbip.generate.plan`), and so are the events and the assembly.
 * Events (purchase times, for specs with a ``[time]`` section) are computed on the client
-  with :func:`fastbip.purchases.sample_events`, as :func:`~fastbip.dataset.generate` does.
+  with :func:`fastbip.generate.sample_events`, as :func:`~fastbip.generate.generate` does.
 * ``model="exact"`` allocates each block pair's total over all people at once, so it
   cannot be cut into row shards: it runs as one task on one worker.
 * The stacked matrix is gathered on the client (its memory is needed there, plus the
@@ -26,7 +27,7 @@ What is not
 
 Results do not depend on the number of workers nor on ``blocks_per_task``: the purchases
 equal ``sample_purchases`` on one machine bit for bit (``indptr``, ``indices``, ``data``
-and their dtypes), so :func:`generate_dask` equals :func:`~fastbip.dataset.generate`, and
+and their dtypes), so :func:`generate_dask` equals :func:`~fastbip.generate.generate`, and
 integer block counts equal :func:`~fastbip.blocks.block_counts` exactly.
 
 ``dask[distributed]`` is an optional dependency: ``pip install 'fastbip[dask]'``.
@@ -35,9 +36,11 @@ integer block counts equal :func:`~fastbip.blocks.block_counts` exactly.
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 try:
     import distributed as _dd
@@ -47,8 +50,11 @@ except ImportError as e:  # pragma: no cover - exercised only without dask insta
         "with: pip install 'fastbip[dask]'"
     ) from e
 
-from fastbip import purchases as _p
 from fastbip.blocks import EncodedLabels, block_counts, encode_labels
+from fastbip.dataset import Dataset
+from fastbip.generate import plan as _plan
+from fastbip.generate import sample_purchases
+from fastbip.spec import Spec
 
 __all__ = ["block_counts_dask", "generate_dask", "generate_purchases_dask"]
 
@@ -89,21 +95,10 @@ def _positive_int_or_none(x, name):
 # --------------------------------------------------------------------------- purchases
 
 
-def _shard_draws(a, b, theta, phi, omega, seed, block_size, b0, b1):
-    """Draws (before merging repeats, thinning or capping at 1) of the rows of blocks
-    [b0, b1): pass 1 of ``sample_purchases``, which sets its index dtype from their total."""
-    factor = _p._cluster_rates(a, b, theta, phi, omega)[3]
-    r0, r1 = b0 * block_size, min(a.size, b1 * block_size)
-    draw_off, _ = _p._row_draws(
-        theta[r0:r1], a[r0:r1].astype(np.int32), factor, block_size, _p._key_from_seed(seed), b0
-    )
-    return int(draw_off.sum())
-
-
 def _shard_task(a, b, theta, phi, omega, affinity, seed, model, block_size, b0, b1):
     """One task: the CSR shard of blocks [b0, b1) (all rows for b0 = None) and its draws."""
     if b0 is None:
-        M = _p.sample_purchases(
+        M = sample_purchases(
             a,
             b,
             theta,
@@ -115,7 +110,7 @@ def _shard_task(a, b, theta, phi, omega, affinity, seed, model, block_size, b0, 
             block_size=block_size,
         )
         return M, None
-    M = _p.sample_purchases(
+    M = sample_purchases(
         a,
         b,
         theta,
@@ -127,43 +122,24 @@ def _shard_task(a, b, theta, phi, omega, affinity, seed, model, block_size, b0, 
         block_size=block_size,
         row_blocks=(b0, b1),
     )
-    return M, _shard_draws(a, b, theta, phi, omega, seed, block_size, b0, b1)
-
-
-def _stack(shards, n_draws, n_cols):
-    """Stack row shards into the matrix ``sample_purchases`` returns for all rows: values
-    unchanged, int32 data, the index dtype of the whole (int32 unless the total number of
-    draws, the rows or the columns exceed int32)."""
-    n_rows = sum(s.shape[0] for s in shards)
-    big = max(n_draws, n_rows, n_cols) > _p._INT32_MAX
-    idx = np.int64 if big else np.int32
-    if len(shards) == 1:
-        M = shards[0]
-    else:
-        M = sp.vstack(shards, format="csr")
-    return _p._wrap_csr(
-        M.data.astype(np.int32, copy=False),
-        M.indices.astype(idx, copy=False),
-        M.indptr.astype(idx, copy=False),
-        (n_rows, n_cols),
-    )
+    return M, _plan.shard_draw_count(a, b, theta, phi, omega, seed, block_size, b0, b1)
 
 
 def generate_purchases_dask(
-    people_labels,
-    item_labels,
-    theta,
-    phi,
-    omega,
+    people_labels: ArrayLike,
+    item_labels: ArrayLike,
+    theta: ArrayLike,
+    phi: ArrayLike,
+    omega: ArrayLike,
     *,
-    seed,
-    model="poisson",
-    affinity=None,
-    block_size=1024,
-    blocks_per_task=None,
-    client=None,
-):
-    """:func:`fastbip.purchases.sample_purchases` computed by row shards on Dask workers.
+    seed: int | np.random.SeedSequence | np.random.Generator | None,
+    model: str = "poisson",
+    affinity: list | None = None,
+    block_size: int = 1024,
+    blocks_per_task: int | None = None,
+    client: Any = None,
+) -> sp.csr_matrix:
+    """:func:`fastbip.generate.sample_purchases` computed by row shards on Dask workers.
 
     The rows are cut into blocks of ``block_size`` rows (the local generator's blocks, each
     with its own random stream), and one task per ``blocks_per_task`` consecutive blocks
@@ -174,7 +150,7 @@ def generate_purchases_dask(
     Parameters
     ----------
     people_labels, item_labels, theta, phi, omega, seed, model, affinity, block_size :
-        as in :func:`~fastbip.purchases.sample_purchases` (``block_size`` is part of the
+        as in :func:`~fastbip.generate.sample_purchases` (``block_size`` is part of the
         seed). ``model="exact"`` cannot be split into rows: it runs as one task.
     blocks_per_task : int >= 1 or None
         Row blocks per task. None: about 4 tasks per worker thread.
@@ -187,25 +163,28 @@ def generate_purchases_dask(
     ``indices``, ``data`` and their dtypes) to ``sample_purchases`` with the same
     arguments on one machine, whatever the number of workers and ``blocks_per_task``.
     """
-    if model not in _p.MODELS:
-        raise ValueError(f"model must be one of {_p.MODELS}; got {model!r}")
-    if not (
-        isinstance(block_size, numbers.Integral)
-        and not isinstance(block_size, bool)
-        and block_size >= 1
-    ):
-        raise ValueError(f"block_size must be an integer >= 1; got {block_size!r}")
-    block_size = int(block_size)
     blocks_per_task = _positive_int_or_none(blocks_per_task, "blocks_per_task")
-    _p._key_from_seed(seed)  # checks the seed here rather than on every worker
-    a, b, theta, phi, om = _p._validate(people_labels, item_labels, theta, phi, omega)
-    _p._validate_affinity(affinity, a.size, b.size)
+    # checked once here rather than on every worker; the seed becomes a SeedSequence, so
+    # that every worker draws the same streams
+    args = _plan.check_purchase_args(
+        people_labels,
+        item_labels,
+        theta,
+        phi,
+        omega,
+        seed=seed,
+        model=model,
+        affinity=affinity,
+        block_size=block_size,
+    )
+    a, b, theta, phi, om = args.people_labels, args.item_labels, args.theta, args.phi, args.omega
+    seed, model, block_size = args.seed, args.model, args.block_size
     client = _get_client(client)
 
     n, m = a.size, b.size
     nb = -(-n // block_size)
     if nb == 0:  # no people: nothing to distribute
-        return _p.sample_purchases(
+        return sample_purchases(
             a, b, theta, phi, om, seed=seed, model=model, affinity=affinity, block_size=block_size
         )
     if model == "exact":
@@ -227,14 +206,14 @@ def generate_purchases_dask(
             f.release()
     if model == "exact":
         return results[0][0]
-    return _stack([r[0] for r in results], sum(r[1] for r in results), m)
+    return _plan.stack_shards([r[0] for r in results], sum(r[1] for r in results), m)
 
 
 # --------------------------------------------------------------------------- dataset
 
 
-def generate_dask(spec, rng=None, client=None):
-    """:func:`fastbip.dataset.generate` with the purchases generated on Dask workers.
+def generate_dask(spec: Spec, rng: Any = None, client: Any = None) -> Dataset:
+    """:func:`fastbip.generate.generate` with the purchases generated on Dask workers.
 
     Everything but the purchases is computed on the client exactly as ``generate`` does
     (same code), including the events when ``spec`` has a ``[time]`` section: events are
@@ -242,21 +221,10 @@ def generate_dask(spec, rng=None, client=None):
     local generator's block size, so the dataset equals ``generate(spec, rng)`` bit for bit,
     whatever the number of workers.
     """
-    from fastbip.dataset import _assemble, _plant
-
-    p = _plant(spec, rng)
-    purchases = generate_purchases_dask(
-        p.people.labels,
-        p.items.labels,
-        p.theta,
-        p.phi,
-        p.omega,
-        seed=p.seed_purchases,
-        model=spec.relation.model,
-        affinity=p.affinity,
-        client=client,
-    )
-    return _assemble(spec, p, purchases)
+    plan = _plan.make_plan(spec, rng)
+    args, kwargs = plan.purchase_args()
+    purchases = generate_purchases_dask(*args, **kwargs, client=client)
+    return _plan.assemble(spec, plan, purchases)
 
 
 # --------------------------------------------------------------------------- block counts
@@ -267,16 +235,16 @@ def _counts_task(M, rows, cols, weighted):
 
 
 def block_counts_dask(
-    shards_or_matrix,
-    row_labels,
-    col_labels,
-    n_row_clusters=None,
-    n_col_clusters=None,
-    client=None,
+    shards_or_matrix: Any,
+    row_labels: Any,
+    col_labels: Any,
+    n_row_clusters: int | None = None,
+    n_col_clusters: int | None = None,
+    client: Any = None,
     *,
-    weighted=True,
-    rows_per_task=None,
-):
+    weighted: bool = True,
+    rows_per_task: int | None = None,
+) -> np.ndarray:
     """:func:`fastbip.blocks.block_counts` as a sum over row shards counted on Dask workers.
 
     Parameters

@@ -253,7 +253,7 @@ def alias_table_probabilities(table, starts):
 
 
 def window_counts_reference(offsets, times, start, end):
-    """Events per entry in [start, end), with plain numpy (twin of ``window_counts``)."""
+    """Events per entry in [start, end), with plain numpy (twin of the counts of ``window_csr``)."""
     entry = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
     inside = (times >= start) & (times < end)
     return np.bincount(entry[inside], minlength=offsets.size - 1)

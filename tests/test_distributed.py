@@ -9,16 +9,14 @@ import scipy.sparse as sp
 
 distributed = pytest.importorskip("distributed")
 
-from fastbip import purchases as fp  # noqa: E402
 from fastbip.blocks import block_counts  # noqa: E402
-from fastbip.dataset import generate  # noqa: E402
 from fastbip.distributed import (  # noqa: E402
-    _shard_draws,
-    _stack,
     block_counts_dask,
     generate_dask,
     generate_purchases_dask,
 )
+from fastbip.generate import generate, plan  # noqa: E402
+from fastbip.generate import purchases as fp  # noqa: E402
 from fastbip.spec import default_spec, planted_spec  # noqa: E402
 
 
@@ -91,8 +89,12 @@ def test_shard_draws_and_index_dtype(monkeypatch):
     # the draws counted per shard are those of sample_purchases: their total is the
     # Poisson matrix's sum, for the Bernoulli model too (it caps the same draws at 1)
     a, b, theta, phi, omega = _inputs(n=900, m=40)
-    v = fp._validate(a, b, theta, phi, omega)
-    draws = [_shard_draws(*v, 5, 100, b0, min(9, b0 + 2)) for b0 in range(0, 9, 2)]
+    v = plan.check_purchase_args(a, b, theta, phi, omega, seed=5, block_size=100)
+    assert v.n_blocks == 9
+    arrays = (v.people_labels, v.item_labels, v.theta, v.phi, v.omega)
+    draws = [
+        plan.shard_draw_count(*arrays, v.seed, 100, b0, min(9, b0 + 2)) for b0 in range(0, 9, 2)
+    ]
     whole = fp.sample_purchases(a, b, theta, phi, omega, seed=5, block_size=100)
     assert sum(draws) == whole.data.sum()
     # int32 shards whose total needs int64 stack into int64 indices, as the whole matrix
@@ -115,7 +117,7 @@ def test_shard_draws_and_index_dtype(monkeypatch):
         assert all(s.indices.dtype == np.int32 for s in shards)
         want = fp.sample_purchases(a, b, theta, phi, omega, seed=5, model=model, block_size=100)
         assert want.indices.dtype == np.int64
-        _same_csr(_stack(shards, sum(draws), 40), want)
+        _same_csr(plan.stack_shards(shards, sum(draws), 40), want)
 
 
 @pytest.mark.parametrize(
@@ -167,26 +169,50 @@ def test_block_counts_dask_equals_block_counts(client):
     )
 
 
-def test_errors(client):
-    a, b, theta, phi, omega = _inputs(n=100, m=20)
-    for bad in (0, -1, 1.5, True):
-        with pytest.raises(ValueError, match="blocks_per_task must be None or an integer"):
-            generate_purchases_dask(
-                a, b, theta, phi, omega, seed=0, blocks_per_task=bad, client=client
+_M = sp.csr_matrix(np.ones((4, 3), np.int64))
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    [
+        *[
+            (
+                {"blocks_per_task": bad},
+                ValueError,
+                "blocks_per_task must be None or an integer",
             )
-    with pytest.raises(ValueError, match="model must be one of"):
-        generate_purchases_dask(a, b, theta, phi, omega, seed=0, model="x", client=client)
-    with pytest.raises(ValueError, match="theta must have shape"):
-        generate_purchases_dask(a, b, theta[:-1], phi, omega, seed=0, client=client)
-    with pytest.raises(TypeError, match="client must be a dask.distributed.Client"):
-        generate_purchases_dask(a, b, theta, phi, omega, seed=0, client="local")
-    M = sp.csr_matrix(np.ones((4, 3), np.int64))
-    with pytest.raises(ValueError, match="row_labels must have 4 entries"):
-        block_counts_dask(M, [0, 1, 0], [0, 1, 0], client=client)
-    with pytest.raises(ValueError, match="every shard must have 3 columns"):
-        block_counts_dask([M, M[:, :2]], [0] * 8, [0, 1, 0], client=client)
-    with pytest.raises(ValueError, match="soft memberships are not supported"):
-        block_counts_dask(M, np.ones((4, 2)), [0, 1, 0], client=client)
+            for bad in (0, -1, 1.5, True)
+        ],
+        ({"model": "x"}, ValueError, "model must be one of"),
+        ({"theta": "short"}, ValueError, "theta must have shape"),
+        ({"client": "local"}, TypeError, "client must be a dask.distributed.Client"),
+        (
+            lambda c: block_counts_dask(_M, [0, 1, 0], [0, 1, 0], client=c),
+            ValueError,
+            "row_labels must have 4 entries",
+        ),
+        (
+            lambda c: block_counts_dask([_M, _M[:, :2]], [0] * 8, [0, 1, 0], client=c),
+            ValueError,
+            "every shard must have 3 columns",
+        ),
+        (
+            lambda c: block_counts_dask(_M, np.ones((4, 2)), [0, 1, 0], client=c),
+            ValueError,
+            "soft memberships are not supported",
+        ),
+    ],
+)
+def test_errors(client, call, exc, match):
+    a, b, theta, phi, omega = _inputs(n=100, m=20)
+    with pytest.raises(exc, match=match):
+        if callable(call):
+            call(client)
+        else:
+            kw = {"seed": 0, "client": client, **call}
+            if kw.get("theta") == "short":
+                kw["theta"] = theta[:-1]
+            generate_purchases_dask(a, b, kw.pop("theta", theta), phi, omega, **kw)
 
 
 def test_no_client_error():

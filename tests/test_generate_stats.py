@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from fastbip.purchases import (
+from fastbip.generate import (
     expected_block_totals,
     intensity,
     sample_events,

@@ -55,15 +55,6 @@ DOCSTRING_PENDING = {
     "dcsbm._hard_sweep",
     "dcsbm._profile_counts",
     "dcsbm._soft_profile",
-    "generate._block_state",
-    "generate._mix",
-    "generate._next",
-    "generate._poisson",
-    "generate._uniform",
-    "generate.commit_wave",
-    "generate.exact_cluster_counts",
-    "generate.fill_wave",
-    "generate.sample_event_times",
     "metrics._emi_term",
 }
 
@@ -137,7 +128,8 @@ def test_kernel_modules_import_nothing_of_fastbip(mod):
     bad = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            if node.level > 0 or (node.module or "").split(".")[0] == "fastbip":
+            # a sibling kernel module (``from .random import _next``) is fine
+            if node.level > 1 or (node.module or "").split(".")[0] == "fastbip":
                 bad.append(ast.unparse(node))
         elif isinstance(node, ast.Import):
             bad += [a.name for a in node.names if a.name.split(".")[0] == "fastbip"]

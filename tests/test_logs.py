@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from fastbip.dataset import load, save
-from fastbip.logs import from_log, read_log
+from fastbip.io import from_log, load, read_log, save
 
 pd = pytest.importorskip("pandas")
 

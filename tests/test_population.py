@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fastbip.population import cluster_sizes, generate_population
+from fastbip.generate.population import cluster_sizes, generate_population
 from fastbip.spec import Spec, default_spec
 
 

@@ -1,4 +1,4 @@
-"""sample_purchases / sample_events: structure, reproducibility, dtypes and bad input."""
+"""fastbip.generate.purchases (sample_purchases): structure, reproducibility, dtypes, bad input."""
 
 import os
 import subprocess
@@ -8,40 +8,13 @@ import textwrap
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _reference import (
-    alias_table_probabilities,
-    sample_purchases_reference,
-    window_counts_reference,
-)
+from _problems import canonical_copy as _canonical_copy
+from _problems import problem as _problem
+from _reference import alias_table_probabilities, sample_purchases_reference
 
-import fastbip.purchases as P
-from fastbip._kernels import generate as K
-from fastbip.purchases import Events, sample_events, sample_purchases
-
-
-def _problem(n=600, m=300, ka=4, kb=3, total=12000.0, seed=0):
-    rng = np.random.default_rng(seed)
-    a = rng.integers(0, ka, n)
-    b = rng.integers(0, kb, m)
-    theta = rng.lognormal(0.0, 1.0, n)
-    phi = rng.lognormal(0.0, 1.0, m)
-    omega = rng.uniform(0.2, 1.0, (ka, kb))
-    omega *= total / omega.sum()
-    return a, b, theta, phi, omega
-
-
-PROFILES = [
-    {"base": 1.0, "trend": 0.8},
-    {"base": 0.2, "peaks": [{"center": 30.0, "width": 4.0, "height": 3.0}]},
-    {"base": 1.0, "seasonal": [{"period": 7.0, "amplitude": 2.0, "phase": 1.0}]},
-]
-
-
-def _canonical_copy(M):
-    c = sp.csr_matrix((M.data.copy(), M.indices.copy(), M.indptr.copy()), shape=M.shape)
-    c.has_canonical_format = False
-    c.sum_duplicates()
-    return c
+import fastbip.generate.purchases as P
+from fastbip._kernels import sampling as KS
+from fastbip.generate import sample_purchases
 
 
 @pytest.mark.parametrize("model", ["poisson", "bernoulli", "exact"])
@@ -117,7 +90,7 @@ def test_block_size_is_part_of_the_seed():
 _HASH_SCRIPT = textwrap.dedent(
     """
     import hashlib, numpy as np
-    from fastbip.purchases import sample_purchases, sample_events
+    from fastbip.generate import sample_purchases, sample_events
     rng = np.random.default_rng(1)
     n, m = 5000, 700
     a = rng.integers(0, 5, n); b = rng.integers(0, 3, m)
@@ -182,7 +155,7 @@ def test_alias_tables_encode_the_weights():
     starts = np.array([0, 20, 20, 50], np.int64)
     ids = np.arange(100, 150, dtype=np.int64)
     table = np.full((50, 4), 7, np.uint32)
-    K.build_alias_tables(w, ids, starts, table)
+    KS.build_alias_tables(w, ids, starts, table)
     assert np.all(table[:, 3] == 0)
     got = alias_table_probabilities(table, starts)
     assert got[1] == {}
@@ -209,68 +182,6 @@ def test_zero_rates_and_empty_clusters():
     assert empty.nnz == 0 and empty.shape == (a.size, b.size)
 
 
-def test_intensity_formula():
-    prof = {
-        "base": 2.0,
-        "trend": 0.5,
-        "peaks": [{"center": 3.0, "width": 1.0, "height": 4.0}],
-        "seasonal": [{"period": 10.0, "amplitude": 0.5, "phase": 0.0}],
-    }
-    t = np.array([0.0, 3.0, 10.0])
-    want = (
-        2.0 * (1 + 0.5 * t / 10.0)
-        + 4.0 * np.exp(-((t - 3.0) ** 2) / 2.0)
-        + 2.0 * 0.5 * (1 + np.cos(2 * np.pi * t / 10.0)) / 2
-    )
-    np.testing.assert_allclose(P.intensity(t, prof, 0.0, 10.0), want)
-    assert P.intensity(t, {"base": 1.0}, 0.0, 10.0).tolist() == [1.0, 1.0, 1.0]
-
-
-def test_events_aligned_sorted_and_windows_sum_back():
-    a, b, theta, phi, omega = _problem()
-    M = sample_purchases(a, b, theta, phi, omega, seed=3)
-    E = sample_events(M, b, PROFILES, seed=4, start=0.0, end=100.0)
-    assert isinstance(E, Events)
-    assert E.offsets.dtype == np.int64 and E.offsets.shape == (M.nnz + 1,)
-    np.testing.assert_array_equal(np.diff(E.offsets), M.data)
-    assert E.times.dtype == np.float64 and E.times.size == M.data.sum()
-    assert E.times.min() >= 0.0 and E.times.max() < 100.0
-    entry = np.repeat(np.arange(M.nnz), M.data)
-    same = entry[1:] == entry[:-1]
-    assert np.all(np.diff(E.times)[same] >= 0)
-    cuts = [0.0, 10.0, 33.3, 70.0, 100.0]
-    wins = [E.window(M, s, e) for s, e in zip(cuts[:-1], cuts[1:], strict=True)]
-    total = wins[0]
-    for w in wins[1:]:
-        total = total + w
-    assert abs(total - M).sum() == 0
-    for w in wins:
-        w.check_format(full_check=True)
-        assert w.data.min() >= 1
-    counts = K.window_counts(E.offsets, E.times, 10.0, 33.3)
-    np.testing.assert_array_equal(counts, window_counts_reference(E.offsets, E.times, 10, 33.3))
-    again = sample_events(M, b, PROFILES, seed=4, start=0.0, end=100.0)
-    np.testing.assert_array_equal(again.times, E.times)
-    other = sample_events(M, b, PROFILES, seed=5, start=0.0, end=100.0)
-    assert not np.array_equal(other.times, E.times)
-
-
-def test_window_of_heavy_entries_matches_numpy():
-    """Entries with many events (binary-search path) and with few (scan path)."""
-    a, b, theta, phi, omega = _problem(n=20, m=6, total=6000.0)
-    M = sample_purchases(a, b, theta, phi, omega, seed=1)
-    assert M.data.max() > 16 and M.data.min() <= 16
-    E = sample_events(M, b, PROFILES, seed=2, start=0.0, end=100.0)
-    for s_, e_ in ((0.0, 100.0), (12.5, 40.0), (99.0, 100.0), (50.0, 50.0)):
-        W = E.window(M, s_, e_)
-        want = window_counts_reference(E.offsets, E.times, s_, e_)
-        dense = np.zeros(M.shape, np.int64)
-        rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
-        dense[rows, M.indices] = want
-        np.testing.assert_array_equal(W.toarray(), dense)
-        assert W.nnz == (want > 0).sum()
-
-
 # --------------------------------------------------------------------------- bad input
 
 
@@ -286,9 +197,13 @@ def _args():
         ({"phi": np.full(30, np.nan)}, ValueError, r"phi must be finite"),
         ({"theta": np.ones(49)}, ValueError, r"theta must have shape \(50,\)"),
         ({"phi": np.ones((30, 1))}, ValueError, r"phi must have shape \(30,\)"),
-        ({"people_labels": np.full(50, 7)}, ValueError, r"people_labels must lie in \[0, 4\)"),
-        ({"item_labels": np.full(30, -1)}, ValueError, r"item_labels must lie in \[0, 3\)"),
-        ({"item_labels": np.zeros(30) + 0.5}, TypeError, r"item_labels must hold integers"),
+        ({"people_labels": np.full(50, 7)}, ValueError, r"people_labels must be < n_clusters=4"),
+        ({"item_labels": np.full(30, -1)}, ValueError, r"item_labels must be >= 0; got -1"),
+        (
+            {"item_labels": np.zeros(30) + 0.5},
+            TypeError,
+            r"item_labels must hold integer labels; got dtype float64",
+        ),
         ({"people_labels": np.zeros((5, 10), int)}, ValueError, r"people_labels must be a 1-D"),
         ({"omega": np.full((4, 3), np.nan)}, ValueError, r"omega must be finite"),
         ({"omega": -np.ones((4, 3))}, ValueError, r"omega must be >= 0"),
@@ -303,70 +218,75 @@ def test_bad_arrays(change, exc, match):
         sample_purchases(**kw, seed=0)
 
 
-def test_bad_options():
-    kw = _args()
-    with pytest.raises(TypeError, match=r"seed must be an int or a numpy.random.SeedSequence"):
-        sample_purchases(**kw, seed="1")
-    with pytest.raises(ValueError, match=r"seed must be a non-negative integer; got -1"):
-        sample_purchases(**kw, seed=-1)
-    with pytest.raises(ValueError, match=r"model must be one of"):
-        sample_purchases(**kw, seed=0, model="gauss")
-    with pytest.raises(ValueError, match=r"row_blocks must be \(b0, b1\) with 0 <= b0 <= b1 <= 1"):
-        sample_purchases(**kw, seed=0, row_blocks=(0, 2))
-    with pytest.raises(ValueError, match=r"row_blocks must be \(b0, b1\)"):
-        sample_purchases(**kw, seed=0, row_blocks=5)
-    with pytest.raises(ValueError, match=r"row_blocks is not available with model='exact'"):
-        sample_purchases(**kw, seed=0, model="exact", row_blocks=(0, 1))
-    with pytest.raises(ValueError, match=r"block_size must be an integer >= 1"):
-        sample_purchases(**kw, seed=0, block_size=0)
-    x, y = np.zeros(50), np.zeros(30)
-    with pytest.raises(ValueError, match=r"affinity\[0\] scale must be a finite number > 0"):
-        sample_purchases(**kw, seed=0, affinity=[(x, y, 0.0)])
-    with pytest.raises(ValueError, match=r"affinity\[0\] x_people must have shape \(50,\)"):
-        sample_purchases(**kw, seed=0, affinity=[(y, y, 1.0)])
-    with pytest.raises(ValueError, match=r"affinity\[0\] y_items must have shape \(30,\)"):
-        sample_purchases(**kw, seed=0, affinity=[(x, x, 1.0)])
-    with pytest.raises(ValueError, match=r"affinity\[0\] features must be finite"):
-        sample_purchases(**kw, seed=0, affinity=[(x + np.nan, y, 1.0)])
-    with pytest.raises(TypeError, match=r"affinity\[0\] must be a \(x_people, y_items, scale\)"):
-        sample_purchases(**kw, seed=0, affinity=[x])
-    with pytest.raises(TypeError, match=r"affinity must be None or a list"):
-        sample_purchases(**kw, seed=0, affinity=3)
-    with pytest.raises(ValueError, match=r"affinity is not supported with model='exact'"):
-        sample_purchases(**kw, seed=0, model="exact", affinity=[(x, y, 1.0)])
+_X, _Y = np.zeros(50), np.zeros(30)
+
+
+def _no_theta_in_cluster_0(kw):
     theta = kw["theta"].copy()
     theta[kw["people_labels"] == 0] = 0.0
-    with pytest.raises(ValueError, match=r"model='exact' needs people with theta > 0 in cluster 0"):
-        sample_purchases(**{**kw, "theta": theta}, seed=0, model="exact")
+    return {**kw, "theta": theta}
 
 
-def test_bad_event_input():
-    a, b, theta, phi, omega = _problem(n=50, m=30)
-    M = sample_purchases(a, b, theta, phi, omega, seed=0)
-    with pytest.raises(TypeError, match=r"M must be a scipy.sparse CSR matrix"):
-        sample_events(M.toarray(), b, PROFILES, seed=0, start=0, end=1)
-    with pytest.raises(ValueError, match=r"item_labels must have shape \(30,\)"):
-        sample_events(M, b[:-1], PROFILES, seed=0, start=0, end=1)
-    with pytest.raises(ValueError, match=r"item_labels must lie in \[0, 2\)"):
-        sample_events(M, b, PROFILES[:2], seed=0, start=0, end=1)
-    with pytest.raises(ValueError, match=r"M must hold non-negative integer counts"):
-        sample_events(M * 0.5, b, PROFILES, seed=0, start=0, end=1)
-    with pytest.raises(TypeError, match=r"profiles must be a list of dicts"):
-        sample_events(M, b, PROFILES[0], seed=0, start=0, end=1)
-    with pytest.raises(ValueError, match=r"end must be > start"):
-        sample_events(M, b, PROFILES, seed=0, start=5, end=5)
-    with pytest.raises(ValueError, match=r"profiles\[1\] has zero intensity"):
-        sample_events(M, b, [PROFILES[0], {"base": 0.0}, PROFILES[2]], seed=0, start=0, end=1)
-    with pytest.raises(ValueError, match=r"profiles\[0\]\['trend'\] must be >= -1"):
-        sample_events(M, b, [{"base": 1, "trend": -2}] * 3, seed=0, start=0, end=1)
-    with pytest.raises(ValueError, match=r"profiles\[0\]\['peaks'\]\[0\] needs finite center"):
-        sample_events(
-            M, b, [{"peaks": [{"center": 0, "width": 0, "height": 1}]}] * 3, seed=0, start=0, end=1
-        )
-    with pytest.raises(ValueError, match=r"has unknown keys \['bse'\]"):
-        sample_events(M, b, [{"bse": 1}] * 3, seed=0, start=0, end=1)
-    E = sample_events(M, b, PROFILES, seed=0, start=0, end=1)
-    with pytest.raises(ValueError, match=r"end must be >= start"):
-        E.window(M, 1, 0)
-    with pytest.raises(ValueError, match=r"M has \d+ entries but the events describe"):
-        E.window(M[:10], 0, 1)
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    [
+        ({"seed": "1"}, TypeError, r"seed must be None, a non-negative int, a numpy.random.Seed"),
+        ({"seed": -1}, ValueError, r"seed must be a non-negative integer; got -1"),
+        ({"model": "gauss"}, ValueError, r"model must be one of 'poisson', 'bernoulli', 'exact'"),
+        (
+            {"row_blocks": (0, 2)},
+            ValueError,
+            r"row_blocks must be \(b0, b1\) with 0 <= b0 <= b1 <= 1",
+        ),
+        ({"row_blocks": 5}, ValueError, r"row_blocks must be \(b0, b1\)"),
+        (
+            {"model": "exact", "row_blocks": (0, 1)},
+            ValueError,
+            r"row_blocks is not available with model='exact'",
+        ),
+        ({"block_size": 0}, ValueError, r"block_size must be >= 1; got 0"),
+        ({"block_size": 1.5}, TypeError, r"block_size must be an integer; got 1.5"),
+        (
+            {"affinity": [(_X, _Y, 0.0)]},
+            ValueError,
+            r"affinity\[0\] scale must be a finite number > 0",
+        ),
+        (
+            {"affinity": [(_Y, _Y, 1.0)]},
+            ValueError,
+            r"affinity\[0\] x_people must have shape \(50,\)",
+        ),
+        (
+            {"affinity": [(_X, _X, 1.0)]},
+            ValueError,
+            r"affinity\[0\] y_items must have shape \(30,\)",
+        ),
+        (
+            {"affinity": [(_X + np.nan, _Y, 1.0)]},
+            ValueError,
+            r"affinity\[0\] features must be finite",
+        ),
+        (
+            {"affinity": [_X]},
+            TypeError,
+            r"affinity\[0\] must be a \(x_people, y_items, scale\)",
+        ),
+        ({"affinity": 3}, TypeError, r"affinity must be None or a list"),
+        (
+            {"model": "exact", "affinity": [(_X, _Y, 1.0)]},
+            ValueError,
+            r"affinity is not supported with model='exact'",
+        ),
+        (
+            {"model": "exact", "arrays": _no_theta_in_cluster_0},
+            ValueError,
+            r"model='exact' needs people with theta > 0 in cluster 0",
+        ),
+    ],
+)
+def test_bad_options(call, exc, match):
+    call = dict(call)
+    kw = call.pop("arrays", lambda kw: kw)(_args())
+    kw = {"seed": 0, **kw, **call}
+    with pytest.raises(exc, match=match):
+        sample_purchases(**kw)

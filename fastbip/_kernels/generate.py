@@ -1,11 +1,28 @@
 """Numba kernels of the purchase generator: row-parallel, written straight into CSR.
 
-Randomness: a counter-based generator. Each fixed-size block of rows gets its own
-SplitMix64 stream, whose start is a hash of a 64-bit key (from ``SeedSequence``), the
-block index and a stream number. A block's draws are a pure function of
-``(key, block index)``, so the output is bit-identical for any number of threads.
+Rows are cut into fixed blocks of ``block_size`` rows; block ``b`` draws from its own
+counter-based stream (``random.py``), so the output is bit-identical for any number of
+threads. Pass 1 (``row_counts_poisson``) draws each row's number of purchases; pass 2 runs
+in waves of consecutive blocks: ``fill_wave_csr`` draws, radix-sorts and merges each row's
+items into a staging buffer, ``commit_wave_csr`` copies the staged rows to their final CSR
+offsets. ``exact_cluster_counts`` replaces pass 1 for the exact-totals model.
 
-Nothing here validates its input: callers (``fastbip.purchases``) do.
+Cache and threads:
+
+* ``row_counts_poisson``, ``fill_wave_csr``, ``commit_wave_csr``: ``parallel=True`` over row
+  blocks (the work is O(purchases) and independent per block; ``fill_wave_csr`` uses one
+  scratch row per pool thread, indexed by ``numba.get_thread_id()``, and the caller sets
+  the parallel chunk size to 1 so that uneven blocks balance). They are cached
+  (``cache=True``): the compiled code does not depend on the thread count, and
+  ``tests/test_purchases.py::test_bit_identical_across_thread_counts`` loads the same cache
+  under 1 and several threads and checks the results are equal.
+* ``exact_cluster_counts``: serial (``cache=True, nogil=True``): one stream per block pair,
+  each pair's draws depend on the previous ones through the shared output table.
+* The inline helpers of ``random.py`` and ``sampling.py`` are compiled into these kernels;
+  numba's cache is keyed on this file only, so clear the cache after changing them.
+
+Nothing here validates its input: the caller (``fastbip.generate.purchases``) guarantees
+every precondition stated in the docstrings.
 """
 
 import math
@@ -13,176 +30,16 @@ import math
 import numpy as np
 from numba import get_thread_id, njit, prange
 
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_S30 = np.uint64(30)
-_S27 = np.uint64(27)
-_S31 = np.uint64(31)
-_S11 = np.uint64(11)
-_S32 = np.uint64(32)
-_LOW32 = np.uint64(0xFFFFFFFF)
-_INV53 = 1.0 / 9007199254740992.0  # 2**-53
-
-#: stream numbers mixed into each block's seed
-STREAM_COUNTS = 1
-STREAM_ITEMS = 2
-STREAM_EXACT = 3
-STREAM_EVENTS = 4
-
-
-@njit(inline="always")
-def _mix(z):
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    return z ^ (z >> _S31)
-
-
-@njit(inline="always")
-def _next(s):
-    """SplitMix64 step: (uint64 state) -> (new state, uint64 output)."""
-    s = s + _GAMMA
-    return s, _mix(s)
-
-
-@njit(inline="always")
-def _uniform(s):
-    """(state) -> (state, float64 uniform in [0, 1) with 53 random bits)."""
-    s, z = _next(s)
-    return s, (z >> _S11) * _INV53
-
-
-@njit(inline="always")
-def _block_state(key, block, stream):
-    """Start state of the stream of row block ``block`` (int) for stream number ``stream``."""
-    h = _mix(key ^ _mix(np.uint64(block) * _GAMMA + np.uint64(stream)))
-    return _mix(h + _GAMMA)
-
-
-@njit(inline="always")
-def _poisson(s, lam):
-    """(state, float64 mean >= 0) -> (state, int64 Poisson draw).
-
-    Inversion by sequential search for means below 10, Hoermann's PTRS transformed
-    rejection for larger means.
-    """
-    if not lam > 0.0:
-        return s, 0
-    if lam < 10.0:
-        s, u = _uniform(s)
-        p = math.exp(-lam)
-        f = p
-        k = 0
-        while u > f and k < 200:
-            k += 1
-            p = p * lam / k
-            f += p
-        return s, k
-    slam = math.sqrt(lam)
-    b = 0.931 + 2.53 * slam
-    a = -0.059 + 0.02483 * b
-    vr = 0.9277 - 3.6224 / (b - 2.0)
-    loglam = 0.0  # the slow path's constants are computed on first use
-    invalpha = 0.0
-    while True:
-        s, u = _uniform(s)
-        u = u - 0.5
-        s, v = _uniform(s)
-        us = 0.5 - abs(u)
-        k = math.floor((2.0 * a / us + b) * u + lam + 0.43)
-        if us >= 0.07 and v <= vr:
-            return s, np.int64(k)
-        if k < 0 or (us < 0.013 and v > us):
-            continue
-        if invalpha == 0.0:
-            loglam = math.log(lam)
-            invalpha = 1.1239 + 1.1328 / (b - 3.4)
-        if math.log(v) + math.log(invalpha) - math.log(
-            a / (us * us) + b
-        ) <= -lam + k * loglam - math.lgamma(k + 1.0):
-            return s, np.int64(k)
-
-
-@njit(inline="always")
-def _alias_draw(s, start, size, table):
-    """One draw from the alias table rows ``[start, start + size)``: (state, int64 id).
-
-    table: uint32 (N, 4), row t = (keep threshold, own id, alias id, unused); slot t is
-    chosen uniformly (multiply-shift with Lemire's rejection, so exactly uniform), its
-    own id kept when the next 32 random bits are below the threshold, else its alias.
-    """
-    s, z = _next(s)
-    prod = (z >> _S32) * np.uint64(size)
-    if (prod & _LOW32) < np.uint64(size):  # rare: reject the biased part of the range
-        lim = np.uint64((4294967296 - size) % size)
-        while (prod & _LOW32) < lim:
-            s, z2 = _next(s)
-            prod = (z2 >> _S32) * np.uint64(size)
-    p = np.uint64(start) + (prod >> _S32)  # unsigned index: no wraparound check
-    own = table[p, 1]
-    other = table[p, 2]
-    return s, np.int64(own if np.uint32(z & _LOW32) < table[p, 0] else other)
-
-
-@njit(cache=True, nogil=True)
-def build_alias_tables(weights, ids, starts, table):
-    """Walker/Vose alias tables for consecutive groups of weights, packed for ``_alias_draw``.
-
-    weights: float64 (N,), >= 0, finite. ids: int64 (N,), 0 <= ids < 2**32, the value
-    drawn for each entry. starts: int64 (G + 1,), nondecreasing, starts[0] = 0,
-    starts[-1] = N; group g holds entries [starts[g], starts[g+1]).
-    Fills table, uint32 (N, 4) (allocated by the caller, e.g. on huge pages): row t =
-    (threshold, ids[t], ids[alias of t], 0); slot t keeps its own id with probability
-    threshold / 2**32. Slots never aliased (probability 1)
-    have alias == own id, so they are exact. A group whose weights sum to 0 is uniform.
-    """
-    n = weights.size
-    prob = np.ones(n, np.float64)
-    alias = np.arange(n).astype(np.int64)
-    small = np.empty(n, np.int64)
-    large = np.empty(n, np.int64)
-    scaled = np.empty(n, np.float64)
-    for g in range(starts.size - 1):
-        a = starts[g]
-        b = starts[g + 1]
-        size = b - a
-        if size == 0:
-            continue
-        tot = 0.0
-        for t in range(a, b):
-            tot += weights[t]
-        if not tot > 0.0:
-            continue
-        ns = 0
-        nl = 0
-        for t in range(a, b):
-            scaled[t] = weights[t] * size / tot
-            if scaled[t] < 1.0:
-                small[ns] = t
-                ns += 1
-            else:
-                large[nl] = t
-                nl += 1
-        while ns > 0 and nl > 0:
-            ns -= 1
-            sm = small[ns]
-            lg = large[nl - 1]
-            prob[sm] = scaled[sm]
-            alias[sm] = lg
-            scaled[lg] = (scaled[lg] + scaled[sm]) - 1.0
-            if scaled[lg] < 1.0:
-                nl -= 1
-                small[ns] = lg
-                ns += 1
-        for t in range(nl):
-            prob[large[t]] = 1.0
-        for t in range(ns):
-            prob[small[t]] = 1.0
-    for t in range(n):
-        table[t, 0] = np.uint32(min(math.floor(prob[t] * 4294967296.0), 4294967295.0))
-        table[t, 1] = np.uint32(ids[t])
-        table[t, 2] = np.uint32(ids[alias[t]])
-        table[t, 3] = 0
+from .random import (
+    _LOW32,
+    _S32,
+    STREAM_COUNTS,
+    STREAM_EXACT,
+    STREAM_ITEMS,
+    _block_state,
+    _uniform,
+)
+from .sampling import _alias_draw, _poisson
 
 
 @njit(parallel=True, cache=True)
@@ -215,11 +72,13 @@ def row_counts_poisson(theta, people_labels, factor, block_size, key, draw_off, 
 def exact_cluster_counts(totals, people_starts, people_table, n, key):
     """Exact block totals: allocate totals[k, l] draws over the people of cluster k.
 
-    totals: int64 (K_A, K_B) >= 0. people_starts: int64 (K_A + 1,), people_order:
-    people_table: alias tables of theta over each people-cluster (``build_alias_tables``
-    with ids = people sorted by cluster, groups = clusters). n: number of
-    people. Returns int32 (n, K_B): how many of row i's draws fall in item-cluster l.
-    One serial stream per block pair (k, l); O(sum of totals).
+    totals: int64 (K_A, K_B), >= 0. people_starts: int64 (K_A + 1,), nondecreasing, and
+    people_table: uint32 (n, 4): the alias tables of theta over each people-cluster
+    (``build_alias_tables`` with ids = people sorted by cluster, one group per cluster;
+    group k in rows [people_starts[k], people_starts[k + 1])). n: number of people.
+    key: uint64. Returns int32 (n, K_B): how many of row i's draws fall in item-cluster l
+    (each entry must fit in int32). One serial stream per block pair (k, l), stream number
+    k * K_B + l; O(sum of totals).
     """
     ka, kb = totals.shape
     out = np.zeros((n, kb), np.int32)
@@ -238,7 +97,7 @@ def exact_cluster_counts(totals, people_starts, people_table, n, key):
 
 
 @njit(parallel=True, cache=True)
-def fill_wave(
+def fill_wave_csr(
     b0,
     b1,
     block_size,
@@ -264,7 +123,8 @@ def fill_wave(
 ):
     """Pass 2 for the row blocks [b0, b1) (one "wave"): draw, sort, merge into staging.
 
-    Block b draws from the stream of block first_block + b (see ``row_counts_poisson``).
+    Block b draws from the stream of block first_block + b of ``key`` (uint64, the seed's
+    key; see ``row_counts_poisson``).
 
     draw_off: int64 (n + 1,), the cumsum of the draws per row (pass 1). Row i's staging
     region is [draw_off[i] - w, draw_off[i + 1] - w) with
@@ -284,7 +144,7 @@ def fill_wave(
     the wave's draws long.
     Writes indptr[i + 1] (indptr: int32 or int64 (n + 1,)) = the number of distinct
     items of row i, left at the start of row i's staging region in increasing order with
-    their counts (``commit_wave`` turns these into offsets).
+    their counts (``commit_wave_csr`` turns these into offsets).
     """
     n = draw_off.size - 1
     base = draw_off[b0 * block_size]
@@ -384,12 +244,15 @@ def fill_wave(
 
 
 @njit(parallel=True, cache=True)
-def commit_wave(b0, b1, block_size, draw_off, st_idx, st_cnt, indptr, indices, data):
+def commit_wave_csr(b0, b1, block_size, draw_off, st_idx, st_cnt, indptr, indices, data):
     """Copy the staged rows of blocks [b0, b1) to their final CSR positions.
 
-    indptr (n + 1,) must be final up to row b0*block_size and hold, for the wave's rows,
-    indptr[i + 1] = the row's number of entries (``fill_wave``); this turns those into
-    offsets (serial prefix sum, O(rows)) and then copies the rows in parallel.
+    draw_off: int64 (n + 1,), as for ``fill_wave_csr``. st_idx (int32 or int64), st_cnt
+    (int32): the staging that ``fill_wave_csr`` filled for the same wave. indptr: int32 or
+    int64 (n + 1,), final up to row b0 * block_size and holding, for the wave's rows,
+    indptr[i + 1] = the row's number of entries; this turns those into offsets (serial
+    prefix sum, O(rows)) and then copies the rows in parallel into indices (indptr's
+    dtype) and data (int32), both at least indptr[min(n, b1 * block_size)] long.
     """
     n = draw_off.size - 1
     r_lo = b0 * block_size
@@ -406,128 +269,3 @@ def commit_wave(b0, b1, block_size, draw_off, st_idx, st_cnt, indptr, indices, d
             for t in range(np.uint64(indptr[i + 1] - indptr[i])):
                 indices[dst + t] = st_idx[src + t]
                 data[dst + t] = st_cnt[src + t]
-
-
-@njit(parallel=True, cache=True)
-def sample_event_times(
-    indptr, indices, data, offsets, item_labels, cdf, guide, start, step, end, block_size, key
-):
-    """Timestamps of every purchase of a CSR matrix, aligned with its entries.
-
-    indptr/indices/data: canonical CSR (n rows), data >= 0 integers. offsets: int64
-    (nnz + 1,), the cumsum of data. item_labels: int64 (m,) in [0, K). cdf: float64
-    (K, G + 1), row l nondecreasing from 0 to 1: the CDF of cluster l's profile at the
-    grid points start + g * step (piecewise-constant density inside a cell). guide: int64
-    (K, U) with guide[l, q] = the last cell g with cdf[l, g] <= q / U (where to start the
-    search of a uniform in [q / U, (q + 1) / U)). end: the
-    period's end (times are kept below it). Returns float64 (offsets[-1],): the data[e]
-    times of entry e at offsets[e]:offsets[e + 1], sorted (sorted uniforms, mapped through
-    the inverse CDF). Row block b has its own stream.
-    """
-    n = indptr.size - 1
-    g = cdf.shape[1] - 1
-    nu = guide.shape[1]
-    times = np.empty(offsets[-1], np.float64)
-    top = np.nextafter(end, -np.inf)
-    nb = (n + block_size - 1) // block_size
-    for b in prange(nb):
-        s = _block_state(key, b, STREAM_EVENTS)
-        r1 = min(n, (b + 1) * block_size)
-        for e in range(indptr[b * block_size], indptr[r1]):
-            c = np.int64(data[e])
-            if c <= 0:
-                continue
-            lab = item_labels[indices[e]]
-            row = cdf[lab]
-            o = offsets[e]
-            # c sorted uniforms: insertion-sorted draws for small c, else partial sums of
-            # c + 1 exponentials divided by their total
-            if c <= 16:
-                for t in range(c):
-                    s, u = _uniform(s)
-                    q = t
-                    while q > 0 and times[o + q - 1] > u:
-                        times[o + q] = times[o + q - 1]
-                        q -= 1
-                    times[o + q] = u
-            else:
-                acc = 0.0
-                for t in range(c):
-                    s, u = _uniform(s)
-                    acc += -math.log1p(-u)
-                    times[o + t] = acc
-                s, u = _uniform(s)
-                acc += -math.log1p(-u)
-                for t in range(c):
-                    times[o + t] /= acc
-            for t in range(c):
-                v = times[o + t]
-                lo = guide[lab, min(np.int64(v * nu), nu - 1)]
-                while lo < g - 1 and row[lo + 1] <= v:  # row[lo] <= v < row[lo + 1]
-                    lo += 1
-                width = row[lo + 1] - row[lo]
-                frac = (v - row[lo]) / width if width > 0.0 else 0.5
-                x = start + (lo + min(max(frac, 0.0), 1.0)) * step
-                times[o + t] = min(x, top)
-    return times
-
-
-@njit(parallel=True, cache=True)
-def window_counts(offsets, times, start, end):
-    """Number of times in [start, end) per entry: int32 (offsets.size - 1,).
-
-    offsets: int64 (nnz + 1,), times: float64, sorted within each entry's slice.
-    """
-    nnz = offsets.size - 1
-    out = np.empty(nnz, np.int32)
-    for e in prange(nnz):
-        a = offsets[e]
-        b = offsets[e + 1]
-        out[e] = np.searchsorted(times[a:b], end, side="left") - np.searchsorted(
-            times[a:b], start, side="left"
-        )
-    return out
-
-
-@njit(parallel=True, cache=True)
-def window_matrix(indptr, indices, offsets, times, start, end, out_indptr):
-    """The CSR of the events in [start, end): (indices, int32 counts) of the kept entries.
-
-    indptr/indices: the purchase matrix's CSR structure (n rows); offsets: int64
-    (nnz + 1,), times: float64 sorted within each entry's slice. out_indptr (n + 1,),
-    zeros, same dtype as indptr, is filled with the window matrix's row offsets. Entries
-    with no event in the window are dropped.
-    """
-    n = indptr.size - 1
-    nnz = indptr[n]
-    counts = np.empty(nnz, np.int32)
-    for i in prange(n):
-        kept = 0
-        for e in range(indptr[i], indptr[i + 1]):
-            a = offsets[e]
-            b = offsets[e + 1]
-            if b - a <= 16:
-                c = 0
-                for t in range(a, b):
-                    x = times[t]
-                    c += (x >= start) & (x < end)
-            else:
-                c = np.searchsorted(times[a:b], end, side="left") - np.searchsorted(
-                    times[a:b], start, side="left"
-                )
-            counts[e] = c
-            if c > 0:
-                kept += 1
-        out_indptr[i + 1] = kept
-    for i in range(n):
-        out_indptr[i + 1] += out_indptr[i]
-    out_indices = np.empty(out_indptr[n], indices.dtype)
-    out_data = np.empty(out_indptr[n], np.int32)
-    for i in prange(n):
-        d = out_indptr[i]
-        for e in range(indptr[i], indptr[i + 1]):
-            if counts[e] > 0:
-                out_indices[d] = indices[e]
-                out_data[d] = counts[e]
-                d += 1
-    return out_indices, out_data
