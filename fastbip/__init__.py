@@ -57,7 +57,7 @@ _NAMES = {
     # oracle.py, algorithms/dcsbm.py
     "oracle_labels": "oracle",
     "DCSBM": "algorithms.dcsbm",
-    "select_k": "algorithms.dcsbm",
+    "select_k": "algorithms.select",
     # study.py, recovery.py, logs.py
     "run_study": "study",
     "StudyResult": "study",
