@@ -603,6 +603,29 @@ def test_check_param_accepts(value, allowed):
     assert got is value or got == value
 
 
+@pytest.mark.parametrize(
+    "labels, k, want",
+    [([2, 2, 1, 1, 0], 0, 1), ([-1, -1, 3], 0, 3), ([-1], 2, 0), ([], 0, 0), ([0, 1, 1], 4, 1)],
+)
+def test_largest_cluster(labels, k, want):
+    from fastbip.algorithms._base import largest_cluster
+
+    assert largest_cluster(np.array(labels, dtype=np.int64), k) == want
+
+
+def test_limit_threads_restores_numba_and_uses_one_thread_when_small():
+    import numba
+    from threadpoolctl import threadpool_info
+
+    from fastbip.algorithms._base import limit_threads
+
+    before = numba.get_num_threads()
+    with limit_threads(10, 100, n_jobs=-1, kernels=True):
+        assert numba.get_num_threads() == 1
+        assert all(p["num_threads"] == 1 for p in threadpool_info())
+    assert numba.get_num_threads() == before
+
+
 def test_namespace_hands_on_every_estimator():
     assert algorithms.__all__ == sorted(algorithms.__all__)
     for name in algorithms.__all__:

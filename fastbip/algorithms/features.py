@@ -256,7 +256,9 @@ class Birch(_FeatureClusterer):
         self._set_labels(centre_labels[sub])
 
 
-def weighted_linkage_labels(centres, weights, n_clusters, linkage):
+def weighted_linkage_labels(
+    centres: np.ndarray, weights: np.ndarray, n_clusters: int, linkage: str
+) -> np.ndarray:
     """Flat labels of weighted points by hierarchical ``linkage``, cut at ``n_clusters``.
 
     ``centres`` float (m, p), ``weights`` positive (m,). Ward uses the size-weighted Ward
