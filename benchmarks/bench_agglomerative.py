@@ -28,7 +28,7 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score as ari
 
-from fastbip.algorithms.features import Agglomerative
+from fastbip.algorithms import Agglomerative
 
 LINKAGES = ["ward", "average", "complete", "single"]
 
@@ -100,8 +100,7 @@ def test_million(benchmark, data_million, linkage):
 
 
 def _study(n_big, n_exact):
-    from fastbip.dataset import generate
-    from fastbip.spec import default_spec
+    from fastbip import default_spec, generate
 
     t0 = time.perf_counter()
     big = generate(default_spec(n_people=n_big, seed=0)).people

@@ -20,10 +20,8 @@ import pytest
 from sklearn.cluster import SpectralCoclustering
 from sklearn.metrics import adjusted_rand_score as ari
 
-from fastbip.algorithms.dcsbm import DCSBM
-from fastbip.dataset import generate
-from fastbip.oracle import oracle_labels
-from fastbip.spec import planted_spec
+from fastbip import generate, oracle_labels, planted_spec
+from fastbip.algorithms import DCSBM
 
 N_PEOPLE = int(float(os.environ.get("FASTBIP_BENCH_PEOPLE", 1e5)))
 

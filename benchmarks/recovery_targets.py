@@ -23,10 +23,8 @@ import numpy as np
 from sklearn.cluster import SpectralCoclustering
 from sklearn.metrics import adjusted_rand_score as ari
 
-from fastbip.algorithms.dcsbm import DCSBM
-from fastbip.dataset import generate
-from fastbip.oracle import oracle_labels
-from fastbip.spec import planted_spec
+from fastbip import generate, oracle_labels, planted_spec
+from fastbip.algorithms import DCSBM
 
 SIZES = {
     "small": (20_000, 4_000, 400_000),

@@ -59,7 +59,7 @@ _NAMES = {
     # oracle.py, algorithms/dcsbm.py
     "oracle_labels": "oracle",
     "DCSBM": "algorithms.dcsbm",
-    "select_k": "algorithms.dcsbm",
+    "select_k": "algorithms.select",
     # study/
     "run_study": "study",
     "Results": "study",

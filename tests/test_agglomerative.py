@@ -11,6 +11,8 @@ from sklearn.metrics import adjusted_rand_score as ari
 
 from fastbip.algorithms.features import Agglomerative, TwoStageWarning, weighted_linkage_labels
 
+_X100 = blobs(n=100, k=3, seed=12)[0]
+
 LINKAGES = ["ward", "average", "complete", "single"]
 
 
@@ -48,20 +50,48 @@ def test_weights_equal_repeated_points(method, seed):
         assert _same_partition(got, weighted_linkage_labels_ref(X, w, k, method))
 
 
-def test_one_point_and_errors():
+def test_one_point():
     assert weighted_linkage_labels(np.zeros((1, 2)), np.ones(1), 1, "ward").tolist() == [0]
-    with pytest.raises(ValueError, match=r"linkage must be one of .*; got 'centroid'"):
-        weighted_linkage_labels(np.zeros((3, 2)), np.ones(3), 1, "centroid")
-    with pytest.raises(ValueError, match="weights must all be > 0"):
-        weighted_linkage_labels(np.zeros((3, 2)), np.array([1.0, 0.0, 1.0]), 1, "ward")
-    with pytest.raises(
-        ValueError,
-        match=r"n_clusters must be between 1 and number of "
-        r"centres=3; got 4",
-    ):
-        weighted_linkage_labels(np.zeros((3, 2)), np.ones(3), 4, "ward")
-    with pytest.raises(ValueError, match=r"centres must be 2-D \(m, p\) and weights \(m,\)"):
-        weighted_linkage_labels(np.zeros((3, 2)), np.ones(2), 1, "ward")
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (
+            lambda: weighted_linkage_labels(np.zeros((3, 2)), np.ones(3), 1, "centroid"),
+            ValueError,
+            r"linkage must be one of 'ward', 'average', 'complete', 'single'; got 'centroid'$",
+        ),
+        (
+            lambda: weighted_linkage_labels(np.zeros((3, 2)), np.array([1.0, 0.0, 1.0]), 1, "ward"),
+            ValueError,
+            "weights must all be > 0",
+        ),
+        (
+            lambda: weighted_linkage_labels(np.zeros((3, 2)), np.ones(3), 4, "ward"),
+            ValueError,
+            r"n_clusters must be between 1 and n_centres=3; got 4$",
+        ),
+        (
+            lambda: weighted_linkage_labels(np.zeros((3, 2)), np.ones(2), 1, "ward"),
+            ValueError,
+            r"centres must be 2-D \(m, p\) and weights \(m,\)",
+        ),
+        (
+            lambda: Agglomerative(3, method="two-stage", n_micro=0).fit(_X100),
+            ValueError,
+            r"n_micro must be >= 1; got 0$",
+        ),
+        (
+            lambda: Agglomerative(3, method="two-stage", sample_per_micro=0).fit(_X100),
+            ValueError,
+            r"sample_per_micro must be >= 1; got 0$",
+        ),
+    ],
+)
+def test_errors(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
 
 
 # --- exact and two-stage ----------------------------------------------------------------------
@@ -132,14 +162,6 @@ def test_two_stage_same_seed_same_labels():
     a = Agglomerative(3, method="two-stage", n_micro=100, random_state=3).fit(X).labels_
     b = Agglomerative(3, method="two-stage", n_micro=100, random_state=3).fit(X).labels_
     np.testing.assert_array_equal(a, b)
-
-
-def test_two_stage_errors():
-    X, _ = blobs(n=100, k=3, seed=12)
-    with pytest.raises(ValueError, match=r"n_micro must be >= 1; got 0"):
-        Agglomerative(3, method="two-stage", n_micro=0).fit(X)
-    with pytest.raises(ValueError, match=r"sample_per_micro must be >= 1; got 0"):
-        Agglomerative(3, method="two-stage", sample_per_micro=0).fit(X)
 
 
 @pytest.mark.slow

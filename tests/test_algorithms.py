@@ -10,7 +10,6 @@ from sklearn.metrics import adjusted_rand_score as ari
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from fastbip import algorithms
-from fastbip.algorithms.cocluster import SpectralBicluster, SpectralCocluster, SVDKMeans
 from fastbip.algorithms.features import (
     Agglomerative,
     Birch,
@@ -19,6 +18,7 @@ from fastbip.algorithms.features import (
     MiniBatchKMeans,
 )
 from fastbip.algorithms.joint import JointSVDKMeans
+from fastbip.algorithms.spectral import SpectralBicluster, SpectralCocluster, SVDKMeans
 
 HAS_SKNETWORK = "louvain" in algorithms.names()
 
@@ -365,89 +365,282 @@ def test_joint_without_features_equals_svd_kmeans(easy):
 
 # --- errors ------------------------------------------------------------------------------------
 
-
-def test_bad_n_clusters_features():
-    X, _ = blobs(n=20, k=2, seed=0)
-    with pytest.raises(ValueError, match=r"n_clusters must be between 1 and n_samples=20; got 0"):
-        KMeans(0).fit(X)
-    with pytest.raises(ValueError, match=r"n_clusters must be between 1 and n_samples=20; got 21"):
-        Agglomerative(21).fit(X)
-    with pytest.raises(TypeError, match=r"n_clusters must be an integer; got 2.5"):
-        GaussianMixture(2.5).fit(X)
+_X20 = blobs(n=20, k=2, seed=0)[0]
+_EASY = planted(600, 400, 3, 3, mean_purchases=20.0, ratio=10.0, sigma=0.5, seed=1)[0]
 
 
-def test_bad_feature_params():
-    X, _ = blobs(n=20, k=2, seed=0)
-    with pytest.raises(ValueError, match=r"scale must be 'auto', True or False; got 'yes'"):
-        KMeans(2, scale="yes").fit(X)
-    with pytest.raises(ValueError, match=r"linkage must be one of .*; got 'median'"):
-        Agglomerative(2, linkage="median").fit(X)
-    with pytest.raises(ValueError, match=r"method must be 'auto', 'exact' or 'two-stage'"):
-        Agglomerative(2, method="fast").fit(X)
-    with pytest.raises(ValueError, match=r"exact_max_n must be >= 1; got 0"):
-        Agglomerative(2, exact_max_n=0).fit(X)
-    with pytest.raises(ValueError, match="NaN"):
-        KMeans(2).fit(np.array([[0.0, np.nan], [1.0, 2.0], [3.0, 1.0]]))
-
-
-def test_bad_n_clusters_purchases(easy):
-    M, _ = easy
-    with pytest.raises(
-        ValueError,
-        match=r"n_row_clusters must be between 1 and the number of "
-        r"people with purchases=600; got 0",
-    ):
-        SVDKMeans(0, 3).fit(M)
-    with pytest.raises(
-        ValueError,
-        match=r"n_col_clusters must be between 1 and the number of "
-        r"items with purchases=400; got 401",
-    ):
-        SpectralCocluster(3, 401).fit(M)
-    with pytest.raises(TypeError, match=r"n_row_clusters must be an integer; got '3'"):
-        SpectralBicluster("3", 3).fit(M)
-    with pytest.raises(ValueError, match=r"n_components must be between 1"):
-        SVDKMeans(3, 3, n_components=0).fit(M)
-    with pytest.raises(ValueError, match=r"tau must be 'mean' or a number >= 0; got -1"):
-        SVDKMeans(3, 3, tau=-1).fit(M)
-
-
-def test_bad_purchase_matrices():
-    with pytest.raises(ValueError, match=r"M must be non-negative \(purchase counts\); got -1"):
-        SVDKMeans(2, 2).fit(sp.csr_matrix(np.array([[1.0, -1.0], [0.0, 2.0]])))
-    with pytest.raises(ValueError, match=r"M must be finite; got NaN or infinite values"):
-        SVDKMeans(2, 2).fit(np.array([[1.0, np.inf], [0.0, 2.0]]))
-    with pytest.raises(ValueError, match=r"M must be 2-D \(n_people, n_items\); got shape \(3,\)"):
-        SVDKMeans(2, 2).fit(np.ones(3))
-    with pytest.raises(
-        TypeError,
-        match=r"M must be a scipy\.sparse matrix or a 2-D numeric "
-        r"array; got str",
-    ):
-        SVDKMeans(2, 2).fit("purchases")
-    with pytest.raises(ValueError, match=r"M has no purchases"):
-        SpectralCocluster(2, 2).fit(sp.csr_matrix((4, 3)))
-
-
-def test_bad_joint_inputs(easy):
-    M, _ = easy
-    with pytest.raises(
-        ValueError,
-        match=r"row_features must have shape \(600, p\) to match M; "
-        r"got \(5, 2\)",
-    ):
-        JointSVDKMeans(3, 3).fit(M, row_features=np.ones((5, 2)))
-    with pytest.raises(ValueError, match=r"feature_weight must be a number >= 0; got -1"):
-        JointSVDKMeans(3, 3, feature_weight=-1).fit(M)
-    with pytest.raises(TypeError, match=r"column_features must be a 2-D numeric array"):
-        JointSVDKMeans(3, 3).fit(M, column_features=object())
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        # features: cluster counts, then parameters
+        (
+            lambda: KMeans(0).fit(_X20),
+            ValueError,
+            r"n_clusters must be between 1 and n_samples=20; got 0$",
+        ),
+        (
+            lambda: Agglomerative(21).fit(_X20),
+            ValueError,
+            r"n_clusters must be between 1 and n_samples=20; got 21$",
+        ),
+        (
+            lambda: GaussianMixture(2.5).fit(_X20),
+            TypeError,
+            r"n_clusters must be an integer; got 2.5$",
+        ),
+        (
+            lambda: KMeans(2, scale="yes").fit(_X20),
+            ValueError,
+            r"scale must be one of 'auto', True, False; got 'yes'$",
+        ),
+        (
+            lambda: Agglomerative(2, linkage="median").fit(_X20),
+            ValueError,
+            r"linkage must be one of 'ward', 'average', 'complete', 'single'; got 'median'$",
+        ),
+        (
+            lambda: Agglomerative(2, method="fast").fit(_X20),
+            ValueError,
+            r"method must be one of 'auto', 'exact', 'two-stage'; got 'fast'$",
+        ),
+        (
+            lambda: Agglomerative(2, exact_max_n=0).fit(_X20),
+            ValueError,
+            r"exact_max_n must be >= 1; got 0$",
+        ),
+        (
+            lambda: KMeans(2, n_init=0).fit(_X20),
+            ValueError,
+            r"n_init must be 'auto' or an integer >= 1; got 0$",
+        ),
+        (
+            lambda: KMeans(2, random_state=-1).fit(_X20),
+            ValueError,
+            r"random_state must be a non-negative integer; got -1$",
+        ),
+        (
+            lambda: KMeans(2).fit(np.array([[0.0, np.nan], [1.0, 2.0], [3.0, 1.0]])),
+            ValueError,
+            "NaN",
+        ),
+        # purchases: cluster counts against the members with purchases
+        (
+            lambda: SVDKMeans(0, 3).fit(_EASY),
+            ValueError,
+            r"n_row_clusters must be between 1 and n_people_with_purchases=600; got 0$",
+        ),
+        (
+            lambda: SpectralCocluster(3, 401).fit(_EASY),
+            ValueError,
+            r"n_col_clusters must be between 1 and n_items_with_purchases=400; got 401$",
+        ),
+        (
+            lambda: SpectralBicluster("3", 3).fit(_EASY),
+            TypeError,
+            r"n_row_clusters must be an integer; got '3'$",
+        ),
+        (
+            lambda: SVDKMeans(3, 3, n_components=0).fit(_EASY),
+            ValueError,
+            r"n_components must be between 1 and n_singular_vectors=400; got 0$",
+        ),
+        (
+            lambda: SVDKMeans(3, 3, tau=-1).fit(_EASY),
+            ValueError,
+            r"tau must be 'mean' or a number >= 0; got -1$",
+        ),
+        (
+            lambda: SpectralCocluster(3, svd_method="qr").fit(_EASY),
+            ValueError,
+            r"svd_method must be one of 'randomized', 'arpack'; got 'qr'$",
+        ),
+        # purchase matrices
+        (
+            lambda: SVDKMeans(2, 2).fit(sp.csr_matrix(np.array([[1.0, -1.0], [0.0, 2.0]]))),
+            ValueError,
+            r"M must be non-negative \(purchase counts\); got -1",
+        ),
+        (
+            lambda: SVDKMeans(2, 2).fit(np.array([[1.0, np.inf], [0.0, 2.0]])),
+            ValueError,
+            r"M must be finite; got NaN or infinite values$",
+        ),
+        (
+            lambda: SVDKMeans(2, 2).fit(np.ones(3)),
+            ValueError,
+            r"M must be 2-D \(n_people, n_items\); got shape \(3,\)$",
+        ),
+        (
+            lambda: SVDKMeans(2, 2).fit("purchases"),
+            TypeError,
+            r"M must be a scipy\.sparse matrix or a 2-D numeric array; got str$",
+        ),
+        (
+            lambda: SpectralCocluster(2, 2).fit(sp.csr_matrix((4, 3))),
+            ValueError,
+            r"M has no purchases",
+        ),
+        # joint
+        (
+            lambda: JointSVDKMeans(3, 3).fit(_EASY, row_features=np.ones((5, 2))),
+            ValueError,
+            r"row_features must have shape \(600, p\) to match M; got \(5, 2\)$",
+        ),
+        (
+            lambda: JointSVDKMeans(3, 3, feature_weight=-1).fit(_EASY),
+            ValueError,
+            r"feature_weight must be >= 0; got -1$",
+        ),
+        (
+            lambda: JointSVDKMeans(3, 3).fit(_EASY, column_features=object()),
+            TypeError,
+            r"column_features must be a 2-D numeric array",
+        ),
+        (
+            lambda: JointSVDKMeans(601, 3).fit(_EASY),
+            ValueError,
+            r"n_row_clusters must be between 1 and n_people=600; got 601$",
+        ),
+    ],
+)
+def test_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
 
 
 @pytest.mark.skipif(not HAS_SKNETWORK, reason="scikit-network not installed")
 def test_bad_resolution(easy):
     M, _ = easy
-    with pytest.raises(ValueError, match=r"resolution must be a number > 0; got 0"):
+    with pytest.raises(ValueError, match=r"resolution must be > 0; got 0$"):
         algorithms.get("louvain", resolution=0).fit(M)
+
+
+# --- parameter constraints: every registered estimator declares them --------------------------
+
+_BAD_VALUES = (-(10**9), "__bad__", 2.5, object())
+
+
+def _small_input(kind):
+    M = _EASY[:60]
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    return (X,) if kind == "features" else (M,)
+
+
+@pytest.mark.parametrize("name", algorithms.names())
+def test_every_estimator_declares_and_checks_its_parameters(name):
+    entry = algorithms.info(name)
+    est = algorithms.get(name)
+    constraints = type(est)._parameter_constraints
+    assert set(constraints) == set(est.get_params()), "every parameter has a constraint"
+    args = _small_input(entry.kind)
+    for param in constraints:
+        rejected = 0
+        for bad in _BAD_VALUES:
+            est = algorithms.get(name, **{param: bad})
+            try:
+                est.fit(*args)
+            except (TypeError, ValueError) as err:
+                assert str(err).startswith(f"{param} must "), (param, bad, str(err))
+                rejected += 1
+        assert rejected >= 2, f"{name}: {param} accepts almost anything"
+
+
+@pytest.mark.parametrize(
+    "value, allowed, exc, match",
+    [
+        (0, ("int", 1, None), ValueError, r"^p must be >= 1; got 0$"),
+        (True, ("int", 1, None), TypeError, r"^p must be an integer; got True$"),
+        (1.5, ("real", 0.0, 1.0, "[)"), ValueError, r"^p must be in \[0, 1\); got 1.5$"),
+        ("x", ("choice", ("a", "b")), ValueError, r"^p must be one of 'a', 'b'; got 'x'$"),
+        (
+            1,
+            ("choice", ("auto", True, False)),
+            ValueError,
+            r"^p must be one of 'auto', True, False; got 1$",
+        ),
+        ("x", ("pair",), TypeError, r"^p must be a pair \(row_labels, column_labels\); got 'x'$"),
+        ("x", ("random_state",), TypeError, r"^p must be None, a non-negative int"),
+        (
+            0,
+            [None, ("int", None, -1), ("int", 1, None)],
+            ValueError,
+            r"^p must be None, an integer <= -1 or an integer >= 1; got 0$",
+        ),
+        ("x", [None, ("int", 1, None)], TypeError, r"^p must be None or an integer >= 1; got 'x'$"),
+        (
+            "x",
+            [("int", 1, "n_people"), ("choice", ("auto",))],
+            ValueError,
+            r"^p must be an integer or 'auto'; got 'x'$",
+        ),
+        (2, ("int", 0, 1), ValueError, r"^p must be between 0 and 1; got 2$"),
+    ],
+)
+def test_check_param_messages(value, allowed, exc, match):
+    from fastbip.algorithms._base import check_param
+
+    with pytest.raises(exc, match=match):
+        check_param(value, "p", allowed)
+
+
+@pytest.mark.parametrize(
+    "value, allowed",
+    [
+        (None, [None, ("int", 1, None)]),
+        (-2, [None, ("int", None, -1), ("int", 1, None)]),
+        (1.0, ("real", 0.0, 1.0, "(]")),
+        (True, ("choice", ("auto", True, False))),
+        ("auto", [("int", 1, "n"), ("choice", ("auto",))]),
+        (10**6, ("int", 1, "n_people")),
+        (np.random.default_rng(0), ("random_state",)),
+        ((np.zeros(2), np.zeros(3)), [("choice", ("spectral",)), ("pair",)]),
+    ],
+)
+def test_check_param_accepts(value, allowed):
+    from fastbip.algorithms._base import check_param
+
+    got = check_param(value, "p", allowed)
+    assert got is value or got == value
+
+
+@pytest.mark.parametrize(
+    "labels, k, want",
+    [([2, 2, 1, 1, 0], 0, 1), ([-1, -1, 3], 0, 3), ([-1], 2, 0), ([], 0, 0), ([0, 1, 1], 4, 1)],
+)
+def test_largest_cluster(labels, k, want):
+    from fastbip.algorithms._base import largest_cluster
+
+    assert largest_cluster(np.array(labels, dtype=np.int64), k) == want
+
+
+def test_limit_threads_restores_numba_and_uses_one_thread_when_small():
+    import numba
+    from threadpoolctl import threadpool_info
+
+    from fastbip.algorithms._base import limit_threads
+
+    before = numba.get_num_threads()
+    with limit_threads(10, 100, n_jobs=-1, kernels=True):
+        assert numba.get_num_threads() == 1
+        assert all(p["num_threads"] == 1 for p in threadpool_info())
+    assert numba.get_num_threads() == before
+
+
+def test_namespace_hands_on_every_estimator():
+    assert algorithms.__all__ == sorted(algorithms.__all__)
+    for name in algorithms.__all__:
+        assert getattr(algorithms, name) is not None
+    assert algorithms.SVDKMeans is SVDKMeans and algorithms.DCSBM.__name__ == "DCSBM"
+
+
+def test_cocluster_module_is_a_deprecated_alias():
+    import importlib
+    import sys
+
+    sys.modules.pop("fastbip.algorithms.cocluster", None)
+    with pytest.warns(DeprecationWarning, match="fastbip.algorithms.spectral"):
+        cocluster = importlib.import_module("fastbip.algorithms.cocluster")
+    assert cocluster.SVDKMeans is SVDKMeans
 
 
 # --- scikit-learn's estimator checks on the feature clusterers -----------------------------------
@@ -486,10 +679,10 @@ def test_sklearn_estimator_checks(estimator, check):
 def test_labels_do_not_depend_on_the_thread_count(name, easy, monkeypatch):
     from threadpoolctl import threadpool_limits
 
-    import fastbip.algorithms.cocluster as cocluster
+    import fastbip.algorithms._base as base
 
     M, _ = easy
-    monkeypatch.setattr(cocluster, "SMALL_ROWS", 0)  # let scikit-learn use its threads
+    monkeypatch.setattr(base, "SMALL_ROWS", 0)  # let scikit-learn use its threads
     runs = []
     for threads in (1, 2):
         with threadpool_limits(limits=threads):
@@ -502,10 +695,10 @@ def test_labels_do_not_depend_on_the_thread_count(name, easy, monkeypatch):
 def test_two_stage_does_not_depend_on_the_thread_count(monkeypatch):
     from threadpoolctl import threadpool_limits
 
-    import fastbip.algorithms.cocluster as cocluster
+    import fastbip.algorithms._base as base
 
     X, _ = blobs(n=3000, k=4, seed=14)
-    monkeypatch.setattr(cocluster, "SMALL_ROWS", 0)
+    monkeypatch.setattr(base, "SMALL_ROWS", 0)
     runs = []
     for threads in (1, 2):
         with threadpool_limits(limits=threads):

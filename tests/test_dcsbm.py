@@ -58,26 +58,26 @@ def test_kernels_match_reference(seed, index_dtype):
     data = M.data.astype(np.float64)
     _labels(rng, n, ka, with_missing=True)  # row labels, drawn so the draws below stay put
     b = _labels(rng, m, kb, with_missing=True)
-    X = K._profile_counts(indptr, indices, data, b, kb)
+    X = K._row_profile_csr(indptr, indices, data, b, kb)
     np.testing.assert_array_equal(X, ref.dcsbm_profile_counts(M, b, kb))
     log_p = np.log(rng.dirichlet(np.ones(kb), ka))
-    got, C_new = K._hard_sweep(indptr, indices, data, b, log_p, 2)
+    got, C_new = K._hard_assign_rows_csr(indptr, indices, data, b, log_p, 2)
     want = ref.dcsbm_hard_sweep(M, b, log_p, 2)
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(C_new, ref.block_counts_ref(M, want, b, ka, kb))
     R = rng.dirichlet(np.ones(kb), m)
-    Xs = K._soft_profile(indptr, indices, data, R)
+    Xs = K._row_soft_profile_csr(indptr, indices, data, R)
     np.testing.assert_allclose(Xs, ref.dcsbm_soft_profile(M, R), rtol=1e-12, atol=1e-12)
     log_prior = np.log(rng.dirichlet(np.ones(ka)))
     out = np.empty(n, dtype=np.int64)
-    Q = K._soft_assign(Xs, log_p, log_prior, out)
+    Q = K._soft_assign_dense(Xs, log_p, log_prior, out)
     Q_ref, lab_ref = ref.dcsbm_soft_assign(Xs, log_p, log_prior)
     np.testing.assert_allclose(Q, Q_ref, rtol=1e-10, atol=1e-12)
     np.testing.assert_array_equal(out, lab_ref)
-    np.testing.assert_allclose(K._weighted_block_sum(Q, Xs), Q.T @ Xs, rtol=1e-12)
+    np.testing.assert_allclose(K._transpose_product_dense(Q, Xs), Q.T @ Xs, rtol=1e-12)
     weight = rng.random(n)
     mass = rng.random(ka) * 10
-    got = K._oracle_assign(X, log_p, weight, mass, log_prior)
+    got = K._oracle_assign_dense(X, log_p, weight, mass, log_prior)
     np.testing.assert_array_equal(got, ref.dcsbm_oracle_assign(X, log_p, weight, mass, log_prior))
 
 
@@ -323,15 +323,27 @@ def test_bad_matrix(M, exc, match):
     [
         (dict(n_row_clusters=0), ValueError, r"n_row_clusters must be between 1 and n_people=6"),
         (dict(n_col_clusters=9), ValueError, r"n_col_clusters must be between 1 and n_items=5"),
-        (dict(n_row_clusters=2.5), TypeError, "n_row_clusters must be an integer or 'auto'"),
+        (
+            dict(n_row_clusters=2.5),
+            TypeError,
+            "n_row_clusters must be an integer or 'auto'; got 2.5",
+        ),
         (dict(n_row_clusters="many"), TypeError, "n_row_clusters must be an integer or 'auto'"),
-        (dict(n_init=0), ValueError, "n_init must be an integer >= 1"),
-        (dict(max_sweeps=0), ValueError, "max_sweeps must be an integer >= 1"),
-        (dict(soft_sweeps=-1), ValueError, "soft_sweeps must be an integer >= 0"),
-        (dict(tol=-1.0), ValueError, "tol must be a number >= 0"),
-        (dict(soft_beta=0.0), ValueError, r"soft_beta must be a number in \(0, 1\]"),
-        (dict(n_jobs=0), ValueError, "n_jobs must be None, -1 or an integer >= 1"),
-        (dict(init="random"), ValueError, "init must be 'spectral' or a pair"),
+        (dict(n_init=0), ValueError, r"n_init must be >= 1; got 0"),
+        (dict(max_sweeps=0), ValueError, r"max_sweeps must be >= 1; got 0"),
+        (dict(soft_sweeps=-1), ValueError, r"soft_sweeps must be >= 0; got -1"),
+        (dict(tol=-1.0), ValueError, r"tol must be >= 0; got -1.0"),
+        (dict(soft_beta=0.0), ValueError, r"soft_beta must be in \(0, 1\]; got 0.0"),
+        (
+            dict(n_jobs=0),
+            ValueError,
+            r"n_jobs must be None, an integer <= -1 or an integer >= 1; got 0",
+        ),
+        (
+            dict(init="random"),
+            ValueError,
+            r"init must be 'spectral' or a pair \(row_labels, column_labels\); got 'random'",
+        ),
         (
             dict(init=(np.zeros(3, int), np.zeros(5, int))),
             ValueError,
@@ -351,12 +363,12 @@ def test_bad_matrix(M, exc, match):
         (
             dict(n_row_clusters="auto", n_col_clusters="auto", criterion="aic"),
             ValueError,
-            "criterion must be one of",
+            "criterion must be one of 'icl', 'mdl'; got 'aic'",
         ),
         (
             dict(n_row_clusters="auto", n_col_clusters="auto", k_max=0),
             ValueError,
-            "k_max must be an integer >= 1",
+            r"k_max must be >= 1; got 0",
         ),
     ],
 )

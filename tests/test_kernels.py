@@ -52,9 +52,6 @@ MODULES = _kernel_modules()
 DOCSTRING_PENDING = {
     "blocks._all_ones",
     "blocks._block_sums_csr",
-    "dcsbm._hard_sweep",
-    "dcsbm._profile_counts",
-    "dcsbm._soft_profile",
     "metrics._emi_term",
 }
 

@@ -1,15 +1,29 @@
 """Kernels of the degree-corrected bipartite block-model fit and of the oracle.
 
-Arrays in, arrays out; no validation here (the callers in ``fastbip.algorithms.dcsbm`` and
-``fastbip.oracle`` validate and convert once). Every kernel that runs in parallel gives each
-row its own output slot or reduces over a fixed number of chunks in a fixed order, so results
-are bit-identical whatever the number of threads.
+Arrays in, arrays out; no validation here: the callers (``fastbip.algorithms.dcsbm`` and
+``fastbip.oracle``) validate and convert once, and every precondition below is theirs to
+guarantee. Names say the operation and the format of the main input (``_csr``: a CSR matrix
+as ``indptr, indices, data``; ``_dense``: C-contiguous 2-D arrays).
 
 Common arguments:
-    indptr : int32 or int64 (n_rows + 1,), CSR row pointers, non-decreasing.
+    indptr : int32 or int64 (n_rows + 1,), CSR row pointers, non-decreasing, indptr[0] == 0,
+        indptr[-1] == nnz.
     indices : int32 or int64 (nnz,), column indices in [0, n_cols).
-    data : float64 (nnz,), purchase counts (any non-negative values).
-    col_labels : int32 or int64 (n_cols,), labels in [0, k_cols) or -1 (skipped).
+    data : float64 (nnz,), purchase counts (any finite non-negative values).
+    column_labels : int32 or int64 (n_cols,), labels in [0, k_cols) or -1 (skipped).
+
+Threads. Every kernel here is ``parallel=True`` (prange over rows or over chunks) and gives
+each row its own output slot, or reduces over ``N_CHUNKS`` fixed ranges of rows summed in chunk
+order, so its result is bit-identical whatever the number of threads. The caller chooses the
+thread count (``fastbip.algorithms._base.limit_threads``: one thread below 500,000 stored
+entries or when ``n_jobs`` is None, where a parallel region costs more than it saves).
+
+Cache. ``cache=True`` on these parallel kernels is deliberate: the cached machine code does
+not depend on the thread count (numba's thread count is a run-time setting read by the
+parallel runtime), and ``tests/test_dcsbm.py::test_bit_identical_whatever_the_thread_count``
+runs them from the same cache under NUMBA_NUM_THREADS=1 and 2. Inputs are converted to the
+dtypes above before every call, so each kernel compiles one or two specialisations (int32
+or int64 indices).
 """
 
 import numpy as np
@@ -21,45 +35,56 @@ N_CHUNKS = 64
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _profile_counts(indptr, indices, data, col_labels, k_cols):
+def _row_profile_csr(indptr, indices, data, column_labels, k_cols):
     """Counts of each row by column cluster.
+
+    indptr, indices, data : the CSR arrays of the matrix (int32 or int64 indptr (n_rows + 1,),
+        int32 or int64 indices (nnz,), float64 data (nnz,)).
+    column_labels : int64 (n_cols,), -1 or a label < k_cols; k_cols : int >= 1.
 
     Returns X, float64 (n_rows, k_cols): X[i, l] = sum of data[p] over the entries p of row i
     whose column has label l. Columns labelled -1 are skipped.
+    Preconditions: the common ones; k_cols >= 1 and every column label < k_cols.
     """
     n = indptr.size - 1
     X = np.zeros((n, k_cols), dtype=np.float64)
     for i in prange(n):
         for p in range(indptr[i], indptr[i + 1]):
-            lab = col_labels[indices[p]]
+            lab = column_labels[indices[p]]
             if lab >= 0:
                 X[i, lab] += data[p]
     return X
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _soft_profile(indptr, indices, data, col_resp):
+def _row_soft_profile_csr(indptr, indices, data, column_resp):
     """Counts of each row by column cluster, columns weighted by soft memberships.
 
-    col_resp : float64 (n_cols, k_cols), rows sum to 1 (or 0 for columns left out).
-    Returns X, float64 (n_rows, k_cols): X[i, l] = sum_j data[i, j] * col_resp[j, l].
+    indptr, indices, data : the CSR arrays of the matrix (int32 or int64 indptr (n_rows + 1,),
+        int32 or int64 indices (nnz,), float64 data (nnz,)).
+    column_resp : float64 (n_cols, k_cols), rows sum to 1 (or 0 for columns left out).
+    Returns X, float64 (n_rows, k_cols): X[i, l] = sum_j data[i, j] * column_resp[j, l].
+    Preconditions: the common ones; column_resp C-contiguous with n_cols rows.
     """
     n = indptr.size - 1
-    k = col_resp.shape[1]
+    k = column_resp.shape[1]
     X = np.zeros((n, k), dtype=np.float64)
     for i in prange(n):
         for p in range(indptr[i], indptr[i + 1]):
             j = indices[p]
             v = data[p]
             for lab in range(k):
-                X[i, lab] += v * col_resp[j, lab]
+                X[i, lab] += v * column_resp[j, lab]
     return X
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _hard_sweep(indptr, indices, data, col_labels, log_p, fallback):
+def _hard_assign_rows_csr(indptr, indices, data, column_labels, log_p, fallback):
     """One batch (Jacobi) label update of every row given the column labels.
 
+    indptr, indices, data : the CSR arrays of the matrix (int32 or int64 indptr (n_rows + 1,),
+        int32 or int64 indices (nnz,), float64 data (nnz,)).
+    column_labels : int64 (n_cols,), -1 (left out) or a label < k_cols.
     log_p : float64 (k_rows, k_cols), finite (no -inf: 0 * -inf would be NaN): log of each
         row cluster's distribution over the column clusters.
     fallback : int, label given to rows with no counts (and to rows whose counts all fall on
@@ -68,6 +93,7 @@ def _hard_sweep(indptr, indices, data, col_labels, log_p, fallback):
     smallest k), where x_il are the row's counts by column cluster; C, float64
     (k_rows, k_cols): the block totals under the new row labels and the given column labels
     (rows cut into N_CHUNKS fixed ranges, summed in chunk order: deterministic).
+    Preconditions: the common ones; every column label < k_cols; 0 <= fallback < k_rows.
     """
     n = indptr.size - 1
     k_rows, k_cols = log_p.shape
@@ -83,7 +109,7 @@ def _hard_sweep(indptr, indices, data, col_labels, log_p, fallback):
             x[:] = 0.0
             tot = 0.0
             for p in range(indptr[i], indptr[i + 1]):
-                lab = col_labels[indices[p]]
+                lab = column_labels[indices[p]]
                 if lab >= 0:
                     x[lab] += data[p]
                     tot += data[p]
@@ -111,10 +137,12 @@ def _hard_sweep(indptr, indices, data, col_labels, log_p, fallback):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _weighted_block_sum(Q, X):
+def _transpose_product_dense(Q, X):
     """Q^T X in a fixed summation order.
 
-    Q : float64 (n, k_rows); X : float64 (n, k_cols). Returns float64 (k_rows, k_cols).
+    Q : float64 (n, k_rows); X : float64 (n, k_cols), both C-contiguous with the same n.
+    Returns float64 (k_rows, k_cols), summed over N_CHUNKS fixed ranges of rows in chunk
+    order (deterministic).
     """
     n, kr = Q.shape
     kc = X.shape[1]
@@ -138,13 +166,14 @@ def _weighted_block_sum(Q, X):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _soft_assign(X, log_p, log_prior, out_labels):
+def _soft_assign_dense(X, log_p, log_prior, out_labels):
     """Posterior memberships of each row given its (soft) counts by column cluster.
 
     X : float64 (n, k_cols); log_p : float64 (k_rows, k_cols), finite; log_prior : float64
     (k_rows,), finite. Rows of X summing to 0 get the prior.
     Returns R, float64 (n, k_rows), R[i] proportional to exp(log_prior + X[i] @ log_p.T);
     also writes argmax (ties: smallest k) into out_labels, int64 (n,).
+    Preconditions: X finite and >= 0, k_rows >= 1, out_labels of length n.
     """
     n, kc = X.shape
     kr = log_p.shape[0]
@@ -173,7 +202,7 @@ def _soft_assign(X, log_p, log_prior, out_labels):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _oracle_assign(X, log_w, weight, mass, log_prior):
+def _oracle_assign_dense(X, log_w, weight, mass, log_prior):
     """Most likely cluster of each row under a known Poisson block model.
 
     X : float64 (n, k_other), counts of each row by the other side's true cluster.
@@ -183,6 +212,7 @@ def _oracle_assign(X, log_w, weight, mass, log_prior):
     log_prior : float64 (k,).
     Returns int64 (n,): argmax_k log_prior[k] + sum_l X[i, l] log_w[k, l] - weight[i] mass[k]
     (ties: smallest k).
+    Preconditions: X finite and >= 0; weight, mass and log_prior finite; k >= 1.
     """
     n, kc = X.shape
     kr = log_w.shape[0]
@@ -200,3 +230,8 @@ def _oracle_assign(X, log_w, weight, mass, log_prior):
                 best = k
         out[i] = best
     return out
+
+
+# The names the oracle module imports (fastbip/oracle.py); the block-model fit uses the new ones.
+_profile_counts = _row_profile_csr
+_oracle_assign = _oracle_assign_dense

@@ -1,6 +1,12 @@
 """Hierarchical linkage of weighted points by the nearest-neighbour chain (numba).
 
-Serial kernels; the caller validates. Method codes: 0 ward, 1 average, 2 complete, 3 single.
+Arrays in, arrays out; the caller (``fastbip.algorithms.features.weighted_linkage_labels``)
+validates and converts once. Method codes: 0 ward, 1 average, 2 complete, 3 single.
+
+Threads and cache: serial kernels (``@njit(cache=True, nogil=True)``): the chain is
+sequential by nature and its O(m^2) work on at most a few thousand micro-clusters is small;
+``nogil`` lets callers run several linkages in threads. Each compiles one specialisation
+(float64 distances, int64 labels).
 """
 
 import numpy as np
@@ -10,7 +16,7 @@ WARD, AVERAGE, COMPLETE, SINGLE = 0, 1, 2, 3
 
 
 @njit(cache=True, nogil=True)
-def _nn_chain_linkage(D, sizes, method):
+def _nn_chain_linkage_dense(D, sizes, method):
     """Nearest-neighbour-chain agglomeration of ``m`` weighted clusters.
 
     Parameters
@@ -98,13 +104,13 @@ def _nn_chain_linkage(D, sizes, method):
 
 
 @njit(cache=True, nogil=True)
-def _cut_merges(a, b, order, m, n_clusters):
+def _flat_labels_from_merges(a, b, order, m, n_clusters):
     """Flat labels of ``m`` leaves after the ``m - n_clusters`` lowest merges.
 
-    ``a``, ``b`` : int64 (m - 1,) slots from :func:`_nn_chain_linkage`; ``order`` : int64
+    ``a``, ``b`` : int64 (m - 1,) slots from :func:`_nn_chain_linkage_dense`; ``order`` : int64
     (m - 1,) the steps sorted by height (stable). Returns int64 (m,) labels in
-    ``0 .. n_clusters - 1``, numbered by first appearance. Precondition:
-    1 <= n_clusters <= m.
+    ``0 .. n_clusters - 1``, numbered by first appearance. Preconditions:
+    1 <= n_clusters <= m; ``a`` and ``b`` in [0, m); ``order`` a permutation of the steps.
     """
     parent = np.arange(m)
     for t in range(m - n_clusters):

@@ -11,9 +11,11 @@ Every entry is a scikit-learn style estimator of one of three kinds:
 - ``"joint"``: features and purchases together. ``fit(M, row_features=None,
   column_features=None)`` sets ``row_labels_`` and ``column_labels_``; same parameters.
 
-Entries name their class as a ``"module:Class"`` string and import it only when asked for, so
-an optional dependency that is missing (scikit-network for ``louvain`` and ``leiden``) only
-hides its entries: :func:`names` lists what can run, :func:`info` says why an entry cannot.
+The registry (:mod:`fastbip.algorithms._registry`) names each class as a ``"module:Class"``
+string and imports it only when asked for, so an optional dependency that is missing
+(scikit-network for ``louvain`` and ``leiden``) only hides its entries: :func:`names` lists
+what can run, :func:`info` says why an entry cannot. The estimator classes are handed on here
+by name and imported on first use, so that ``from fastbip import algorithms`` stays cheap.
 
 >>> from fastbip import algorithms
 >>> est = algorithms.get("kmeans", n_clusters=3, random_state=0)
@@ -22,320 +24,72 @@ hides its entries: :func:`names` lists what can run, :func:`info` says why an en
 from __future__ import annotations
 
 import importlib
-import importlib.util
-from dataclasses import dataclass, field
 
-__all__ = ["AlgorithmInfo", "KINDS", "names", "get", "info", "register", "unregister"]
-
-KINDS = ("features", "purchases", "joint")
-
-
-@dataclass(frozen=True)
-class AlgorithmInfo:
-    """What the registry knows about one algorithm.
-
-    ``name``, ``kind`` (``"features"``, ``"purchases"`` or ``"joint"``), ``description``,
-    ``complexity`` (time and memory), ``when_to_use``; then ``target`` (the ``"module:Class"``
-    string), ``defaults`` (parameters passed unless overridden), ``requires`` (importable
-    modules the entry needs), ``available`` and ``unavailable_reason`` (empty when available).
-    """
-
-    name: str
-    kind: str
-    description: str
-    complexity: str
-    when_to_use: str
-    target: str = ""
-    defaults: dict = field(default_factory=dict)
-    requires: tuple = ()
-    available: bool = True
-    unavailable_reason: str = ""
-
-
-_REGISTRY: dict[str, AlgorithmInfo] = {}
-
-
-def register(
-    name,
-    target,
-    kind,
-    description,
-    complexity,
-    when_to_use,
-    *,
-    defaults=None,
-    requires=(),
-    replace=False,
-):
-    """Register an estimator class under ``name``.
-
-    ``target`` is a ``"module:Class"`` string (imported lazily) or a class. ``defaults`` are
-    parameters passed to the class unless :func:`get` overrides them. ``requires`` lists
-    modules that must be importable for the entry to be available.
-    """
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"name must be a non-empty string; got {name!r}")
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
-    if name in _REGISTRY and not replace:
-        raise ValueError(f"algorithm {name!r} is already registered; pass replace=True")
-    if isinstance(target, str):
-        if target.count(":") != 1:
-            raise ValueError(f"target must look like 'module:Class'; got {target!r}")
-    elif not isinstance(target, type):
-        raise TypeError(f"target must be a 'module:Class' string or a class; got {target!r}")
-    _REGISTRY[name] = AlgorithmInfo(
-        name=name,
-        kind=kind,
-        description=description,
-        complexity=complexity,
-        when_to_use=when_to_use,
-        target=target if isinstance(target, str) else f"{target.__module__}:{target.__name__}",
-        defaults=dict(defaults or {}),
-        requires=tuple(requires),
-    )
-    _TARGETS[name] = target
-
-
-_TARGETS: dict[str, object] = {}
-
-
-def unregister(name):
-    """Remove ``name`` from the registry (mainly for tests)."""
-    _check_known(name)
-    del _REGISTRY[name]
-    del _TARGETS[name]
-
-
-def _check_known(name):
-    if name not in _REGISTRY:
-        known = ", ".join(sorted(_REGISTRY))
-        raise ValueError(f"unknown algorithm {name!r}; known algorithms: {known}")
-
-
-def _module_missing(module):
-    try:
-        return importlib.util.find_spec(module) is None
-    except (ImportError, ValueError):
-        return True
-
-
-def _why_unavailable(entry):
-    for module in entry.requires:
-        if _module_missing(module):
-            return f"needs the optional package {module!r}, which is not installed"
-    target = _TARGETS[entry.name]
-    if isinstance(target, str):
-        module = target.split(":")[0]
-        if _module_missing(module):
-            return f"its module {module!r} is not available"
-    return ""
-
-
-def info(name):
-    """The :class:`AlgorithmInfo` of ``name``, with ``available`` and the reason if not."""
-    _check_known(name)
-    entry = _REGISTRY[name]
-    reason = _why_unavailable(entry)
-    return AlgorithmInfo(
-        **{**entry.__dict__, "available": not reason, "unavailable_reason": reason}
-    )
-
-
-def names(kind=None, available_only=True):
-    """Registered names in registration order, optionally of one ``kind``.
-
-    By default only entries that can run here are listed (see :func:`info` for the others).
-    """
-    if kind is not None and kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS} or None; got {kind!r}")
-    out = []
-    for name, entry in _REGISTRY.items():
-        if kind is not None and entry.kind != kind:
-            continue
-        if available_only and _why_unavailable(entry):
-            continue
-        out.append(name)
-    return out
-
-
-def _resolve(name):
-    target = _TARGETS[name]
-    if not isinstance(target, str):
-        return target
-    module, cls = target.split(":")
-    return getattr(importlib.import_module(module), cls)
-
-
-def get(name, **params):
-    """A new, unfitted estimator for ``name`` with ``params`` (over the entry's defaults).
-
-    Raises ``ValueError`` for an unknown name (listing the known ones) and ``ImportError``
-    when the entry needs a package that is missing.
-    """
-    _check_known(name)
-    entry = _REGISTRY[name]
-    reason = _why_unavailable(entry)
-    if reason:
-        raise ImportError(f"algorithm {name!r} is unavailable: {reason}")
-    cls = _resolve(name)
-    return cls(**{**entry.defaults, **params})
-
-
-# --- the built-in entries -----------------------------------------------------------------
-
-_F = "fastbip.algorithms.features"
-_C = "fastbip.algorithms.cocluster"
-_G = "fastbip.algorithms.graph"
-_J = "fastbip.algorithms.joint"
-
-_AGG_COMPLEXITY = (
-    "exact (n <= exact_max_n, default 10,000): O(n^2) memory (about 8 n^2 bytes) and O(n^2) "
-    "to O(n^2 log n) time; above it two-stage: O(n m p) for m micro-clusters (default 2,000) "
-    "plus O(m^2) memory and time for the linkage"
+from fastbip.algorithms._registry import (
+    KINDS,
+    AlgorithmInfo,
+    get,
+    info,
+    names,
+    register,
+    unregister,
 )
 
-for _linkage, _when in (
-    (
-        "ward",
-        "compact, similar-sized clusters in standardised numeric features; the usual "
-        "default among the linkages",
-    ),
-    (
-        "average",
-        "clusters of varied shape when ward's equal-variance bias hurts; moderate "
-        "robustness to outliers",
-    ),
-    ("complete", "tight clusters of bounded diameter; sensitive to outliers"),
-    (
-        "single",
-        "elongated or chained clusters that are well separated; collapses into one "
-        "big cluster on noisy data",
-    ),
-):
-    register(
-        f"agglomerative-{_linkage}",
-        f"{_F}:Agglomerative",
-        "features",
-        f"Agglomerative clustering with {_linkage} linkage on the standardised features; exact "
-        "scikit-learn below exact_max_n, above it micro-clusters followed by the size-weighted "
-        "linkage of their centres (method_ says which ran).",
-        _AGG_COMPLEXITY,
-        _when,
-        defaults={"linkage": _linkage},
-    )
+# every estimator class (and the public functions beside them) -> the module that defines it
+_CLASSES = {
+    "KMeans": "features",
+    "MiniBatchKMeans": "features",
+    "GaussianMixture": "features",
+    "Birch": "features",
+    "Agglomerative": "features",
+    "TwoStageWarning": "features",
+    "weighted_linkage_labels": "features",
+    "SpectralCocluster": "spectral",
+    "SpectralBicluster": "spectral",
+    "SVDKMeans": "spectral",
+    "regularised_embedding": "spectral",
+    "Louvain": "graph",
+    "Leiden": "graph",
+    "DCSBM": "dcsbm",
+    "select_k": "select",
+    "JointSVDKMeans": "joint",
+}
 
-register(
-    "kmeans",
-    f"{_F}:KMeans",
-    "features",
-    "k-means (Lloyd, k-means++ starts) on the standardised features.",
-    "O(n K p) per iteration, O(n p) memory",
-    "convex, similar-sized clusters; the fast default for one side by its features",
-)
-register(
-    "minibatch-kmeans",
-    f"{_F}:MiniBatchKMeans",
-    "features",
-    "Mini-batch k-means on the standardised features.",
-    "O(b K p) per step for batches of b rows, then O(n K p) to label; O(n p) memory",
-    "millions of rows where full k-means is too slow; slightly worse optimum than kmeans",
-)
-register(
-    "gmm",
-    f"{_F}:GaussianMixture",
-    "features",
-    "Gaussian mixture (full covariances, EM, k-means start) on the standardised features; "
-    "labels are the most probable components.",
-    "O(n K p^2) per EM iteration, O(n K) memory",
-    "clusters with different spreads or correlated features (ellipsoids), where k-means' "
-    "spherical assumption is wrong",
-)
-register(
-    "birch",
-    f"{_F}:Birch",
-    "features",
-    "Birch: a clustering-feature tree of sub-clusters, then agglomerative (ward) on the "
-    "sub-cluster centres to n_clusters.",
-    "O(n p log n) to build the tree, one pass over the data",
-    "large data in one pass; result depends on the threshold relative to the cluster spread",
-)
+__all__ = [
+    "Agglomerative",
+    "AlgorithmInfo",
+    "Birch",
+    "DCSBM",
+    "GaussianMixture",
+    "JointSVDKMeans",
+    "KINDS",
+    "KMeans",
+    "Leiden",
+    "Louvain",
+    "MiniBatchKMeans",
+    "SVDKMeans",
+    "SpectralBicluster",
+    "SpectralCocluster",
+    "TwoStageWarning",
+    "get",
+    "info",
+    "names",
+    "register",
+    "regularised_embedding",
+    "select_k",
+    "unregister",
+    "weighted_linkage_labels",
+]
 
-register(
-    "spectral-cocluster",
-    f"{_C}:SpectralCocluster",
-    "purchases",
-    "scikit-learn's SpectralCoclustering (Dhillon) on the people and items that have "
-    "purchases; those without any get the largest cluster of their side. With "
-    "n_row_clusters != n_col_clusters the same embedding is clustered per side.",
-    "O(nnz * (1 + log2 K)) per SVD iteration (randomized SVD), then k-means on n + m points",
-    "a quick baseline on strongly assortative (diagonal) relations with equal K per side "
-    "and mild degree heterogeneity; with lognormal activity it loses clusters (ARI about "
-    "0.25 where svd-kmeans reaches 0.68 on the planted family)",
-)
-register(
-    "spectral-bicluster",
-    f"{_C}:SpectralBicluster",
-    "purchases",
-    "scikit-learn's SpectralBiclustering (Kluger, checkerboard) with n_row_clusters and "
-    "n_col_clusters; people or items without purchases get the largest cluster of their side.",
-    "O(nnz * n_components) per SVD iteration, then k-means on the best singular vectors",
-    "checkerboard relations (not only diagonal), K_A != K_B, with mild degree "
-    "heterogeneity; with lognormal activity its singular vectors are not piecewise constant "
-    "and it finds almost nothing (ARI about 0.02 where svd-kmeans reaches 0.68 on the "
-    "planted family)",
-)
-register(
-    "svd-kmeans",
-    f"{_C}:SVDKMeans",
-    "purchases",
-    "Regularised spectral embedding: degrees regularised by their mean (tau), "
-    "min(n_row_clusters, n_col_clusters) singular vectors by scipy's Lanczos svds, scaled by "
-    "the singular values, rows normalised, k-means per side.",
-    "O(nnz * K) per Lanczos iteration, O((n + m) K) memory, then k-means per side",
-    "degree-heterogeneous purchases (lognormal or Pareto activity), K_A != K_B; the best "
-    "start for a block-model fit",
-)
-register(
-    "louvain",
-    f"{_G}:Louvain",
-    "purchases",
-    "Bipartite Louvain (scikit-network, modularity of the bipartite graph); chooses its own "
-    "number of clusters (n_row_clusters_ / n_col_clusters_ after fit), ignores "
-    "n_row_clusters / n_col_clusters.",
-    "about O(nnz) per pass, a few passes; O(nnz) memory",
-    "when K is unknown and the relation is assortative (each people-cluster buys mostly from "
-    "its own item-cluster)",
-    requires=("sknetwork",),
-)
-register(
-    "leiden",
-    f"{_G}:Leiden",
-    "purchases",
-    "Bipartite Leiden (scikit-network): Louvain with a refinement step that keeps clusters "
-    "connected; chooses its own number of clusters.",
-    "about O(nnz) per pass, a few passes; O(nnz) memory",
-    "as louvain, when well-connected clusters matter",
-    requires=("sknetwork",),
-)
-register(
-    "dcsbm",
-    "fastbip.algorithms.dcsbm:DCSBM",
-    "purchases",
-    "Degree-corrected bipartite Poisson block model fitted by likelihood sweeps from a "
-    "spectral start (fastbip's own).",
-    "O(nnz + (n + m) K_A K_B) per sweep, plus O(nnz) per Lanczos step for the start",
-    "planted or real purchases with heterogeneous activity; the most accurate co-clustering here",
-)
-register(
-    "joint-svd-kmeans",
-    f"{_J}:JointSVDKMeans",
-    "joint",
-    "The regularised spectral embedding of the purchases concatenated with the "
-    "standardised features (weight feature_weight), k-means per side.",
-    "O(nnz * K) per Lanczos iteration plus O(n (K + p) K) per k-means iteration",
-    "when purchases are sparse or near the detection threshold and the features carry "
-    "cluster information; people or items without purchases are then placed by features",
-)
 
-del _linkage, _when
+def __getattr__(name):
+    module = _CLASSES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fastbip.algorithms' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"fastbip.algorithms.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

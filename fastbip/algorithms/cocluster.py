@@ -1,327 +1,39 @@
-"""Co-clustering of the purchase matrix: both sides from the purchases alone.
+"""Deprecated: the co-clustering estimators live in :mod:`fastbip.algorithms.spectral`.
 
-Every estimator takes ``M`` (scipy sparse or dense, shape ``(n_people, n_items)``,
-non-negative finite values) in ``fit`` and sets ``row_labels_`` (int64, ``n_people``) and
-``column_labels_`` (int64, ``n_items``). ``fit_predict(M)`` returns the row labels,
-as in scikit-learn and :class:`~fastbip.algorithms.dcsbm.DCSBM`.
-
-People or items without any purchase carry no information about their cluster. The
-estimators here fit on the sub-matrix of people and items that have purchases (removing empty
-rows cannot empty a column and vice versa) and give every empty row the label of the largest
-row cluster and every empty column the label of the largest column cluster (ties: the
-smallest label). No NaN, no crash, and every label is a real cluster so scores stay
-comparable. ``n_empty_rows_`` and ``n_empty_columns_`` say how many were labelled this way.
+This module re-exports them (and the helpers it used to define, now in
+:mod:`fastbip.algorithms._base`) for one release.
 """
 
-from __future__ import annotations
+import warnings
 
-from contextlib import nullcontext
-from numbers import Integral
-
-import numpy as np
-import scipy.sparse as sp
-import sklearn.cluster
-from scipy.sparse.linalg import svds
-from sklearn.base import BaseEstimator
-from threadpoolctl import threadpool_limits
-
-from fastbip._validation import as_purchases as _as_purchases
+from fastbip._rng import int_seed as _seed  # noqa: F401
+from fastbip._validation import check_n_clusters  # noqa: F401
+from fastbip.algorithms._base import (  # noqa: F401
+    SMALL_ROWS,
+    CoclusterLabels,
+    as_purchases,
+    fill_empty,
+    split_empty,
+)
+from fastbip.algorithms._base import limit_threads as _limit_threads
+from fastbip.algorithms.spectral import (  # noqa: F401
+    SpectralBicluster,
+    SpectralCocluster,
+    SVDKMeans,
+    regularised_embedding,
+    top_singular,
+)
 
 __all__ = ["SpectralCocluster", "SpectralBicluster", "SVDKMeans", "regularised_embedding"]
 
-
-SMALL_ROWS = 50_000
+warnings.warn(
+    "fastbip.algorithms.cocluster is deprecated; import from fastbip.algorithms.spectral "
+    "(or fastbip.algorithms)",
+    DeprecationWarning,
+    stacklevel=2,
+)
 
 
 def few_threads(n_rows):
-    """Run scikit-learn's k-means and BLAS on one thread when the input has fewer than
-    ``SMALL_ROWS`` rows: below that, starting and synchronising OpenMP threads costs more than
-    it saves, and on a loaded machine it can cost 10 to 100 times the work itself. The
-    results do not depend on the thread count."""
-    return threadpool_limits(limits=1) if n_rows < SMALL_ROWS else nullcontext()
-
-
-def as_purchases(M, name="M"):
-    """``M`` as canonical CSR float64 counts, checked by the shared validation
-    (``fastbip._validation.as_purchases`` with ``counts=True``), without stored zeros, so
-    that a row's or column's number of stored entries says whether it has purchases. ``M``
-    itself is not modified."""
-    M = _as_purchases(M, name, dtype=np.float64, counts=True)
-    if M.nnz and not M.data.all():
-        M = M.copy()
-        M.eliminate_zeros()
-    return M
-
-
-def check_n_clusters(value, name, n, side):
-    """Validate a cluster count against the number of non-empty members of a side."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer; got {value!r}")
-    if value < 1 or value > n:
-        raise ValueError(f"{name} must be between 1 and the number of {side}={n}; got {value}")
-    return int(value)
-
-
-def split_empty(M):
-    """Indices of non-empty rows and columns and the sub-matrix on them."""
-    rows = np.flatnonzero(np.diff(M.indptr) > 0)
-    cols = np.flatnonzero(np.bincount(M.indices, minlength=M.shape[1]) > 0)
-    return rows, cols, M[rows][:, cols]
-
-
-def fill_empty(n, nonempty, labels):
-    """Labels for all ``n`` members: ``labels`` on ``nonempty``, the largest cluster elsewhere."""
-    out = np.empty(n, dtype=np.int64)
-    labels = np.asarray(labels, dtype=np.int64)
-    if labels.size:
-        fill = int(np.argmax(np.bincount(labels)))
-    else:
-        fill = 0
-    out[:] = fill
-    out[nonempty] = labels
-    return out
-
-
-def _seed(random_state):
-    if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(2**31 - 1))
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(2**31 - 1))
-    return random_state
-
-
-def top_singular(A, k, random_state):
-    """The ``k`` leading singular triplets of ``A`` (sparse), by Lanczos (ARPACK).
-
-    Returns ``U`` (n, k), ``s`` (k,), ``V`` (m, k), sorted by decreasing ``s``. Small
-    matrices go through a dense SVD.
-    """
-    n, m = A.shape
-    if min(n, m) <= max(2 * k + 1, 64):
-        U, s, Vt = np.linalg.svd(A.toarray(), full_matrices=False)
-        return U[:, :k], s[:k], Vt[:k].T
-    rng = np.random.default_rng(_seed(random_state))
-    v0 = rng.uniform(0.5, 1.5, size=min(n, m))
-    U, s, Vt = svds(sp.linalg.aslinearoperator(A), k=k, v0=v0, solver="arpack")
-    order = np.argsort(-s)
-    return U[:, order], s[order], Vt[order].T
-
-
-def regularised_embedding(M, k, tau="mean", random_state=None):
-    """Row-normalised, regularised spectral embedding of both sides of ``M``.
-
-    ``A = D_r(tau)^{-1/2} M D_c(tau)^{-1/2}`` with degrees regularised by ``tau`` (``"mean"``:
-    each side's mean degree; a number: that multiple of the mean degree), the ``k`` leading
-    singular vectors of ``A`` (Lanczos), scaled by their singular values, each row normalised
-    to unit length (rows of norm 0 stay 0). ``M`` is CSR without empty rows or columns.
-    Returns ``(row_embedding (n, k), column_embedding (m, k))``.
-    """
-    d_r = np.asarray(M.sum(axis=1)).ravel()
-    d_c = np.asarray(M.sum(axis=0)).ravel()
-    mult = 1.0 if isinstance(tau, str) else float(tau)
-    A = (
-        sp.diags(1.0 / np.sqrt(d_r + mult * d_r.mean()))
-        @ M
-        @ sp.diags(1.0 / np.sqrt(d_c + mult * d_c.mean()))
-    )
-    U, s, V = top_singular(A.tocsr(), k, random_state)
-    out = []
-    for E in (U * s, V * s):
-        norms = np.linalg.norm(E, axis=1, keepdims=True)
-        out.append(np.divide(E, norms, out=np.zeros_like(E), where=norms > 0))
-    return out[0], out[1]
-
-
-class CoclusterLabels:
-    """What every co-clusterer here shares: the labels of people and items without purchases
-    (:func:`fill_empty`) and ``fit_predict``."""
-
-    def _set_labels(self, shape, rows, cols, row_labels, col_labels):
-        self.row_labels_ = fill_empty(shape[0], rows, row_labels)
-        self.column_labels_ = fill_empty(shape[1], cols, col_labels)
-        self.n_empty_rows_ = int(shape[0] - rows.size)
-        self.n_empty_columns_ = int(shape[1] - cols.size)
-
-    def fit_predict(self, M, y=None):
-        """Fit and return the row (people) labels, as scikit-learn's clusterers do; the
-        column (item) labels are in ``column_labels_``."""
-        return self.fit(M).row_labels_
-
-
-class _Cocluster(CoclusterLabels, BaseEstimator):
-    """Shared fit: validate, split off empty rows and columns, fill them after."""
-
-    def _col_k(self):
-        return self.n_row_clusters if self.n_col_clusters is None else self.n_col_clusters
-
-    def fit(self, M, y=None):
-        """Co-cluster ``M`` (people x items); sets ``row_labels_`` and ``column_labels_``."""
-        M = as_purchases(M)
-        rows, cols, sub = split_empty(M)
-        if rows.size == 0:
-            raise ValueError("M has no purchases (all entries are zero); nothing to cluster")
-        k_r = check_n_clusters(
-            self.n_row_clusters, "n_row_clusters", rows.size, "people with purchases"
-        )
-        k_c = check_n_clusters(self._col_k(), "n_col_clusters", cols.size, "items with purchases")
-        with few_threads(sum(sub.shape)):
-            r, c = self._fit_sub(sub, k_r, k_c)
-        self._set_labels(M.shape, rows, cols, r, c)
-        return self
-
-
-class SpectralCocluster(_Cocluster):
-    """Spectral co-clustering (Dhillon 2001), robust to people or items without purchases.
-
-    With ``n_row_clusters == n_col_clusters`` (``n_col_clusters=None`` means equal) this is
-    :class:`sklearn.cluster.SpectralCoclustering` on the non-empty sub-matrix: the
-    ``1 + ceil(log2 K)`` leading singular vectors of ``D_r^{-1/2} M D_c^{-1/2}`` (the first
-    dropped), one joint k-means over people and items. With different counts the same
-    embedding is clustered by k-means separately per side (``n_row_clusters`` for the people,
-    ``n_col_clusters`` for the items). Empty rows and columns: see the module docstring.
-
-    Time O(nnz (1 + log2 K)) per SVD iteration plus k-means on n + m points. A quick baseline
-    on strongly assortative relations; it falls apart near the detection threshold and with
-    heavy-tailed activity (prefer ``svd-kmeans`` or ``dcsbm`` there).
-    """
-
-    def __init__(
-        self,
-        n_row_clusters=3,
-        n_col_clusters=None,
-        *,
-        svd_method="randomized",
-        n_init=10,
-        random_state=None,
-    ):
-        self.n_row_clusters = n_row_clusters
-        self.n_col_clusters = n_col_clusters
-        self.svd_method = svd_method
-        self.n_init = n_init
-        self.random_state = random_state
-
-    def _fit_sub(self, sub, k_r, k_c):
-        seed = _seed(self.random_state)
-        if k_r == k_c:
-            est = sklearn.cluster.SpectralCoclustering(
-                n_clusters=k_r,
-                svd_method=self.svd_method,
-                n_init=self.n_init,
-                random_state=seed,
-            ).fit(sub)
-            return est.row_labels_, est.column_labels_
-        k = max(k_r, k_c)
-        n_sv = 1 + int(np.ceil(np.log2(k)))
-        d_r = np.asarray(sub.sum(axis=1)).ravel()
-        d_c = np.asarray(sub.sum(axis=0)).ravel()
-        A = (sp.diags(1.0 / np.sqrt(d_r)) @ sub @ sp.diags(1.0 / np.sqrt(d_c))).tocsr()
-        U, _, V = top_singular(A, min(n_sv, min(sub.shape)), seed)
-        U = U[:, 1:] if U.shape[1] > 1 else U
-        V = V[:, 1:] if V.shape[1] > 1 else V
-        Z_r = U / np.sqrt(d_r)[:, None]
-        Z_c = V / np.sqrt(d_c)[:, None]
-        r = sklearn.cluster.KMeans(k_r, n_init=self.n_init, random_state=seed).fit_predict(Z_r)
-        c = sklearn.cluster.KMeans(k_c, n_init=self.n_init, random_state=seed).fit_predict(Z_c)
-        return r, c
-
-
-class SpectralBicluster(_Cocluster):
-    """Spectral biclustering (Kluger et al. 2003, checkerboard), robust to empty rows/columns.
-
-    :class:`sklearn.cluster.SpectralBiclustering` with ``n_clusters=(n_row_clusters,
-    n_col_clusters)`` on the non-empty sub-matrix (bistochastic normalisation, the
-    ``n_best`` of ``n_components`` singular vectors that are best approximated by a piecewise
-    constant vector, k-means per side). ``n_components`` defaults to
-    ``max(6, n_row_clusters, n_col_clusters)`` and ``n_best`` to ``max(3, ...)`` capped by
-    it. Time O(nnz n_components) per SVD iteration. Use for checkerboard relations (not only
-    diagonal) and K_A != K_B. ``n_init`` defaults to 3 (scikit-learn: 10): the k-means runs
-    on every candidate singular vector dominate its time.
-    """
-
-    def __init__(
-        self,
-        n_row_clusters=3,
-        n_col_clusters=None,
-        *,
-        method="bistochastic",
-        n_components=None,
-        n_best=None,
-        svd_method="randomized",
-        n_init=3,
-        random_state=None,
-    ):
-        self.n_row_clusters = n_row_clusters
-        self.n_col_clusters = n_col_clusters
-        self.method = method
-        self.n_components = n_components
-        self.n_best = n_best
-        self.svd_method = svd_method
-        self.n_init = n_init
-        self.random_state = random_state
-
-    def _fit_sub(self, sub, k_r, k_c):
-        k = max(k_r, k_c)
-        limit = max(min(sub.shape) - 1, 1)
-        n_components = self.n_components or max(6, k)
-        n_components = min(n_components, limit)
-        n_best = min(self.n_best or max(3, k), n_components)
-        est = sklearn.cluster.SpectralBiclustering(
-            n_clusters=(k_r, k_c),
-            method=self.method,
-            n_components=n_components,
-            n_best=n_best,
-            svd_method=self.svd_method,
-            n_init=self.n_init,
-            random_state=_seed(self.random_state),
-        ).fit(sub)
-        return est.row_labels_, est.column_labels_
-
-
-class SVDKMeans(_Cocluster):
-    """Regularised spectral embedding and k-means per side.
-
-    On the non-empty sub-matrix: degrees regularised by their mean (Qin and Rohe's
-    ``D + tau I``, ``tau`` = mean degree of the side), the ``n_components`` leading singular
-    vectors by scipy's Lanczos ``svds`` (default ``min(n_row_clusters, n_col_clusters)``,
-    the rank of the planted relation), scaled by the singular values, rows normalised to unit
-    length (which removes the degree), then k-means with ``n_row_clusters`` on the people and
-    ``n_col_clusters`` on the items. Empty rows and columns: see the module docstring.
-
-    Time O(nnz K) per Lanczos iteration, memory O((n + m) K). Supports K_A != K_B. Use on
-    degree-heterogeneous purchases (lognormal or Pareto activity); it is a good start for a
-    block-model fit.
-
-    Attributes: ``row_labels_``, ``column_labels_``, ``row_embedding_``,
-    ``column_embedding_`` (on the non-empty people and items only).
-    """
-
-    def __init__(
-        self,
-        n_row_clusters=3,
-        n_col_clusters=None,
-        *,
-        n_components=None,
-        tau="mean",
-        n_init=5,
-        random_state=None,
-    ):
-        self.n_row_clusters = n_row_clusters
-        self.n_col_clusters = n_col_clusters
-        self.n_components = n_components
-        self.tau = tau
-        self.n_init = n_init
-        self.random_state = random_state
-
-    def _fit_sub(self, sub, k_r, k_c):
-        limit = min(sub.shape)
-        k = self.n_components if self.n_components is not None else min(k_r, k_c)
-        k = check_n_clusters(k, "n_components", limit, "singular vectors available")
-        if not (self.tau == "mean" or (np.isscalar(self.tau) and float(self.tau) >= 0)):
-            raise ValueError(f"tau must be 'mean' or a number >= 0; got {self.tau!r}")
-        seed = _seed(self.random_state)
-        U, V = regularised_embedding(sub, k, self.tau, seed)
-        self.row_embedding_ = U
-        self.column_embedding_ = V
-        r = sklearn.cluster.KMeans(k_r, n_init=self.n_init, random_state=seed).fit_predict(U)
-        c = sklearn.cluster.KMeans(k_c, n_init=self.n_init, random_state=seed).fit_predict(V)
-        return r, c
+    """Deprecated: :func:`fastbip.algorithms._base.limit_threads` ``(n_rows, SMALL_ROWS)``."""
+    return _limit_threads(n_rows)

@@ -47,32 +47,33 @@ People or items with no purchases get the label of the largest cluster of their 
 cluster with most members that have purchases); they do not enter ``omega_`` or ``L``.
 """
 
-import numbers
-from contextlib import contextmanager
-
-import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh, svds
-from scipy.special import gammaln
 from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
-from sklearn.utils import check_random_state
-from threadpoolctl import threadpool_limits
 
 from fastbip._kernels.dcsbm import (
-    _hard_sweep,
-    _profile_counts,
-    _soft_assign,
-    _soft_profile,
-    _weighted_block_sum,
+    _hard_assign_rows_csr,
+    _row_profile_csr,
+    _row_soft_profile_csr,
+    _soft_assign_dense,
+    _transpose_product_dense,
 )
-from fastbip._validation import as_purchases
+from fastbip._rng import check_random_state
+from fastbip._validation import check_n_clusters
+from fastbip.algorithms._base import (
+    CoclusterLabels,
+    as_purchases,
+    check_params,
+    largest_cluster,
+    limit_threads,
+)
 from fastbip.blocks import block_counts
 
-__all__ = ["DCSBM", "select_k", "profile_log_likelihood"]
+__all__ = ["DCSBM", "select_k", "profile_log_likelihood"]  # noqa: F822 (select_k: see the end)
 
-_CRITERIA = ("icl", "mdl")
+CRITERIA = ("icl", "mdl")
 _MAX_KMEANS_SAMPLE = 20_000
 _DENSE_SVD_SIZE = 400
 # Below this many stored entries the kernels run on one thread: a parallel region costs more
@@ -87,63 +88,10 @@ _LOG_FLOOR = -1e300
 _HARD_INSTANCE_SWEEPS = 6
 
 
-@contextmanager
-def _threads_for(nnz, n_jobs):
-    """Run the kernels on ``n_jobs`` numba threads (None: 1, -1: all), 1 below
-    _PARALLEL_MIN_NNZ stored entries, and BLAS/OpenMP on as many. The results do not depend
-    on it."""
-    old = numba.get_num_threads()
-    avail = numba.config.NUMBA_NUM_THREADS
-    if n_jobs is None or nnz < _PARALLEL_MIN_NNZ:
-        want = 1
-    elif n_jobs < 0:
-        want = max(1, avail + 1 + n_jobs)
-    else:
-        want = min(n_jobs, avail)
-    numba.set_num_threads(want)
-    try:
-        # BLAS and OpenMP (Lanczos, k-means) on the same number of threads: their work here
-        # is small, and idle spinning threads slow everything else down
-        with threadpool_limits(limits=want):
-            yield
-    finally:
-        numba.set_num_threads(old)
-
-
 # --- validation ---------------------------------------------------------------------------
 
 
-def _check_k(k, n, name, side):
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise TypeError(f"{name} must be an integer or 'auto'; got {k!r}")
-    if not 1 <= k <= n:
-        raise ValueError(f"{name} must be between 1 and n_{side}={n}; got {k}")
-    return int(k)
-
-
-def _check_params(est):
-    for name in ("n_init", "max_sweeps"):
-        v = getattr(est, name)
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-            raise ValueError(f"{name} must be an integer >= 1; got {v!r}")
-    v = est.n_jobs
-    if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or v == 0):
-        raise ValueError(f"n_jobs must be None, -1 or an integer >= 1; got {v!r}")
-    v = est.soft_sweeps
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
-        raise ValueError(f"soft_sweeps must be an integer >= 0; got {v!r}")
-    v = est.soft_beta
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < v <= 1:
-        raise ValueError(f"soft_beta must be a number in (0, 1]; got {v!r}")
-    if not isinstance(est.tol, numbers.Real) or not est.tol >= 0:
-        raise ValueError(f"tol must be a number >= 0; got {est.tol!r}")
-
-
 def _check_init_labels(init, n_rows, n_cols):
-    if not (isinstance(init, tuple | list) and len(init) == 2):
-        raise ValueError(
-            f"init must be 'spectral' or a pair (row_labels, col_labels); got {init!r:.80}"
-        )
     out = []
     for lab, n, name in ((init[0], n_rows, "row"), (init[1], n_cols, "column")):
         lab = np.asarray(lab)
@@ -181,11 +129,6 @@ def _log_p(C):
     with np.errstate(divide="ignore"):  # log 0 only where no row can have counts
         out = np.log((C + q[None, :]) / (R[:, None] + 1.0))
     return np.maximum(out, _LOG_FLOOR)  # finite: the kernels multiply it by counts that may be 0
-
-
-def _largest(labels, degree, k):
-    counts = np.bincount(labels[(degree > 0) & (labels >= 0)], minlength=k)
-    return int(np.argmax(counts))
 
 
 # --- spectral start -----------------------------------------------------------------------
@@ -230,7 +173,7 @@ def _spectral_vectors(A, At, k, seed):
             return matvec(rmatvec(x))
 
         op = LinearOperator((n_r, n_r), matvec=gram, dtype=np.float64)
-        v0 = np.random.RandomState(seed).uniform(-1.0, 1.0, n_r)
+        v0 = np.random.default_rng(seed).uniform(-1.0, 1.0, n_r)
         vals, U = eigsh(op, k=k, which="LA", v0=v0, tol=_SVD_TOL)
         order = np.argsort(-vals)
         return np.ascontiguousarray(U[:, order])
@@ -242,19 +185,19 @@ def _spectral_vectors(A, At, k, seed):
 
 def _kmeans(X, k, seed, weight=None):
     """k-means labels and centres of X (rows), fitted on at most _MAX_KMEANS_SAMPLE rows."""
-    rs = np.random.RandomState(seed)
+    rng = np.random.default_rng(seed)
     n = X.shape[0]
     if n > _MAX_KMEANS_SAMPLE:
-        idx = np.sort(rs.choice(n, _MAX_KMEANS_SAMPLE, replace=False))
+        idx = np.sort(rng.choice(n, _MAX_KMEANS_SAMPLE, replace=False))
         Xs = X[idx]
         ws = None if weight is None else weight[idx]
     else:
         Xs, ws = X, weight
     k = min(k, Xs.shape[0])
-    km = KMeans(n_clusters=k, n_init=1, random_state=rs.randint(2**31 - 1))
-    # one thread: the sample is small, and a parallel k-means is slower than a serial one on
-    # a busy machine
-    with threadpool_limits(limits=1):
+    km = KMeans(n_clusters=k, n_init=1, random_state=int(rng.integers(2**31 - 1)))
+    # one thread (at most _MAX_KMEANS_SAMPLE rows, below SMALL_ROWS): the sample is small, and a
+    # parallel k-means is slower than a serial one on a busy machine
+    with limit_threads(Xs.shape[0]):
         km.fit(Xs, sample_weight=ws)
         labels = km.labels_ if Xs is X else km.predict(X)
     return labels.astype(np.int64), km.cluster_centers_
@@ -263,7 +206,7 @@ def _kmeans(X, k, seed, weight=None):
 def _spectral_start(A, At, k_a, k_b, U, seed):
     """Labels of both sides: k-means on U (the spectral side, A's rows), then the other side
     (A's columns) from its profile over those clusters."""
-    rs = np.random.RandomState(seed)
+    rng = np.random.default_rng(seed)
     n_r, n_c = A.shape
     d_r = np.diff(A.indptr)
     a = np.full(n_r, -1, dtype=np.int64)
@@ -274,20 +217,20 @@ def _spectral_start(A, At, k_a, k_b, U, seed):
         E = U[live, :k_a]
         norms = np.linalg.norm(E, axis=1, keepdims=True)
         E = E / np.where(norms > 0, norms, 1.0)
-        a[live], _ = _kmeans(E, k_a, rs.randint(2**31 - 1))
-    a[~live] = _largest(a, d_r, k_a) if live.any() else 0
+        a[live], _ = _kmeans(E, k_a, int(rng.integers(2**31 - 1)))
+    a[~live] = largest_cluster(a[live], k_a)
     if k_b == 1:
         return a, np.zeros(n_c, dtype=np.int64)
-    X = _profile_counts(At.indptr, At.indices, At.data, a, k_a)
+    X = _row_profile_csr(At.indptr, At.indices, At.data, a, k_a)
     deg = X.sum(axis=1)
     live_c = deg > 0
     b = np.zeros(n_c, dtype=np.int64)
     if live_c.any():
         P = X[live_c] / deg[live_c, None]
-        _, centres = _kmeans(P, k_b, rs.randint(2**31 - 1), weight=deg[live_c])
+        _, centres = _kmeans(P, k_b, int(rng.integers(2**31 - 1)), weight=deg[live_c])
         log_p = np.log(np.maximum(centres, 0.0) + 1e-3 / k_a)
-        b, _ = _hard_sweep(At.indptr, At.indices, At.data, a, log_p, 0)
-        b[~live_c] = _largest(b, deg, k_b)
+        b, _ = _hard_assign_rows_csr(At.indptr, At.indices, At.data, a, log_p, 0)
+        b[~live_c] = largest_cluster(b[deg > 0], k_b)
     return a, b
 
 
@@ -311,18 +254,18 @@ def _soft_sweeps(A, At, a, b, k_a, k_b, n_sweeps, beta0=1.0):
     Qb[np.arange(n_c), b] = 1.0
     live_r = np.diff(A.indptr) > 0
     live_c = np.diff(At.indptr) > 0
-    Y = _soft_profile(At.indptr, At.indices, At.data, Qa)
-    CT = _weighted_block_sum(Qb, Y)
+    Y = _row_soft_profile_csr(At.indptr, At.indices, At.data, Qa)
+    CT = _transpose_product_dense(Qb, Y)
     betas = np.linspace(beta0, 1.0, n_sweeps) if n_sweeps > 1 else np.ones(n_sweeps)
     for beta in betas:
-        X = _soft_profile(A.indptr, A.indices, A.data, Qb)
+        X = _row_soft_profile_csr(A.indptr, A.indices, A.data, Qb)
         pi = np.maximum(Qa[live_r].mean(axis=0), 1e-12) if live_r.any() else np.ones(k_a)
-        Qa = _soft_assign(X, beta * _log_p(CT.T.copy()), beta * np.log(pi / pi.sum()), a)
-        Y = _soft_profile(At.indptr, At.indices, At.data, Qa)
-        CT = _weighted_block_sum(Qb, Y)
+        Qa = _soft_assign_dense(X, beta * _log_p(CT.T.copy()), beta * np.log(pi / pi.sum()), a)
+        Y = _row_soft_profile_csr(At.indptr, At.indices, At.data, Qa)
+        CT = _transpose_product_dense(Qb, Y)
         pi = np.maximum(Qb[live_c].mean(axis=0), 1e-12) if live_c.any() else np.ones(k_b)
-        Qb = _soft_assign(Y, beta * _log_p(CT), beta * np.log(pi / pi.sum()), b)
-        CT = _weighted_block_sum(Qb, Y)
+        Qb = _soft_assign_dense(Y, beta * _log_p(CT), beta * np.log(pi / pi.sum()), b)
+        CT = _transpose_product_dense(Qb, Y)
     return a, b
 
 
@@ -339,9 +282,11 @@ def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol):
     n_done = 0
     for _ in range(max_sweeps):
         n_done += 1
-        a_new, C = _hard_sweep(A.indptr, A.indices, A.data, b, _log_p(C), _largest(a, d_r, k_a))
-        b_new, CT = _hard_sweep(
-            At.indptr, At.indices, At.data, a_new, _log_p(C.T.copy()), _largest(b, d_c, k_b)
+        fill_a = largest_cluster(a[d_r > 0], k_a)
+        a_new, C = _hard_assign_rows_csr(A.indptr, A.indices, A.data, b, _log_p(C), fill_a)
+        fill_b = largest_cluster(b[d_c > 0], k_b)
+        b_new, CT = _hard_assign_rows_csr(
+            At.indptr, At.indices, At.data, a_new, _log_p(C.T.copy()), fill_b
         )
         C = np.ascontiguousarray(CT.T)
         ll = profile_log_likelihood(C)
@@ -358,7 +303,7 @@ def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol):
 # --- estimator ----------------------------------------------------------------------------
 
 
-class DCSBM(BaseEstimator):
+class DCSBM(CoclusterLabels, BaseEstimator):
     """Degree-corrected bipartite block model, fitted by a spectral start and likelihood sweeps.
 
     Parameters
@@ -381,7 +326,7 @@ class DCSBM(BaseEstimator):
         (deterministic annealing). 1 is plain variational EM. Near the detection threshold
         ``soft_sweeps=50, soft_beta=0.7`` climbs out of poor starts (see benchmarks/RESULTS.md);
         too low a value (below about 0.6 on the benchmarks) merges every cluster into one.
-    init : "spectral" or (row_labels, col_labels)
+    init : "spectral" or (row_labels, column_labels)
         Start from the spectral start or from given labels (-1 = unassigned, placed by the
         first sweep); with given labels a single start is run.
     criterion : "icl" or "mdl"
@@ -392,7 +337,8 @@ class DCSBM(BaseEstimator):
         Threads for the numba kernels: None means 1 (the default: on a machine whose cores are
         busy with other work a parallel sweep can be several times slower than a serial one),
         -1 all of numba's threads. Results are bit-identical whatever the value.
-    random_state : None, int or numpy RandomState
+    random_state : None, int, numpy SeedSequence or Generator
+        (see :mod:`fastbip._rng`; a legacy RandomState is accepted too).
 
     Attributes
     ----------
@@ -403,6 +349,21 @@ class DCSBM(BaseEstimator):
         sweeps when that one has the higher likelihood).
     n_row_clusters_, n_col_clusters_ : int, the K used (differs from the parameter with "auto").
     """
+
+    _parameter_constraints = {
+        "n_row_clusters": [("int", 1, "n_people"), ("choice", ("auto",))],
+        "n_col_clusters": [("int", 1, "n_items"), ("choice", ("auto",))],
+        "n_init": ("int", 1, None),
+        "max_sweeps": ("int", 1, None),
+        "tol": ("real", 0.0, None, "[]"),
+        "soft_sweeps": ("int", 0, None),
+        "soft_beta": ("real", 0.0, 1.0, "(]"),
+        "init": [("choice", ("spectral",)), ("pair",)],
+        "criterion": ("choice", CRITERIA),
+        "k_max": ("int", 1, None),
+        "n_jobs": [None, ("int", None, -1), ("int", 1, None)],
+        "random_state": ("random_state",),
+    }
 
     def __init__(
         self,
@@ -435,9 +396,9 @@ class DCSBM(BaseEstimator):
 
     def fit(self, M, y=None):
         """Fit the model to the purchase matrix ``M`` (people x items, counts)."""
-        _check_params(self)
-        A = as_purchases(M, dtype=np.float64, counts=True)
-        with _threads_for(A.nnz, self.n_jobs):
+        check_params(self)
+        A = as_purchases(M)
+        with limit_threads(A.nnz, _PARALLEL_MIN_NNZ, self.n_jobs, kernels=True):
             return self._fit(A)
 
     def _fit(self, A):
@@ -446,23 +407,17 @@ class DCSBM(BaseEstimator):
             isinstance(k, str) and k == "auto" for k in (self.n_row_clusters, self.n_col_clusters)
         ]
         if any(auto):
-            if self.criterion not in _CRITERIA:
-                raise ValueError(f"criterion must be one of {_CRITERIA}; got {self.criterion!r}")
-            if (
-                isinstance(self.k_max, bool)
-                or not isinstance(self.k_max, numbers.Integral)
-                or self.k_max < 1
-            ):
-                raise ValueError(f"k_max must be an integer >= 1; got {self.k_max!r}")
+            from fastbip.algorithms.select import select_k
+
             k_range_r = (
                 range(1, min(self.k_max, n_r) + 1)
                 if auto[0]
-                else [_check_k(self.n_row_clusters, n_r, "n_row_clusters", "people")]
+                else [check_n_clusters(self.n_row_clusters, "n_row_clusters", n_r, "people")]
             )
             k_range_c = (
                 range(1, min(self.k_max, n_c) + 1)
                 if auto[1]
-                else [_check_k(self.n_col_clusters, n_c, "n_col_clusters", "items")]
+                else [check_n_clusters(self.n_col_clusters, "n_col_clusters", n_c, "items")]
             )
             (k_a, k_b), _ = select_k(
                 A,
@@ -474,26 +429,22 @@ class DCSBM(BaseEstimator):
                 random_state=self.random_state,
             )
         else:
-            k_a = _check_k(self.n_row_clusters, n_r, "n_row_clusters", "people")
-            k_b = _check_k(self.n_col_clusters, n_c, "n_col_clusters", "items")
-        rs = check_random_state(self.random_state)
+            k_a = check_n_clusters(self.n_row_clusters, "n_row_clusters", n_r, "people")
+            k_b = check_n_clusters(self.n_col_clusters, "n_col_clusters", n_c, "items")
+        rng = check_random_state(self.random_state)
         At = A.T.tocsr()
         starts = []
-        if isinstance(self.init, str):
-            if self.init != "spectral":
-                raise ValueError(
-                    f"init must be 'spectral' or a pair (row_labels, col_labels); got {self.init!r}"
-                )
+        if isinstance(self.init, str):  # "spectral" (the constraints allow nothing else)
             # spectral side: the one with fewer members, unless it has a single cluster
             flip = (n_c < n_r or k_a == 1) and k_b > 1
             P, Pt, kp, kq = (At, A, k_b, k_a) if flip else (A, At, k_a, k_b)
             U = (
-                _spectral_vectors(P, Pt, kp, rs.randint(2**31 - 1))
+                _spectral_vectors(P, Pt, kp, int(rng.integers(2**31 - 1)))
                 if kp > 1
                 else np.zeros((P.shape[0], 1))
             )
             for _ in range(self.n_init):
-                p, q = _spectral_start(P, Pt, kp, kq, U, rs.randint(2**31 - 1))
+                p, q = _spectral_start(P, Pt, kp, kq, U, int(rng.integers(2**31 - 1)))
                 starts.append((q, p) if flip else (p, q))
         else:
             a0, b0 = _check_init_labels(self.init, n_r, n_c)
@@ -524,8 +475,8 @@ class DCSBM(BaseEstimator):
         a, b, C, ll, n_iter = best
         # members with no purchases: the largest cluster of their side under the final labels
         d_r, d_c = np.diff(A.indptr), np.diff(At.indptr)
-        a[d_r == 0] = _largest(a, d_r, k_a) if (d_r > 0).any() else 0
-        b[d_c == 0] = _largest(b, d_c, k_b) if (d_c > 0).any() else 0
+        a[d_r == 0] = largest_cluster(a[d_r > 0], k_a)
+        b[d_c == 0] = largest_cluster(b[d_c > 0], k_b)
         self.row_labels_ = a
         self.column_labels_ = b
         self.omega_ = C
@@ -542,12 +493,8 @@ class DCSBM(BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-    def fit_predict(self, M, y=None):
-        """Fit and return the row (people) labels."""
-        return self.fit(M).row_labels_
 
-
-# --- choosing K ---------------------------------------------------------------------------
+# --- log-likelihood of the full model (used by select_k) -------------------------------
 
 
 def _full_log_likelihood(C, d_r, d_c):
@@ -563,89 +510,10 @@ def _full_log_likelihood(C, d_r, d_c):
     )
 
 
-def _criterion(name, C, a, b, d_r, d_c):
-    k_a, k_b = C.shape
-    ll = _full_log_likelihood(C, d_r, d_c)
-    n_a = int(np.count_nonzero(d_r > 0))
-    n_b = int(np.count_nonzero(d_c > 0))
-    N_a = np.bincount(a[d_r > 0], minlength=k_a).astype(np.float64)
-    N_b = np.bincount(b[d_c > 0], minlength=k_b).astype(np.float64)
-    if name == "icl":
-        ent = 0.0
-        for N, n in ((N_a, n_a), (N_b, n_b)):
-            nz = N[N > 0]
-            ent += float(np.sum(nz * np.log(nz / n)))
-        pen = (
-            0.5 * k_a * k_b * np.log(max(n_a * n_b, 2))
-            + 0.5 * (k_a - 1) * np.log(max(n_a, 2))
-            + 0.5 * (k_b - 1) * np.log(max(n_b, 2))
-        )
-        return ll + ent - pen
-    E = float(C.sum())
-    dl = -ll
-    dl += gammaln(k_a * k_b + E) - gammaln(E + 1) - gammaln(k_a * k_b)  # block totals
-    for N, n, k in ((N_a, n_a, k_a), (N_b, n_b, k_b)):
-        dl += gammaln(n) - gammaln(k) - gammaln(n - k + 1) if n >= k else 0.0  # sizes
-        dl += gammaln(n + 1) - float(np.sum(gammaln(N + 1)))  # the partition given sizes
-        dl += np.log(max(n, 1))  # K itself
-    return dl
+def __getattr__(name):
+    # select_k lives in fastbip.algorithms.select (which imports this module); handed on here
+    if name == "select_k":
+        from fastbip.algorithms.select import select_k
 
-
-def select_k(
-    M,
-    k_range_rows,
-    k_range_cols,
-    criterion="icl",
-    *,
-    n_init=3,
-    soft_sweeps=0,
-    max_sweeps=50,
-    random_state=None,
-):
-    """Choose the number of clusters of each side by a model-selection criterion.
-
-    Fits :class:`DCSBM` for every pair (K_A, K_B) in ``k_range_rows x k_range_cols`` and scores
-    it (members with no purchases are left out of the scores):
-
-    - ``"icl"`` (maximised): integrated classification likelihood, BIC form, of the
-      degree-corrected Poisson model: ``L_full + sum_k N_k log(N_k / n_A) + sum_l N_l log(N_l /
-      n_B) - K_A K_B / 2 log(n_A n_B) - (K_A - 1) / 2 log n_A - (K_B - 1) / 2 log n_B``, with
-      ``L_full`` the Poisson log-likelihood at the MLE (up to ``-sum log M_ij!``).
-    - ``"mdl"`` (minimised): a description length in nats: ``-L_full`` + the block totals
-      (a multiset of E purchases over K_A K_B pairs) + each side's cluster sizes (a composition
-      of n into K parts), its partition given the sizes (multinomial) and K itself (log n).
-
-    Returns
-    -------
-    (k_rows, k_cols) : the chosen pair.
-    table : float64 array (len(k_range_rows), len(k_range_cols)), the criterion of each pair.
-    """
-    if criterion not in _CRITERIA:
-        raise ValueError(f"criterion must be one of {_CRITERIA}; got {criterion!r}")
-    A = as_purchases(M, dtype=np.float64, counts=True)
-    n_r, n_c = A.shape
-    ks_r = [_check_k(k, n_r, "k_range_rows values", "people") for k in k_range_rows]
-    ks_c = [_check_k(k, n_c, "k_range_cols values", "items") for k in k_range_cols]
-    if not ks_r or not ks_c:
-        raise ValueError(f"k_range_rows and k_range_cols must not be empty; got {ks_r} and {ks_c}")
-    rs = check_random_state(random_state)
-    seed = rs.randint(2**31 - 1)
-    d_r = np.asarray(A.sum(axis=1)).ravel()
-    d_c = np.asarray(A.sum(axis=0)).ravel()
-    table = np.empty((len(ks_r), len(ks_c)))
-    for i, k_a in enumerate(ks_r):
-        for j, k_b in enumerate(ks_c):
-            est = DCSBM(
-                k_a,
-                k_b,
-                n_init=n_init,
-                soft_sweeps=soft_sweeps,
-                max_sweeps=max_sweeps,
-                random_state=seed,
-            ).fit(A)
-            table[i, j] = _criterion(
-                criterion, est.omega_, est.row_labels_, est.column_labels_, d_r, d_c
-            )
-    flat = np.argmax(table) if criterion == "icl" else np.argmin(table)
-    i, j = np.unravel_index(flat, table.shape)
-    return (ks_r[i], ks_c[j]), table
+        return select_k
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

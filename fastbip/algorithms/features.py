@@ -15,7 +15,6 @@ documented two-stage approximation above (see its docstring).
 from __future__ import annotations
 
 import warnings
-from numbers import Integral
 
 import numpy as np
 import sklearn.cluster
@@ -23,8 +22,10 @@ import sklearn.mixture
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import validate_data
 
-from fastbip._kernels.linkage import _cut_merges, _nn_chain_linkage
-from fastbip.algorithms.cocluster import few_threads
+from fastbip._kernels.linkage import _flat_labels_from_merges, _nn_chain_linkage_dense
+from fastbip._rng import check_random_state, int_seed
+from fastbip._validation import check_choice, check_int
+from fastbip.algorithms._base import check_params, limit_threads, standardise
 
 __all__ = [
     "Agglomerative",
@@ -44,27 +45,9 @@ class TwoStageWarning(UserWarning):
     """Agglomerative clustering ran as the two-stage approximation, not exactly."""
 
 
-def _check_int(value, name, low, high=None, high_name=None):
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer; got {value!r}")
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high_name}={high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be {bound}; got {value}")
-    return int(value)
-
-
-def _rng(random_state):
-    """A numpy Generator from None, an int, a Generator or a legacy RandomState."""
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(int(random_state.randint(2**31 - 1)))
-    return np.random.default_rng(random_state)
-
-
-def _standardise(X):
-    mean = X.mean(axis=0)
-    std = X.std(axis=0)
-    std[std == 0] = 1.0
-    return (X - mean) / std
+_N_CLUSTERS = ("int", 1, "n_samples")
+_SCALE = ("choice", ("auto", True, False))
+_POSITIVE_INT = ("int", 1, None)
 
 
 class _FeatureClusterer(ClusterMixin, BaseEstimator):
@@ -75,11 +58,9 @@ class _FeatureClusterer(ClusterMixin, BaseEstimator):
         if from_population:
             X = X.feature_matrix()
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
-        if self.scale not in ("auto", True, False):
-            raise ValueError(f"scale must be 'auto', True or False; got {self.scale!r}")
         if self.scale is True or (self.scale == "auto" and not from_population):
-            X = _standardise(X)
-        _check_int(self.n_clusters, "n_clusters", 1, X.shape[0], "n_samples")
+            X = standardise(X)
+        check_int(self.n_clusters, "n_clusters", 1, X.shape[0], high_name="n_samples")
         return np.ascontiguousarray(X)
 
     def _set_labels(self, labels):
@@ -87,8 +68,9 @@ class _FeatureClusterer(ClusterMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Cluster the rows of ``X`` (array or Population); sets ``labels_``."""
+        check_params(self)
         X = self._prepare(X)
-        with few_threads(X.shape[0]):
+        with limit_threads(X.shape[0]):
             self._fit_array(X)
         return self
 
@@ -104,6 +86,14 @@ class KMeans(_FeatureClusterer):
     ``n_iter_``.
     """
 
+    _parameter_constraints = {
+        "n_clusters": _N_CLUSTERS,
+        "scale": _SCALE,
+        "n_init": [("choice", ("auto",)), _POSITIVE_INT],
+        "max_iter": _POSITIVE_INT,
+        "random_state": ("random_state",),
+    }
+
     def __init__(
         self, n_clusters=8, *, scale="auto", n_init="auto", max_iter=300, random_state=None
     ):
@@ -118,7 +108,7 @@ class KMeans(_FeatureClusterer):
             n_clusters=self.n_clusters,
             n_init=self.n_init,
             max_iter=self.max_iter,
-            random_state=self.random_state,
+            random_state=int_seed(self.random_state),
         ).fit(X)
         self.cluster_centers_ = est.cluster_centers_
         self.inertia_ = est.inertia_
@@ -134,6 +124,14 @@ class MiniBatchKMeans(_FeatureClusterer):
     is too slow; the optimum is slightly worse than :class:`KMeans`'.
     """
 
+    _parameter_constraints = {
+        "n_clusters": _N_CLUSTERS,
+        "scale": _SCALE,
+        "batch_size": _POSITIVE_INT,
+        "n_init": [("choice", ("auto",)), _POSITIVE_INT],
+        "random_state": ("random_state",),
+    }
+
     def __init__(self, n_clusters=8, *, scale="auto", batch_size=4096, n_init=3, random_state=None):
         self.n_clusters = n_clusters
         self.scale = scale
@@ -146,7 +144,7 @@ class MiniBatchKMeans(_FeatureClusterer):
             n_clusters=self.n_clusters,
             batch_size=self.batch_size,
             n_init=self.n_init,
-            random_state=self.random_state,
+            random_state=int_seed(self.random_state),
         ).fit(X)
         self.cluster_centers_ = est.cluster_centers_
         self._set_labels(est.labels_)
@@ -163,6 +161,15 @@ class GaussianMixture(_FeatureClusterer):
     Attributes: ``labels_``, ``means_``, ``weights_``, ``n_iter_``, ``bic_`` (Bayesian
     information criterion of the fit, lower is better; usable to choose ``n_clusters``).
     """
+
+    _parameter_constraints = {
+        "n_clusters": _N_CLUSTERS,
+        "scale": _SCALE,
+        "covariance_type": ("choice", ("full", "tied", "diag", "spherical")),
+        "n_init": _POSITIVE_INT,
+        "max_iter": _POSITIVE_INT,
+        "random_state": ("random_state",),
+    }
 
     def __init__(
         self,
@@ -187,7 +194,7 @@ class GaussianMixture(_FeatureClusterer):
             covariance_type=self.covariance_type,
             n_init=self.n_init,
             max_iter=self.max_iter,
-            random_state=self.random_state,
+            random_state=int_seed(self.random_state),
         ).fit(X)
         self.means_ = est.means_
         self.weights_ = est.weights_
@@ -208,6 +215,13 @@ class Birch(_FeatureClusterer):
     ``n_clusters`` (a threshold too large for the data), k-means (seed 0) on the points is used
     instead. ``n_subclusters_`` records the tree's size.
     """
+
+    _parameter_constraints = {
+        "n_clusters": _N_CLUSTERS,
+        "scale": _SCALE,
+        "threshold": ("real", 0.0, None, "(]"),
+        "branching_factor": ("int", 2, None),
+    }
 
     def __init__(self, n_clusters=8, *, scale="auto", threshold=0.5, branching_factor=50):
         self.n_clusters = n_clusters
@@ -242,7 +256,9 @@ class Birch(_FeatureClusterer):
         self._set_labels(centre_labels[sub])
 
 
-def weighted_linkage_labels(centres, weights, n_clusters, linkage):
+def weighted_linkage_labels(
+    centres: np.ndarray, weights: np.ndarray, n_clusters: int, linkage: str
+) -> np.ndarray:
     """Flat labels of weighted points by hierarchical ``linkage``, cut at ``n_clusters``.
 
     ``centres`` float (m, p), ``weights`` positive (m,). Ward uses the size-weighted Ward
@@ -253,8 +269,7 @@ def weighted_linkage_labels(centres, weights, n_clusters, linkage):
     """
     centres = np.ascontiguousarray(centres, dtype=np.float64)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
-    if linkage not in _LINKAGE_CODE:
-        raise ValueError(f"linkage must be one of {LINKAGES}; got {linkage!r}")
+    check_choice(linkage, "linkage", LINKAGES)
     if centres.ndim != 2 or weights.shape != (centres.shape[0],):
         raise ValueError(
             f"centres must be 2-D (m, p) and weights (m,); got {centres.shape} and {weights.shape}"
@@ -262,7 +277,7 @@ def weighted_linkage_labels(centres, weights, n_clusters, linkage):
     if not np.all(weights > 0):
         raise ValueError("weights must all be > 0")
     m = centres.shape[0]
-    _check_int(n_clusters, "n_clusters", 1, m, "number of centres")
+    check_int(n_clusters, "n_clusters", 1, m, high_name="n_centres")
     if m == 1:
         return np.zeros(1, dtype=np.int64)
     sq = np.einsum("ij,ij->i", centres, centres)
@@ -272,9 +287,9 @@ def weighted_linkage_labels(centres, weights, n_clusters, linkage):
         D *= 2.0 * np.outer(weights, weights) / np.add.outer(weights, weights)
     else:
         np.sqrt(D, out=D)
-    a, b, heights = _nn_chain_linkage(D, weights, _LINKAGE_CODE[linkage])
+    a, b, heights = _nn_chain_linkage_dense(D, weights, _LINKAGE_CODE[linkage])
     order = np.argsort(heights, kind="stable").astype(np.int64)
-    return _cut_merges(a, b, order, m, int(n_clusters))
+    return _flat_labels_from_merges(a, b, order, m, int(n_clusters))
 
 
 class Agglomerative(_FeatureClusterer):
@@ -310,6 +325,17 @@ class Agglomerative(_FeatureClusterer):
     Attributes: ``labels_``, ``method_``, ``n_micro_`` (micro-clusters used, two-stage only).
     """
 
+    _parameter_constraints = {
+        "n_clusters": _N_CLUSTERS,
+        "linkage": ("choice", LINKAGES),
+        "scale": _SCALE,
+        "method": ("choice", ("auto", "exact", "two-stage")),
+        "exact_max_n": _POSITIVE_INT,
+        "n_micro": _POSITIVE_INT,
+        "sample_per_micro": _POSITIVE_INT,
+        "random_state": ("random_state",),
+    }
+
     def __init__(
         self,
         n_clusters=8,
@@ -332,11 +358,7 @@ class Agglomerative(_FeatureClusterer):
         self.random_state = random_state
 
     def _fit_array(self, X):
-        if self.linkage not in LINKAGES:
-            raise ValueError(f"linkage must be one of {LINKAGES}; got {self.linkage!r}")
-        if self.method not in ("auto", "exact", "two-stage"):
-            raise ValueError(f"method must be 'auto', 'exact' or 'two-stage'; got {self.method!r}")
-        exact_max_n = _check_int(self.exact_max_n, "exact_max_n", 1)
+        exact_max_n = self.exact_max_n
         n = X.shape[0]
         two_stage = self.method == "two-stage" or (self.method == "auto" and n > exact_max_n)
         if not two_stage:
@@ -346,9 +368,8 @@ class Agglomerative(_FeatureClusterer):
             self.method_ = "exact"
             self._set_labels(est.labels_)
             return
-        n_micro = _check_int(self.n_micro, "n_micro", 1)
-        n_micro = max(min(n_micro, n), self.n_clusters)
-        per = _check_int(self.sample_per_micro, "sample_per_micro", 1)
+        n_micro = max(min(self.n_micro, n), self.n_clusters)
+        per = self.sample_per_micro
         if self.method == "auto":
             warnings.warn(
                 f"n_samples={n} > exact_max_n={exact_max_n}: agglomerative clustering runs as "
@@ -357,7 +378,7 @@ class Agglomerative(_FeatureClusterer):
                 TwoStageWarning,
                 stacklevel=3,
             )
-        rng = _rng(self.random_state)
+        rng = check_random_state(self.random_state)
         n_sample = min(n, per * n_micro)
         sample = X[np.sort(rng.choice(n, size=n_sample, replace=False))] if n_sample < n else X
         km = sklearn.cluster.KMeans(

@@ -10,7 +10,7 @@ can pass them to every co-clustering estimator) and ignored; ``n_row_clusters_``
 ``0 .. n_*_clusters_ - 1`` by decreasing size.
 
 People or items without purchases would each become a community of their own; they get the
-largest cluster of their side instead (as in :mod:`fastbip.algorithms.cocluster`).
+largest cluster of their side instead (as in :mod:`fastbip.algorithms.spectral`).
 
 Needs ``scikit-network`` (``pip install fastbip[graph]``).
 """
@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from fastbip.algorithms.cocluster import CoclusterLabels, _seed, as_purchases, split_empty
+from fastbip._rng import int_seed
+from fastbip.algorithms._base import CoclusterLabels, as_purchases, check_params, split_empty
 
 __all__ = ["Louvain", "Leiden"]
 
@@ -36,6 +37,12 @@ def _compress(labels):
 
 class _Modularity(CoclusterLabels, BaseEstimator):
     _sknetwork_class = ""
+    _parameter_constraints = {
+        "n_row_clusters": [None, ("int", 1, None)],
+        "n_col_clusters": [None, ("int", 1, None)],
+        "resolution": ("real", 0.0, None, "(]"),
+        "random_state": ("random_state",),
+    }
 
     def __init__(
         self, n_row_clusters=None, n_col_clusters=None, *, resolution=1.0, random_state=None
@@ -49,14 +56,13 @@ class _Modularity(CoclusterLabels, BaseEstimator):
         """Cluster the bipartite graph of ``M``; sets ``row_labels_``, ``column_labels_``."""
         import sknetwork.clustering
 
+        check_params(self)
         M = as_purchases(M)
-        if not (np.isscalar(self.resolution) and float(self.resolution) > 0):
-            raise ValueError(f"resolution must be a number > 0; got {self.resolution!r}")
         rows, cols, sub = split_empty(M)
         if rows.size == 0:
             raise ValueError("M has no purchases (all entries are zero); nothing to cluster")
         cls = getattr(sknetwork.clustering, self._sknetwork_class)
-        seed = _seed(self.random_state)
+        seed = int_seed(self.random_state)
         est = cls(
             resolution=float(self.resolution),
             random_state=seed,

@@ -4,7 +4,7 @@
 blocks of coordinates and runs k-means per side:
 
 - the regularised, row-normalised spectral embedding of the purchases
-  (:func:`fastbip.algorithms.cocluster.regularised_embedding`; unit length per row, so its
+  (:func:`fastbip.algorithms.spectral.regularised_embedding`; unit length per row, so its
   squared norm is 1), and
 - the standardised features, centred and scaled so that their mean squared row norm is
   ``feature_weight ** 2`` (whatever the number of columns, numeric or one-hot):
@@ -13,7 +13,7 @@ blocks of coordinates and runs k-means per side:
 
 People or items without purchases get a zero purchase block and are placed by their features
 alone (with no features on that side they get the largest cluster, as in
-:mod:`fastbip.algorithms.cocluster`).
+:mod:`fastbip.algorithms.spectral`).
 
 When it helps: when the purchases alone are near or below the detection threshold (sparse
 purchases, weak relation) and the features carry cluster information, or when many people
@@ -27,14 +27,17 @@ import numpy as np
 import sklearn.cluster
 from sklearn.base import BaseEstimator
 
-from fastbip.algorithms.cocluster import (
-    _seed,
+from fastbip._rng import int_seed
+from fastbip._validation import check_n_clusters
+from fastbip.algorithms._base import (
     as_purchases,
-    check_n_clusters,
-    few_threads,
-    regularised_embedding,
+    check_params,
+    fill_empty,
+    limit_threads,
     split_empty,
+    standardise,
 )
+from fastbip.algorithms.spectral import regularised_embedding
 
 __all__ = ["JointSVDKMeans"]
 
@@ -60,9 +63,7 @@ def _features(X, n, name):
     if F.shape[1] == 0:
         return None
     if not from_population:
-        std = F.std(axis=0)
-        std[std == 0] = 1.0
-        F = (F - F.mean(axis=0)) / std
+        F = standardise(F)
     return F
 
 
@@ -80,6 +81,16 @@ class JointSVDKMeans(BaseEstimator):
     Attributes: ``row_labels_``, ``column_labels_``, ``n_empty_rows_``,
     ``n_empty_columns_``.
     """
+
+    _parameter_constraints = {
+        "n_row_clusters": ("int", 1, "n_people"),
+        "n_col_clusters": [None, ("int", 1, "n_items")],
+        "feature_weight": ("real", 0.0, None, "[]"),
+        "n_components": [None, ("int", 1, "singular_vectors")],
+        "tau": [("choice", ("mean",)), ("real", 0.0, None, "[]")],
+        "n_init": ("int", 1, None),
+        "random_state": ("random_state",),
+    }
 
     def __init__(
         self,
@@ -102,29 +113,28 @@ class JointSVDKMeans(BaseEstimator):
 
     def fit(self, M, y=None, row_features=None, column_features=None):
         """Cluster people and items; sets ``row_labels_`` and ``column_labels_``."""
+        check_params(self)
         M = as_purchases(M)
         n, m = M.shape
-        if not (np.isscalar(self.feature_weight) and float(self.feature_weight) >= 0):
-            raise ValueError(f"feature_weight must be a number >= 0; got {self.feature_weight!r}")
         F_r = _features(row_features, n, "row_features")
         F_c = _features(column_features, m, "column_features")
         k_c_param = self.n_row_clusters if self.n_col_clusters is None else self.n_col_clusters
         k_r = check_n_clusters(self.n_row_clusters, "n_row_clusters", n, "people")
         k_c = check_n_clusters(k_c_param, "n_col_clusters", m, "items")
         rows, cols, sub = split_empty(M)
-        seed = _seed(self.random_state)
+        seed = int_seed(self.random_state)
         k = self.n_components if self.n_components is not None else min(k_r, k_c)
         U = np.zeros((n, 0))
         V = np.zeros((m, 0))
         if rows.size:
-            k = check_n_clusters(k, "n_components", min(sub.shape), "singular vectors available")
+            k = check_n_clusters(k, "n_components", min(sub.shape), "singular_vectors")
             U_sub, V_sub = regularised_embedding(sub, k, self.tau, seed)
             U = np.zeros((n, k))
             V = np.zeros((m, k))
             U[rows] = U_sub
             V[cols] = V_sub
         w = float(self.feature_weight)
-        with few_threads(n + m):
+        with limit_threads(n + m):
             self.row_labels_, self.n_empty_rows_ = self._side(U, F_r, w, k_r, rows, n, seed)
             self.column_labels_, self.n_empty_columns_ = self._side(V, F_c, w, k_c, cols, m, seed)
         return self
@@ -145,9 +155,7 @@ class JointSVDKMeans(BaseEstimator):
         labels = sklearn.cluster.KMeans(k, n_init=self.n_init, random_state=seed).fit_predict(
             E[nonempty]
         )
-        out = np.full(n, int(np.argmax(np.bincount(labels))), dtype=np.int64)
-        out[nonempty] = labels
-        return out, n_empty
+        return fill_empty(n, nonempty, labels), n_empty
 
     def fit_predict(self, M, y=None, row_features=None, column_features=None):
         """Fit and return the row (people) labels; the column labels are in
