@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from fastbip.purchases import intensity
+from fastbip.generate.events import intensity
 from fastbip.spec import (
     MODELS,
     Peak,
@@ -67,9 +67,9 @@ def test_with_changes_and_revalidates():
 
 def test_one_list_of_models():
     assert MODELS == ("poisson", "bernoulli", "exact")
-    import fastbip.purchases
+    import fastbip.generate.purchases
 
-    assert fastbip.purchases.MODELS is spec_model.MODELS
+    assert fastbip.generate.purchases.MODELS is spec_model.MODELS
 
 
 # --------------------------------------------------------------------------- typed time profile

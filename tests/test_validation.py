@@ -243,7 +243,7 @@ def test_other_sparse_formats_become_csr():
 
 
 def test_cocluster_form_drops_zeros_without_touching_the_input():
-    from fastbip.algorithms.cocluster import as_purchases as cocluster_form
+    from fastbip.algorithms._base import as_purchases as cocluster_form
 
     M = sp.csr_matrix(
         (np.array([1.0, 0.0, 2.0]), np.array([0, 1, 0]), np.array([0, 2, 3])), shape=(2, 2)

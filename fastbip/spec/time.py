@@ -1,7 +1,7 @@
 """The spec's time profiles: when purchases happen, per item-cluster.
 
 A profile is typed (:class:`TimeProfile` holding :class:`Peak` and :class:`Seasonal` terms)
-and validated where it is built; :func:`fastbip.purchases.intensity` evaluates it. In a spec
+and validated where it is built; :func:`fastbip.generate.events.intensity` evaluates it. In a spec
 file a profile is a table ``{base, trend, peaks = [...], seasonal = [...]}``; see
 ``docs/spec-format.md``.
 """
@@ -123,7 +123,7 @@ class TimeProfile:
     """The purchase intensity of one item-cluster over the period ``[start, end)``.
 
     ``base * (1 + trend * (t - start) / (end - start))`` plus its peaks and seasonal terms
-    (:func:`fastbip.purchases.intensity`). Only its shape matters: purchase times are drawn
+    (:func:`fastbip.generate.events.intensity`). Only its shape matters: purchase times are drawn
     from it normalised on the period.
 
     Parameters

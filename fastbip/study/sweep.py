@@ -79,7 +79,7 @@ def recovery_sweep(
     from .. import algorithms as registry
     from .._validation import check_int, check_list, check_real
     from ..blocks import snr as planted_snr
-    from ..dataset import generate
+    from ..generate import generate
     from ..spec import planted_spec
 
     mixings = check_list(
