@@ -78,6 +78,8 @@ def as_purchases(M, name="M", *, accept="any", dtype=None, canonical=True, count
         if M.ndim != 2:
             raise ValueError(f"{name} must be 2-D (n_people, n_items); got shape {M.shape}")
         _check_dtype(M.dtype, name)
+        if M.format == "csr":
+            check_csr_structure(M, name)  # before scipy or a kernel reads through it
         M = sp.csr_matrix(M)  # CSR input: a new object around the same arrays
         owned = False
     else:
@@ -386,3 +388,66 @@ def as_weights(x: Any, name: str, n: int, like: str) -> np.ndarray:
     if a.size and a.min() < 0:
         raise ValueError(f"{name} must be >= 0; got minimum {a.min()}")
     return a
+
+
+# --------------------------------------------------------------------------- CSR structure
+
+_CSR_MESSAGES = {
+    1: "indptr must start at 0; got indptr[0] = {v}",
+    2: "indptr must be non-decreasing; got indptr[{p}] = {v} < indptr[{q}] = {w}",
+    3: "indptr must end at nnz = {nnz} (the number of stored entries); got indptr[-1] = {v}",
+    4: "column indices must be >= 0; got indices[{p}] = {v}",
+    5: "column indices must be < n_items = {n_cols}; got indices[{p}] = {v}",
+    6: "column indices must be sorted inside each row; indices[{p}] = {v} follows a larger one",
+    7: "column indices must not repeat inside a row; indices[{p}] = {v} repeats",
+}
+
+
+def check_csr_structure(M: Any, name: str = "M", *, canonical: bool = False) -> None:
+    """Check that a CSR matrix's arrays are a valid structure, in one pass (numba).
+
+    ``indptr`` has ``n_rows + 1`` integer entries, starts at 0, is non-decreasing and ends at
+    ``nnz``; ``indices`` and ``data`` have ``nnz`` entries; every column index lies in
+    ``[0, n_cols)``; with ``canonical``, indices are strictly increasing inside each row.
+    These are the preconditions of every CSR kernel in ``fastbip._kernels``; scipy does not
+    check them when a matrix is built from arrays.
+
+    Raises
+    ------
+    ValueError
+        naming ``name``, the defect, its position and the value found.
+    """
+    from fastbip._kernels.validate import _csr_structure_status
+
+    n_rows, n_cols = M.shape
+    indptr, indices, data = M.indptr, M.indices, M.data
+    for arr, what in ((indptr, "indptr"), (indices, "indices")):
+        if arr.ndim != 1 or arr.dtype.kind not in "iu":
+            raise ValueError(
+                f"{name}.{what} must be a 1-D integer array; got dtype {arr.dtype}, "
+                f"shape {arr.shape}"
+            )
+    if indptr.shape[0] != n_rows + 1:
+        raise ValueError(
+            f"{name}.indptr must have n_people + 1 = {n_rows + 1} entries for shape "
+            f"{M.shape}; got {indptr.shape[0]}"
+        )
+    if data.ndim != 1 or data.shape[0] != indices.shape[0]:
+        raise ValueError(
+            f"{name}.data and {name}.indices must have the same length; got {data.shape} "
+            f"and {indices.shape}"
+        )
+    ip = indptr if indptr.dtype.kind == "i" else indptr.astype(np.int64)
+    ix = indices if indices.dtype.kind == "i" else indices.astype(np.int64)
+    status, pos = _csr_structure_status(
+        np.ascontiguousarray(ip), np.ascontiguousarray(ix), int(n_cols), bool(canonical)
+    )
+    if status == 0:
+        return
+    if status <= 3:
+        v = int(indptr[pos])
+        w = int(indptr[pos - 1]) if pos > 0 else 0
+        what = _CSR_MESSAGES[status].format(p=pos, q=pos - 1, v=v, w=w, nnz=indices.shape[0])
+    else:
+        what = _CSR_MESSAGES[status].format(p=pos, v=int(indices[pos]), n_cols=n_cols)
+    raise ValueError(f"{name} is not a valid CSR matrix: {what}")
