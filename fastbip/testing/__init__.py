@@ -19,34 +19,37 @@ functions that need them.
   ``fastbip_assert_recovers`` and the marker ``fastbip_recovery``.
 
 Example: a user's own co-clusterer checked in their test suite (the plugin is active once
-fastbip is installed)::
+fastbip is installed; this very test runs in fastbip's ``tests/test_plugin.py``)::
 
-    import numpy as np, scipy.sparse.linalg as sla
+    import numpy as np
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import svds
     from sklearn.cluster import KMeans
 
-    class SVDCocluster:
-        def __init__(self, n_row_clusters=None, n_col_clusters=None, random_state=0):
+    class SVDCocluster:  # any object with fit, row_labels_ and column_labels_ will do
+        def __init__(self, n_row_clusters=None, n_col_clusters=None):
             self.n_row_clusters, self.n_col_clusters = n_row_clusters, n_col_clusters
-            self.random_state = random_state
 
         def fit(self, M):
-            M = M.astype(float)
-            d_r, d_c = np.asarray(M.sum(1)).ravel() + 1, np.asarray(M.sum(0)).ravel() + 1
-            u, s, vt = sla.svds((M.multiply(1 / np.sqrt(d_r)[:, None])
-                                 .multiply(1 / np.sqrt(d_c))).tocsr(), k=self.n_row_clusters)
-            km = lambda X, k: KMeans(k, n_init=5, random_state=self.random_state).fit_predict(
-                X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12))
+            d_r, d_c = np.ravel(M.sum(1)), np.ravel(M.sum(0))  # degrees, regularised
+            A = sp.diags((d_r + d_r.mean()) ** -0.5) @ M @ sp.diags((d_c + d_c.mean()) ** -0.5)
+            k = min(self.n_row_clusters, self.n_col_clusters)
+            u, s, vt = svds(A, k=k, v0=np.ones(min(M.shape)))
+            unit = lambda X: X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+            km = lambda X, k: KMeans(k, n_init=5, random_state=0).fit_predict(unit(X))
             self.row_labels_ = km(u * s, self.n_row_clusters)
             self.column_labels_ = km(vt.T * s, self.n_col_clusters)
             return self
 
-    def test_recovers_at_snr_3(fastbip_planted, fastbip_assert_recovers):
-        fastbip_assert_recovers(SVDCocluster(), fastbip_planted(snr=3), at_least=0.8)
+    def test_svd_cocluster_recovers(fastbip_planted, fastbip_assert_recovers):
+        fastbip_assert_recovers(SVDCocluster(), fastbip_planted(snr=12), at_least=0.8)
 
-and without the plugin::
+``assert_recovers`` sets the unset ``n_row_clusters`` and ``n_col_clusters`` to the planted
+K. At ``snr=12`` (2000 x 500, K = 3 x 3) the oracle reaches ARI 0.56 on the people and 0.92
+on the items, and this estimator about 93 % and 96 % of that. Without the plugin::
 
     from fastbip.testing import assert_recovers, planted
-    assert_recovers(SVDCocluster(), planted(snr=3), at_least=0.8)
+    assert_recovers(SVDCocluster(), planted(snr=12), at_least=0.8)
 """
 
 from __future__ import annotations

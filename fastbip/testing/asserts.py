@@ -186,6 +186,7 @@ def assert_recovers(
     ValueError, TypeError
         For an argument out of range or a dataset without truth.
     """
+    __tracebackhide__ = True  # pytest shows the caller's line, then this message
     from fastbip.metrics import score_labels
 
     at_least = check_real(at_least, "at_least", 0.0, 1.0, low_open=True)
@@ -230,5 +231,7 @@ def assert_recovers(
 
 
 def _name(estimator: Any) -> str:
+    if type(estimator).__repr__ is object.__repr__:
+        return type(estimator).__name__
     text = " ".join(repr(estimator).split())
     return text if len(text) <= 80 else type(estimator).__name__
