@@ -2,7 +2,10 @@
 
 The user's tests below import nothing from fastbip.testing: the fixtures and the marker
 come from the plugin. Until the ``pytest11`` entry point is installed the plugin is loaded
-with ``-p fastbip.testing.plugin``; once it is installed pytest loads it by itself.
+with ``-p fastbip.testing.plugin``; once it is installed pytest loads it by itself. The
+user's suite runs in this process (``pytester.runpytest``), so it sees this checkout's
+fastbip; ``runpytest_subprocess`` would need ``PYTHONPATH`` to point at the checkout, as
+the ``user_suite`` fixture sets it.
 """
 
 import importlib.metadata
@@ -10,6 +13,15 @@ import re
 from pathlib import Path
 
 import pytest
+
+# pytester's in-process runs drop the modules first imported during the run; numpy (and the
+# numba-compiled fastbip) cannot be imported twice in a process, so they are imported here,
+# with what the user's tests import
+import scipy.sparse.linalg  # noqa: F401
+import sklearn.cluster  # noqa: F401
+from threadpoolctl import threadpool_limits
+
+import fastbip.testing  # noqa: F401
 
 pytest_plugins = ["pytester"]
 
@@ -79,7 +91,7 @@ def _plugin_args():
 
 @pytest.fixture
 def user_suite(pytester, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # this checkout's fastbip
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # this checkout's fastbip, for a subprocess
     pytester.makepyfile(test_user=USER_TESTS)
     return pytester
 
@@ -95,7 +107,10 @@ def test_bad_marker(fastbip_assert_recovers):
 
 def test_user_suite_passes_and_fails_with_the_table(user_suite):
     user_suite.makepyfile(test_marker=BAD_MARKER)
-    result = user_suite.runpytest_subprocess(*_plugin_args(), "--strict-markers", "-v")
+    # in-process: this process's fastbip (the checkout's) and its cache of planted data; one
+    # BLAS/OpenMP thread, since k-means on 2000 points is slower with more on a busy machine
+    with threadpool_limits(limits=1):
+        result = user_suite.runpytest(*_plugin_args(), "--strict-markers", "-v")
     result.assert_outcomes(passed=4, failed=1, skipped=2, errors=1)
     result.stdout.fnmatch_lines(
         [
