@@ -105,18 +105,20 @@ def check_input_formats(estimator: Any) -> None:
 
 
 def check_input_dtypes(estimator: Any) -> None:
-    """Integer, float and boolean data are accepted; integer and float give the same labels."""
+    """Integer, float and boolean data are accepted (valid labels); int32 and float64 counts
+    give the labels of int64 counts."""
     M = _writable(_easy().purchases)
     k = _K if _k_of(estimator) else None
     ref = _check_valid(_configured(estimator), M.astype(np.int64), k, k)
-    for dtype in (np.int32, np.float64, np.float32):
+    for dtype in (np.int32, np.float64):
         got = _check_valid(_configured(estimator), M.astype(dtype), k, k)
         for side, a, b in zip(("row", "column"), ref, got, strict=True):
             if not np.array_equal(a, b):
                 raise AssertionError(
                     f"{np.dtype(dtype).name} data give other {side} labels than int64 data"
                 )
-    _check_valid(_configured(estimator), M.astype(bool), k, k)
+    for dtype in (np.float32, np.bool_):  # other values (bool) or rounding: valid labels
+        _check_valid(_configured(estimator), M.astype(dtype), k, k)
 
 
 def check_empty_members(estimator: Any) -> None:
