@@ -12,7 +12,14 @@ from fastbip._validation import check_choice, check_real
 
 from ._planted import expected_oracle_ari
 
-__all__ = ["assert_recovers", "fresh", "set_n_clusters", "fit_labels"]
+__all__ = [
+    "assert_recovers",
+    "fresh",
+    "set_n_clusters",
+    "set_random_state",
+    "fit_labels",
+    "score_table",
+]
 
 _SIDES = ("people", "items")
 _ROW_K, _COL_K, _ONE_K = "n_row_clusters", "n_col_clusters", "n_clusters"
