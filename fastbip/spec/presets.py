@@ -185,9 +185,10 @@ def planted_spec(
     k_people: int,
     k_items: int,
     mean_purchases: float = 20.0,
-    mixing: float = 0.0,
+    mixing: float | None = None,
     seed: int = 0,
     *,
+    snr: float | None = None,
     ratio: float = 10.0,
     activity: str | dict = "lognormal",
     popularity: str | dict = "lognormal",
@@ -202,6 +203,10 @@ def planted_spec(
     With ``features=True`` each side gets one normal feature ``x`` whose mean is the cluster
     index (sd 1) and one categorical feature ``tag`` (its category = cluster with prob 0.6).
 
+    With ``snr`` the difficulty is given instead of the mixing: the mixing is solved for so
+    that the generated dataset's planted structure has that signal-to-noise ratio
+    (:func:`fastbip.snr`, 1 is the detection threshold) to within 0.01 % (see Notes).
+
     Parameters
     ----------
     n_people, n_items : int
@@ -210,10 +215,13 @@ def planted_spec(
         Numbers of clusters, >= 1.
     mean_purchases : float
         Expected purchases per person.
-    mixing : float
-        In [0, 1]; 0 is the planted relation, 1 is no structure.
+    mixing : float or None
+        In [0, 1]; 0 is the planted relation, 1 is no structure. None means 0, or the mixing
+        solved for ``snr``. Giving both ``mixing`` and ``snr`` is an error.
     seed : int
         The spec's seed.
+    snr : float or None
+        The signal-to-noise ratio wanted, > 0 and at most the one reached at ``mixing=0``.
     ratio : float
         Relative rate of the "diagonal" pairs, > 0.
     activity, popularity : str or dict
@@ -230,7 +238,19 @@ def planted_spec(
     Raises
     ------
     SpecError
-        If an argument is out of range.
+        If an argument is out of range, if both ``mixing`` and ``snr`` are given, or if
+        ``snr`` is above what ``mixing=0`` reaches (the message gives that maximum).
+
+    Notes
+    -----
+    The SNR of a generated dataset depends on its cluster sizes and on the drawn activities
+    and popularities (through ``sum theta_i**2`` per cluster), so it is computed on the
+    planted expectations of this very spec: people, items and degrees are drawn once at the
+    spec's seed, without sampling any purchase (the mixing changes only the expected block
+    totals ``omega``, not those draws), and the mixing is found by bisection on
+    ``fastbip.snr`` of that expected truth, which decreases from its maximum at
+    ``mixing=0`` to 0 at ``mixing=1``. ``fastbip.generate(spec)`` (with ``rng=None``) then
+    reproduces that SNR; another ``rng`` draws other degrees and gives a nearby SNR.
     """
     for name, v in (
         ("n_people", n_people),
@@ -242,6 +262,10 @@ def planted_spec(
             raise SpecError(f"{name} must be a positive integer; got {v!r}")
     if not ratio > 0:
         raise SpecError(f"ratio must be > 0; got {ratio!r}")
+    if snr is not None and mixing is not None:
+        raise SpecError(
+            f"give either mixing or snr, not both; got mixing={mixing!r} and snr={snr!r}"
+        )
     rates = np.ones((k_people, k_items))
     rates[np.arange(k_people), np.arange(k_people) % k_items] = ratio
 
@@ -274,11 +298,72 @@ def planted_spec(
         "relation": {
             "rates": rates.tolist(),
             "mean_purchases": mean_purchases,
-            "mixing": mixing,
+            "mixing": 0.0 if mixing is None else mixing,
             "model": model,
             "activity": activity,
             "popularity": popularity,
         },
         "seed": seed,
     }
+    spec = Spec.from_dict(d)
+    if snr is None:
+        return spec
+    d["relation"]["mixing"] = _mixing_for_snr(spec, snr, ratio)
     return Spec.from_dict(d)
+
+
+def _mixing_for_snr(spec: Spec, target: Any, ratio: float, rtol: float = 1e-4) -> float:
+    """The mixing at which ``spec`` (generated at its seed) has signal-to-noise ``target``.
+
+    Bisection on the mixing of ``fastbip.snr`` of the expected truth: people, items and
+    degrees drawn once at the spec's seed (no purchases are sampled), ``omega`` recomputed
+    per step with :func:`fastbip.dataset.planted_omega`.
+    """
+    # generation and the SNR are later stages than the spec: imported here, when asked for
+    from dataclasses import replace
+
+    from fastbip.blocks import snr as snr_of
+    from fastbip.dataset import Truth, _plant, planted_omega
+    from fastbip.population import cluster_sizes
+
+    if isinstance(target, bool) or not isinstance(target, (int, float, np.integer, np.floating)):
+        raise SpecError(f"snr must be a number; got {target!r}")
+    target = float(target)
+    if not (np.isfinite(target) and target > 0):
+        raise SpecError(f"snr must be a finite number > 0; got {target!r}")
+    p = _plant(spec, None)
+    sizes_a = cluster_sizes(spec.people.n, spec.people.shares)
+    sizes_b = cluster_sizes(spec.items.n, spec.items.shares)
+
+    def snr_at(m: float) -> float:
+        omega = planted_omega(replace(spec.relation, mixing=m), sizes_a, sizes_b)
+        truth = Truth(omega, p.theta, p.phi, p.people.labels, p.items.labels)
+        return snr_of(truth)
+
+    if min(spec.people.k, spec.items.k) < 2:
+        raise SpecError(
+            f"snr={target:g} cannot be reached: with a single cluster on a side "
+            f"(K={spec.people.k}x{spec.items.k}) there is no structure to detect; the largest "
+            "SNR is 0"
+        )
+    top = snr_at(0.0)
+    if target > top * (1 + rtol):
+        raise SpecError(
+            f"snr={target:g} cannot be reached: the largest SNR of this planted family "
+            f"(mixing=0, ratio={ratio:g}, K={spec.people.k}x{spec.items.k}, "
+            f"{spec.people.n}x{spec.items.n}, mean_purchases={spec.relation.mean_purchases:g}, "
+            f"seed={spec.seed}) is {top:.6g}; raise ratio or mean_purchases for more"
+        )
+    if target >= top:
+        return 0.0
+    lo, hi = 0.0, 1.0  # snr_at(lo) > target >= snr_at(hi) = 0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        s = snr_at(mid)
+        if abs(s - target) <= rtol * target:
+            return mid
+        if s > target:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
