@@ -317,21 +317,23 @@ def _mixing_for_snr(spec: Spec, target: Any, ratio: float, rtol: float = 1e-4) -
 
     Bisection on the mixing of ``fastbip.snr`` of the expected truth: people, items and
     degrees drawn once at the spec's seed (no purchases are sampled), ``omega`` recomputed
-    per step with :func:`fastbip.dataset.planted_omega`.
+    per step with :func:`fastbip.generate.relation.planted_omega`.
     """
     # generation and the SNR are later stages than the spec: imported here, when asked for
     from dataclasses import replace
 
     from fastbip.blocks import snr as snr_of
-    from fastbip.dataset import Truth, _plant, planted_omega
-    from fastbip.population import cluster_sizes
+    from fastbip.dataset import Truth
+    from fastbip.generate.plan import make_plan
+    from fastbip.generate.population import cluster_sizes
+    from fastbip.generate.relation import planted_omega
 
     if isinstance(target, bool) or not isinstance(target, (int, float, np.integer, np.floating)):
         raise SpecError(f"snr must be a number; got {target!r}")
     target = float(target)
     if not (np.isfinite(target) and target > 0):
         raise SpecError(f"snr must be a finite number > 0; got {target!r}")
-    p = _plant(spec, None)
+    p = make_plan(spec, None)
     sizes_a = cluster_sizes(spec.people.n, spec.people.shares)
     sizes_b = cluster_sizes(spec.items.n, spec.items.shares)
 

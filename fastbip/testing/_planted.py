@@ -91,7 +91,7 @@ def _check_bool(value: Any, name: str) -> bool:
 
 @functools.lru_cache(maxsize=64)
 def _planted(n_people, n_items, k_people, k_items, snr, mixing, mean_purchases, features, seed):
-    from fastbip.dataset import generate
+    from fastbip.generate import generate
     from fastbip.spec import planted_spec
 
     spec = planted_spec(

@@ -1,4 +1,4 @@
-"""``assert_recovers``: does an estimator find the planted clusters of a dataset?"""
+"""``assert_recovers``: whether an estimator finds the planted clusters of a dataset."""
 
 from __future__ import annotations
 

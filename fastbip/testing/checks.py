@@ -319,7 +319,7 @@ def parametrize_with_checks(estimators: Iterable[Any]):
 
     Examples
     --------
-    >>> from fastbip.algorithms.cocluster import SVDKMeans
+    >>> from fastbip.algorithms import SVDKMeans
     >>> @parametrize_with_checks([SVDKMeans()])
     ... def test_fastbip_contract(estimator, check):
     ...     check(estimator)
