@@ -33,13 +33,11 @@ _NAMES = {
     "Events": "purchases",
     "expected_block_totals": "purchases",
     "intensity": "purchases",
-    # blocks.py
+    # blocks/
     "block_counts": "blocks",
     "block_counts_windows": "blocks",
     "block_stats": "blocks",
     "estimate_omega": "blocks",
-    "snr": "blocks",
-    "snr_matrix": "blocks",
     "soft_block_counts": "blocks",
     "encode_labels": "blocks",
     "EncodedLabels": "blocks",
@@ -54,8 +52,11 @@ _NAMES = {
     "adjusted_rand": "metrics",
     "adjusted_mutual_info": "metrics",
     "normalized_mutual_info": "metrics",
-    # oracle.py, algorithms/dcsbm.py
-    "oracle_labels": "oracle",
+    # truth.py
+    "snr": "truth",
+    "snr_matrix": "truth",
+    "oracle_labels": "truth",
+    # algorithms/dcsbm.py
     "DCSBM": "algorithms.dcsbm",
     "select_k": "algorithms.dcsbm",
     # study.py, recovery.py, logs.py
@@ -73,6 +74,7 @@ _SUBMODULES = (
     "purchases",
     "blocks",
     "metrics",
+    "truth",
     "oracle",
     "study",
     "recovery",

@@ -337,3 +337,37 @@ def truth_arrays(truth: Any, name: str = "truth"):
         if not np.all(np.isfinite(w)) or (w.size and w.min() < 0):
             raise ValueError(f"{name}.{wname} must be finite and >= 0")
     return omega, theta, phi, a, b
+
+
+# --------------------------------------------------------------------------- renamed keywords
+
+
+def renamed_keyword(old: str, new: str):
+    """Decorator: accept the keyword ``old`` as a deprecated alias of ``new`` (one release).
+
+    A call with ``old=`` warns with a DeprecationWarning and passes the value as ``new=``; a
+    call with both raises a TypeError that names the two.
+    """
+    import functools
+    import warnings
+
+    def wrap(func):
+        @functools.wraps(func)
+        def inner(*args, **kwargs):
+            if old in kwargs:
+                if new in kwargs:
+                    raise TypeError(
+                        f"{func.__name__}() got both {old}= and {new}=; pass only {new}= "
+                        f"({old}= is its deprecated name)"
+                    )
+                warnings.warn(
+                    f"{func.__name__}(): the keyword {old}= is deprecated; use {new}=",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return inner
+
+    return wrap

@@ -134,10 +134,10 @@ def recovery_sweep(
     ``error`` (None, or the message of an algorithm that failed; its scores are then NaN).
     """
     from fastbip import algorithms as registry
-    from fastbip.blocks import snr as planted_snr
     from fastbip.dataset import generate
     from fastbip.metrics import relation_recovery
     from fastbip.spec import planted_spec
+    from fastbip.truth import snr as planted_snr
 
     mixings = [float(x) for x in _check_list(mixings, "mixings", "numbers in [0, 1]")]
     bad = [x for x in mixings if not 0.0 <= x <= 1.0]
@@ -184,7 +184,7 @@ def recovery_sweep(
             snr_value = float(planted_snr(truth))
             oracle_ari = {"people": _NAN, "items": _NAN}
             if oracle:
-                from fastbip.oracle import oracle_labels
+                from fastbip.truth import oracle_labels
 
                 for side in ("people", "items"):
                     oracle_ari[side] = _score(true[side], oracle_labels(ds, side))[0]

@@ -136,8 +136,8 @@ def run_study(
 ) -> StudyResult:
     """Fit ``algorithms`` (default: every registered one) on ``ds`` and score them."""
     from . import algorithms as registry
-    from .blocks import snr
     from .metrics import relation_recovery
+    from .truth import snr
 
     if ds.truth is None:
         raise ValueError(
@@ -155,7 +155,7 @@ def run_study(
     rows: list[dict[str, Any]] = []
     failures: dict[str, str] = {}
     if oracle:
-        from .oracle import oracle_labels
+        from .truth import oracle_labels
 
         t0 = time.perf_counter()
         rl = oracle_labels(ds, side="people")
