@@ -35,13 +35,11 @@ _NAMES = {
     "load": "io",
     "from_log": "io",
     "read_log": "io",
-    # blocks.py
+    # blocks/
     "block_counts": "blocks",
     "block_counts_windows": "blocks",
     "block_stats": "blocks",
     "estimate_omega": "blocks",
-    "snr": "blocks",
-    "snr_matrix": "blocks",
     "soft_block_counts": "blocks",
     "encode_labels": "blocks",
     "EncodedLabels": "blocks",
@@ -56,8 +54,11 @@ _NAMES = {
     "adjusted_rand": "metrics",
     "adjusted_mutual_info": "metrics",
     "normalized_mutual_info": "metrics",
-    # oracle.py, algorithms/dcsbm.py
-    "oracle_labels": "oracle",
+    # truth.py
+    "snr": "truth",
+    "snr_matrix": "truth",
+    "oracle_labels": "truth",
+    # algorithms/dcsbm.py
     "DCSBM": "algorithms.dcsbm",
     "select_k": "algorithms.select",
     # study/
@@ -73,6 +74,7 @@ _SUBMODULES = (
     "io",
     "blocks",
     "metrics",
+    "truth",
     "oracle",
     "study",
     "recovery",

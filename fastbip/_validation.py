@@ -451,3 +451,37 @@ def check_csr_structure(M: Any, name: str = "M", *, canonical: bool = False) -> 
     else:
         what = _CSR_MESSAGES[status].format(p=pos, v=int(indices[pos]), n_cols=n_cols)
     raise ValueError(f"{name} is not a valid CSR matrix: {what}")
+
+
+# --------------------------------------------------------------------------- renamed keywords
+
+
+def renamed_keyword(old: str, new: str):
+    """Decorator: accept the keyword ``old`` as a deprecated alias of ``new`` (one release).
+
+    A call with ``old=`` warns with a DeprecationWarning and passes the value as ``new=``; a
+    call with both raises a TypeError that names the two.
+    """
+    import functools
+    import warnings
+
+    def wrap(func):
+        @functools.wraps(func)
+        def inner(*args, **kwargs):
+            if old in kwargs:
+                if new in kwargs:
+                    raise TypeError(
+                        f"{func.__name__}() got both {old}= and {new}=; pass only {new}= "
+                        f"({old}= is its deprecated name)"
+                    )
+                warnings.warn(
+                    f"{func.__name__}(): the keyword {old}= is deprecated; use {new}=",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return inner
+
+    return wrap

@@ -30,7 +30,8 @@ import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 from scipy.special import gammaln
 
-from fastbip._kernels.metrics import _contingency_dense, _expected_mutual_information
+from fastbip._kernels.metrics import _contingency_table_dense, _expected_mutual_information
+from fastbip._validation import as_labels, renamed_keyword, truth_arrays
 
 __all__ = [
     "adjusted_mutual_info",
@@ -46,30 +47,9 @@ __all__ = [
 _AVERAGES = ("arithmetic", "geometric", "min", "max")
 
 
-def _labels(x, name: str) -> np.ndarray:
-    """A 1-D integer array (any width, not copied when already integer) with labels >= -1."""
-    arr = np.asarray(x)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of labels; got shape {arr.shape}")
-    if arr.size == 0:
-        return arr.astype(np.int64)
-    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
-        if np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr)):
-            arr = arr.astype(np.int64)
-        else:
-            raise TypeError(f"{name} must hold integer labels; got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.signedinteger):
-        lo = int(arr.min())
-        if lo < -1:
-            raise ValueError(f"{name} must be >= -1 (-1 = unassigned); got {lo}")
-    elif arr.dtype.itemsize >= 8:
-        arr = arr.astype(np.int64)
-    return np.ascontiguousarray(arr)
-
-
 def _pair(true, found):
-    t = _labels(true, "true")
-    f = _labels(found, "found")
+    t = as_labels(true, "true", dtype=None)
+    f = as_labels(found, "found", dtype=None)
     if t.shape != f.shape:
         raise ValueError(
             f"true and found must have the same length; got {t.shape[0]} and {f.shape[0]}"
@@ -109,7 +89,9 @@ def _scoring_table(true, found) -> sp.csr_matrix:
     has_unassigned = np.issubdtype(f.dtype, np.signedinteger) and int(f.min()) < 0
     kf = fmax + 1 + int(has_unassigned)
     if _dense_ok(kt, kf, t.size):
-        return sp.csr_matrix(_contingency_dense(t, f, kt, kf, kf - 1 if has_unassigned else -1))
+        return sp.csr_matrix(
+            _contingency_table_dense(t, f, kt, kf, kf - 1 if has_unassigned else -1)
+        )
     keep = t >= 0
     t, f = t[keep], f[keep]
     if has_unassigned:
@@ -117,7 +99,7 @@ def _scoring_table(true, found) -> sp.csr_matrix:
     return _sparse_table(t, f)
 
 
-def contingency(true, found) -> sp.csr_matrix:
+def contingency(true: object, found: object) -> sp.csr_matrix:
     """Contingency table of two labelings as a sparse matrix.
 
     Parameters
@@ -134,7 +116,7 @@ def contingency(true, found) -> sp.csr_matrix:
     kt = max(int(t.max()) + 1, 0) if t.size else 0
     kf = max(int(f.max()) + 1, 0) if f.size else 0
     if _dense_ok(kt, kf, t.size):
-        return sp.csr_matrix(_contingency_dense(t, f, kt, kf, -1))
+        return sp.csr_matrix(_contingency_table_dense(t, f, kt, kf, -1))
     keep = (t >= 0) & (f >= 0)
     t, f = t[keep].astype(np.int64), f[keep].astype(np.int64)
     table = sp.coo_matrix((np.ones(t.size, dtype=np.int64), (t, f)), shape=(kt, kf)).tocsr()
@@ -248,7 +230,7 @@ def _ami_from_table(table: sp.csr_matrix, average_method: str) -> float:
     return float(num / den)
 
 
-def adjusted_rand(true, found) -> float:
+def adjusted_rand(true: object, found: object) -> float:
     """Adjusted Rand index (equal to ``sklearn.metrics.adjusted_rand_score``).
 
     See the module docstring for the -1 rule.
@@ -256,13 +238,17 @@ def adjusted_rand(true, found) -> float:
     return _ari_from_table(_scoring_table(true, found))
 
 
-def normalized_mutual_info(true, found, *, average_method: str = "arithmetic") -> float:
+def normalized_mutual_info(
+    true: object, found: object, *, average_method: str = "arithmetic"
+) -> float:
     """Normalised mutual information (equal to sklearn's ``normalized_mutual_info_score``)."""
     _check_average(average_method)
     return _nmi_from_table(_scoring_table(true, found), average_method)
 
 
-def adjusted_mutual_info(true, found, *, average_method: str = "arithmetic") -> float:
+def adjusted_mutual_info(
+    true: object, found: object, *, average_method: str = "arithmetic"
+) -> float:
     """Adjusted mutual information (equal to sklearn's ``adjusted_mutual_info_score``).
 
     The expected mutual information is summed by a numba kernel that skips the terms whose
@@ -272,7 +258,7 @@ def adjusted_mutual_info(true, found, *, average_method: str = "arithmetic") -> 
     return _ami_from_table(_scoring_table(true, found), average_method)
 
 
-def score_labels(true, found, *, average_method: str = "arithmetic") -> dict:
+def score_labels(true: object, found: object, *, average_method: str = "arithmetic") -> dict:
     """ARI, AMI and NMI of found labels against true labels, from one contingency table.
 
     Parameters
@@ -294,7 +280,7 @@ def score_labels(true, found, *, average_method: str = "arithmetic") -> dict:
     }
 
 
-def align(true, found) -> np.ndarray:
+def align(true: object, found: object) -> np.ndarray:
     """Match found clusters with true clusters (Hungarian algorithm on the contingency table).
 
     Parameters
@@ -331,7 +317,8 @@ def _relabel(found: np.ndarray, mapping: np.ndarray) -> np.ndarray:
     return out
 
 
-def relation_recovery(truth, M, row_labels, col_labels) -> float:
+@renamed_keyword("col_labels", "column_labels")
+def relation_recovery(truth: object, M: object, row_labels: object, column_labels: object) -> float:
     """How much of the planted relation the found labels recover, in [0, 1].
 
     The found clusters of each side are aligned with the true ones (:func:`align`); the block
@@ -344,9 +331,12 @@ def relation_recovery(truth, M, row_labels, col_labels) -> float:
 
     Parameters
     ----------
-    truth : object with ``omega``, ``people_labels``, ``item_labels`` (a Truth or alike)
+    truth : fastbip.Truth or fastbip.Dataset
+        The planted truth (a Dataset for its ``truth``), or any object with ``omega``,
+        ``theta``, ``phi``, ``people_labels`` and ``item_labels``.
     M : purchases, scipy.sparse (n_people, n_items)
-    row_labels, col_labels : found labels of people and items (-1 = unassigned: left out)
+    row_labels, column_labels : found labels of people and items (-1 = unassigned: left out)
+        ``col_labels=`` is a deprecated name of ``column_labels=``.
 
     Returns
     -------
@@ -359,16 +349,13 @@ def relation_recovery(truth, M, row_labels, col_labels) -> float:
     """
     from fastbip.blocks import block_counts
 
-    for attr in ("omega", "people_labels", "item_labels"):
-        if not hasattr(truth, attr):
-            raise TypeError(f"truth must have an '{attr}' attribute; got {type(truth).__name__}")
-    omega = np.asarray(truth.omega, dtype=np.float64)
-    if omega.ndim != 2 or omega.sum() <= 0:
+    omega, _, _, true_rows, true_cols = truth_arrays(truth)
+    if omega.sum() <= 0:
         raise ValueError(f"truth.omega must be a non-zero K_A x K_B matrix; got {omega.shape}")
-    r = _labels(row_labels, "row_labels")
-    c = _labels(col_labels, "col_labels")
-    ra = _relabel(r, align(truth.people_labels, r))
-    ca = _relabel(c, align(truth.item_labels, c))
+    r = as_labels(row_labels, "row_labels", dtype=None)
+    c = as_labels(column_labels, "column_labels", dtype=None)
+    ra = _relabel(r, align(true_rows, r))
+    ca = _relabel(c, align(true_cols, c))
     ka = max(omega.shape[0], int(ra.max()) + 1 if ra.size else 0)
     kb = max(omega.shape[1], int(ca.max()) + 1 if ca.size else 0)
     C = block_counts(M, ra, ca, ka, kb).astype(np.float64)
@@ -392,8 +379,8 @@ def _bicluster_sets(rows, cols, name: str):
             )
         return sp.csr_matrix(rows_a, dtype=np.float64), sp.csr_matrix(cols_a, dtype=np.float64)
     if rows_a.ndim == 1 and cols_a.ndim == 1:
-        r = _labels(rows_a, f"{name} rows")
-        c = _labels(cols_a, f"{name} columns")
+        r = as_labels(rows_a, f"{name} rows", dtype=None)
+        c = as_labels(cols_a, f"{name} columns", dtype=None)
         k = max(int(r.max()) + 1 if r.size else 0, int(c.max()) + 1 if c.size else 0)
 
         def onehot(x):
@@ -409,7 +396,9 @@ def _bicluster_sets(rows, cols, name: str):
     )
 
 
-def consensus_score(true_rows, true_cols, found_rows, found_cols) -> float:
+def consensus_score(
+    true_rows: object, true_cols: object, found_rows: object, found_cols: object
+) -> float:
     """Similarity of two sets of biclusters (scikit-learn's ``consensus_score``).
 
     Parameters

@@ -259,7 +259,6 @@ def test_soft_counts_match_dense_product_and_hard_labels():
     zb = rng.dirichlet(np.ones(3), 60)
     got = soft_block_counts(M, za, zb)
     np.testing.assert_allclose(got, za.T @ M.toarray() @ zb, rtol=1e-12)
-    np.testing.assert_allclose(block_counts(M, za, zb), got, rtol=0)
     # one-hot memberships give the hard counts; a label vector may stand for one side
     a, b = labels(rng, 70, 4), labels(rng, 60, 3)
     np.testing.assert_allclose(
@@ -272,80 +271,195 @@ def test_soft_counts_match_dense_product_and_hard_labels():
 # --- errors ----------------------------------------------------------------------------------
 
 
-def test_errors():
-    rng = np.random.default_rng(13)
-    M = random_csr(rng, 10, 8, 0.3)
-    a, b = labels(rng, 10, 2), labels(rng, 8, 2)
-    with pytest.raises(ValueError, match="row_labels must have one label per row of M"):
-        block_counts(M, a[:-1], b)
-    with pytest.raises(ValueError, match="col_labels must have one label per column of M"):
-        block_counts(M, a, np.zeros(9, dtype=int))
-    with pytest.raises(ValueError, match=r"row_labels must be < n_clusters=2; got label 2"):
-        block_counts(M, np.full(10, 2), b, 2)
-    with pytest.raises(ValueError, match="col_labels must be >= -1"):
-        block_counts(M, a, np.full(8, -2))
-    with pytest.raises(TypeError, match="row_labels must hold integers"):
-        block_counts(M, np.full(10, 0.5), b)
-    with pytest.raises(ValueError, match="row_labels must be a 1-D array"):
-        encode_labels(np.zeros((2, 2, 2), dtype=int), name="row_labels")
-    with pytest.raises(TypeError, match="n_clusters for row_labels must be an int"):
-        block_counts(M, a, b, 2.5)
-    with pytest.raises(ValueError, match="n_clusters for col_labels must be >= 0"):
-        block_counts(M, a, b, 2, -1)
-    with pytest.raises(ValueError, match="was encoded with n_clusters=2"):
-        block_counts(M, encode_labels(a, 2), b, 3)
-    with pytest.raises(
-        TypeError,
-        match=r"M must be a scipy\.sparse matrix or a 2-D numeric "
-        r"array; got str",
-    ):
-        block_counts("M", a, b)
-    with pytest.raises(ValueError, match=r"M must be 2-D \(n_people, n_items\); got shape \(10,\)"):
-        block_counts(np.zeros(10), a, b)
-    with pytest.raises(TypeError, match="M must hold real numbers"):
-        block_counts(sp.csr_matrix(np.ones((10, 8), dtype=complex)), a, b)
-    with pytest.raises(TypeError, match="M must hold numbers; got dtype <U1"):
-        block_counts(np.array([["a", "b"]] * 10), a, np.zeros(2, dtype=int))
-    with pytest.raises(ValueError, match=r"n_clusters for labels must be < 2\*\*32 - 1"):
-        encode_labels(np.array([0]), 2**32)
-    with pytest.raises(TypeError, match="row_memberships must hold numbers"):
-        soft_block_counts(M, np.array([["a", "b"]] * 10), b)
-    with pytest.raises(ValueError, match=r"row_memberships must have one label per element"):
-        soft_block_counts(M, a[:-1], np.ones((8, 2)))
-    with pytest.raises(ValueError, match="row_memberships must have 10 rows"):
-        soft_block_counts(M, np.ones((9, 2)), b)
-    with pytest.raises(ValueError, match="col_memberships has 2 columns but n_clusters=3"):
-        soft_block_counts(M, a, np.ones((8, 2)), None, 3)
-    with pytest.raises(ValueError, match="row_memberships must hold finite memberships"):
-        soft_block_counts(M, np.full((10, 2), np.nan), b)
+_RNG = np.random.default_rng(13)
+_M = random_csr(_RNG, 10, 8, 0.3)
+_A, _B = labels(_RNG, 10, 2), labels(_RNG, 8, 2)
+_EV = random_events(_RNG, _M)
+_BAD_END = _EV.offsets.copy()
+_BAD_END[-1] += 1
 
 
-def test_window_errors():
-    rng = np.random.default_rng(14)
-    M = random_csr(rng, 10, 8, 0.3)
-    a, b = labels(rng, 10, 2), labels(rng, 8, 2)
-    ev = random_events(rng, M)
-    with pytest.raises(TypeError, match="M must be the scipy.sparse CSR matrix"):
-        block_counts_windows(M.tocoo(), ev, a, b, [0, 1])
-    with pytest.raises(TypeError, match="events must have an 'offsets' attribute"):
-        block_counts_windows(M, SimpleNamespace(times=ev.times), a, b, [0, 1])
-    with pytest.raises(ValueError, match="events.offsets must have nnz \\+ 1"):
-        block_counts_windows(
-            M, SimpleNamespace(offsets=ev.offsets[1:], times=ev.times), a, b, [0, 1]
-        )
-    bad = ev.offsets.copy()
-    bad[-1] += 1
-    with pytest.raises(ValueError, match="events.offsets must start at 0"):
-        block_counts_windows(M, SimpleNamespace(offsets=bad, times=ev.times), a, b, [0, 1])
-    with pytest.raises(TypeError, match="events.offsets must hold integers"):
-        block_counts_windows(
-            M, SimpleNamespace(offsets=ev.offsets.astype(float), times=ev.times), a, b, [0, 1]
-        )
-    with pytest.raises(TypeError, match="events.times must be a 1-D numeric array"):
-        block_counts_windows(
-            M, SimpleNamespace(offsets=ev.offsets, times=ev.times.astype(str)), a, b, [0, 1]
-        )
-    with pytest.raises(ValueError, match="edges must be finite and strictly increasing"):
-        block_counts_windows(M, ev, a, b, [0, 2, 1])
-    with pytest.raises(ValueError, match="edges must be a 1-D array of at least 2"):
-        block_counts_windows(M, ev, a, b, [0.0])
+def _windows(events=_EV, edges=(0, 1), M=_M):
+    return lambda: block_counts_windows(M, events, _A, _B, list(edges))
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (
+            lambda: block_counts(_M, _A[:-1], _B),
+            ValueError,
+            "row_labels must have one label per row of M",
+        ),
+        (
+            lambda: block_counts(_M, _A, np.zeros(9, dtype=int)),
+            ValueError,
+            "column_labels must have one label per column of M",
+        ),
+        (
+            lambda: block_counts(_M, np.full(10, 2), _B, 2),
+            ValueError,
+            r"row_labels must be < n_clusters=2; got a label 2",
+        ),
+        (
+            lambda: block_counts(_M, _A, np.full(8, -2)),
+            ValueError,
+            r"column_labels must be >= -1 \(-1 = unassigned\); got -2",
+        ),
+        (
+            lambda: block_counts(_M, np.full(10, 0.5), _B),
+            TypeError,
+            "row_labels must hold integer labels; got dtype float64",
+        ),
+        (
+            lambda: encode_labels(np.zeros((2, 2, 2), dtype=int), name="row_labels"),
+            ValueError,
+            "row_labels must be a 1-D array",
+        ),
+        (
+            lambda: block_counts(_M, _A, _B, 2.5),
+            TypeError,
+            "n_clusters for row_labels must be an int",
+        ),
+        (
+            lambda: block_counts(_M, _A, _B, 2, -1),
+            ValueError,
+            "n_clusters for column_labels must be >= 0",
+        ),
+        (
+            lambda: block_counts(_M, encode_labels(_A, 2), _B, 3),
+            ValueError,
+            "was encoded with n_clusters=2",
+        ),
+        (
+            lambda: block_counts("M", _A, _B),
+            TypeError,
+            r"M must be a scipy\.sparse matrix or a 2-D numeric array; got str",
+        ),
+        (
+            lambda: block_counts(np.zeros(10), _A, _B),
+            ValueError,
+            r"M must be 2-D \(n_people, n_items\); got shape \(10,\)",
+        ),
+        (
+            lambda: block_counts(sp.csr_matrix(np.ones((10, 8), dtype=complex)), _A, _B),
+            TypeError,
+            "M must hold real numbers",
+        ),
+        (
+            lambda: block_counts(np.array([["a", "b"]] * 10), _A, np.zeros(2, dtype=int)),
+            TypeError,
+            "M must hold numbers; got dtype <U1",
+        ),
+        (
+            lambda: encode_labels(np.array([0]), 2**32),
+            ValueError,
+            r"n_clusters for labels must be < 2\*\*32 - 1",
+        ),
+        (
+            lambda: soft_block_counts(_M, np.array([["a", "b"]] * 10), _B),
+            TypeError,
+            "row_memberships must hold numbers",
+        ),
+        (
+            lambda: soft_block_counts(_M, _A[:-1], np.ones((8, 2))),
+            ValueError,
+            r"row_memberships must have one label per element",
+        ),
+        (
+            lambda: soft_block_counts(_M, np.ones((9, 2)), _B),
+            ValueError,
+            "row_memberships must have 10 rows",
+        ),
+        (
+            lambda: soft_block_counts(_M, _A, np.ones((8, 2)), None, 3),
+            ValueError,
+            "column_memberships has 2 columns but n_clusters=3",
+        ),
+        (
+            lambda: soft_block_counts(_M, np.full((10, 2), np.nan), _B),
+            ValueError,
+            "row_memberships must hold finite memberships",
+        ),
+        # soft memberships are soft_block_counts' business: block_counts names the argument
+        (
+            lambda: block_counts(_M, np.ones((10, 2)) / 2, _B),
+            ValueError,
+            r"row_labels must be a 1-D array of cluster labels; got a 2-D array of shape "
+            r"\(10, 2\): call soft_block_counts",
+        ),
+        (
+            lambda: block_counts(_M, _A, np.ones((8, 2)) / 2),
+            ValueError,
+            r"column_labels must be a 1-D array .* call soft_block_counts",
+        ),
+        (
+            lambda: block_counts(_M, _A, sp.csr_matrix(np.ones((8, 2)))),
+            ValueError,
+            r"column_labels must be a 1-D array .* call soft_block_counts",
+        ),
+        (
+            lambda: block_counts(_M, _A, [[0, 1]] * 8),
+            ValueError,
+            r"column_labels must be a 1-D array .* call soft_block_counts",
+        ),
+        (
+            lambda: block_counts(_M, _A, column_labels=_B, col_labels=_B),
+            TypeError,
+            "got both col_labels= and column_labels=",
+        ),
+        (_windows(M=_M.tocoo()), TypeError, "M must be the scipy.sparse CSR matrix"),
+        (
+            _windows(SimpleNamespace(times=_EV.times)),
+            TypeError,
+            "events must have an 'offsets' attribute",
+        ),
+        (
+            _windows(SimpleNamespace(offsets=_EV.offsets[1:], times=_EV.times)),
+            ValueError,
+            "events.offsets must have nnz \\+ 1",
+        ),
+        (
+            _windows(SimpleNamespace(offsets=_BAD_END, times=_EV.times)),
+            ValueError,
+            "events.offsets must start at 0",
+        ),
+        (
+            _windows(SimpleNamespace(offsets=_EV.offsets.astype(float), times=_EV.times)),
+            TypeError,
+            "events.offsets must hold integers",
+        ),
+        (
+            _windows(SimpleNamespace(offsets=_EV.offsets, times=_EV.times.astype(str))),
+            TypeError,
+            "events.times must be a 1-D numeric array",
+        ),
+        (_windows(edges=(0, 2, 1)), ValueError, "edges must be finite and strictly increasing"),
+        (_windows(edges=(0.0,)), ValueError, "edges must be a 1-D array of at least 2"),
+    ],
+)
+def test_errors(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_soft_memberships_refused_by_block_counts():
+    rng = np.random.default_rng(15)
+    M = random_csr(rng, 30, 20, 0.3)
+    za, zb = rng.dirichlet(np.ones(3), 30), rng.dirichlet(np.ones(2), 20)
+    with pytest.raises(ValueError, match="row_labels .* call soft_block_counts"):
+        block_counts(M, za, zb)
+    # the soft counts stay one call away
+    np.testing.assert_allclose(soft_block_counts(M, za, zb), za.T @ M.toarray() @ zb)
+
+
+def test_col_labels_keyword_is_a_deprecated_alias():
+    rng = np.random.default_rng(16)
+    M = random_csr(rng, 30, 20, 0.3)
+    a, b = labels(rng, 30, 3), labels(rng, 20, 2)
+    want = block_counts(M, a, b)
+    with pytest.warns(DeprecationWarning, match="col_labels= is deprecated; use column_labels="):
+        np.testing.assert_array_equal(block_counts(M, a, col_labels=b), want)
+    np.testing.assert_array_equal(block_counts(M, a, column_labels=b), want)
+    with pytest.warns(DeprecationWarning, match="col_memberships= is deprecated"):
+        soft_block_counts(M, a, col_memberships=b)

@@ -16,7 +16,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from fastbip._kernels import dcsbm as K
 from fastbip.algorithms.dcsbm import DCSBM, profile_log_likelihood, select_k
-from fastbip.oracle import oracle_labels
+from fastbip.truth import oracle_labels
 
 
 def _random_csr(rng, n, m, density=0.1, dtype=np.int64, empty_rows=(), empty_cols=()):

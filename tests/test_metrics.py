@@ -221,29 +221,72 @@ def test_consensus_score_equals_sklearn():
     assert consensus_score([0, 1, 1], [1, 0], [1, 0, 0], [0, 1]) == pytest.approx(1.0)
 
 
-def test_metric_errors():
-    with pytest.raises(ValueError, match="true and found must have the same length"):
-        score_labels([0, 1], [0, 1, 1])
-    with pytest.raises(ValueError, match="found must be >= -1"):
-        score_labels([0, 1], [0, -3])
-    with pytest.raises(TypeError, match="true must hold integer labels"):
-        score_labels([0.5, 1.0], [0, 1])
-    with pytest.raises(ValueError, match="true must be a 1-D array"):
-        score_labels([[0, 1]], [0, 1])
-    with pytest.raises(ValueError, match="no sample has a true label"):
-        score_labels([-1, -1], [0, 1])
-    with pytest.raises(ValueError, match="average_method must be one of"):
-        score_labels([0, 1], [0, 1], average_method="median")
-    with pytest.raises(ValueError, match="row and column indicators must describe the same"):
-        consensus_score(np.ones((2, 3), bool), np.ones((3, 3), bool), [0, 0, 1], [0, 1, 1])
-    with pytest.raises(ValueError, match="must cover the same rows and columns"):
-        consensus_score([0, 1], [0, 1], [0, 1, 1], [0, 1])
-    ds = planted(np.random.default_rng(8), 20, 10, np.array([[50.0, 5], [5, 50]]))
-    with pytest.raises(TypeError, match="truth must have an 'omega' attribute"):
-        relation_recovery(object(), ds.purchases, np.zeros(20, int), np.zeros(10, int))
-    zero = SimpleNamespace(**vars(ds.truth))
-    zero.omega = np.zeros((2, 2))
-    with pytest.raises(ValueError, match="truth.omega must be a non-zero K_A x K_B matrix"):
-        relation_recovery(zero, ds.purchases, np.zeros(20, int), np.zeros(10, int))
-    with pytest.raises(ValueError, match="true: give either two label vectors or two 2-D"):
-        consensus_score([0, 1], np.ones((2, 2), bool), [0, 1], [0, 1])
+_DS = planted(np.random.default_rng(8), 20, 10, np.array([[50.0, 5], [5, 50]]))
+_ZERO = SimpleNamespace(**{**vars(_DS.truth), "omega": np.zeros((2, 2))})
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (
+            lambda: score_labels([0, 1], [0, 1, 1]),
+            ValueError,
+            "true and found must have the same length",
+        ),
+        (lambda: score_labels([0, 1], [0, -3]), ValueError, "found must be >= -1"),
+        (lambda: score_labels([0.5, 1.0], [0, 1]), TypeError, "true must hold integer labels"),
+        (lambda: score_labels([[0, 1]], [0, 1]), ValueError, "true must be a 1-D array"),
+        (lambda: score_labels([-1, -1], [0, 1]), ValueError, "no sample has a true label"),
+        (
+            lambda: score_labels([0, 1], [0, 1], average_method="median"),
+            ValueError,
+            "average_method must be one of",
+        ),
+        (
+            lambda: consensus_score(
+                np.ones((2, 3), bool), np.ones((3, 3), bool), [0, 0, 1], [0, 1, 1]
+            ),
+            ValueError,
+            "row and column indicators must describe the same",
+        ),
+        (
+            lambda: consensus_score([0, 1], [0, 1], [0, 1, 1], [0, 1]),
+            ValueError,
+            "must cover the same rows and columns",
+        ),
+        (
+            lambda: relation_recovery(
+                object(), _DS.purchases, np.zeros(20, int), np.zeros(10, int)
+            ),
+            TypeError,
+            "truth must have an 'omega' attribute",
+        ),
+        (
+            lambda: relation_recovery(_ZERO, _DS.purchases, np.zeros(20, int), np.zeros(10, int)),
+            ValueError,
+            "truth.omega must be a non-zero K_A x K_B matrix",
+        ),
+        (
+            lambda: relation_recovery(_DS.truth, _DS.purchases, np.zeros(20, int), np.full(10, -2)),
+            ValueError,
+            r"column_labels must be >= -1",
+        ),
+        (
+            lambda: consensus_score([0, 1], np.ones((2, 2), bool), [0, 1], [0, 1]),
+            ValueError,
+            "true: give either two label vectors or two 2-D",
+        ),
+    ],
+)
+def test_metric_errors(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_relation_recovery_takes_a_dataset_and_the_old_keyword():
+    a, b = _DS.truth.people_labels, _DS.truth.item_labels
+    want = relation_recovery(_DS.truth, _DS.purchases, a, b)
+    assert relation_recovery(_DS, _DS.purchases, a, b) == want
+    assert relation_recovery(_DS.truth, _DS.purchases, a, column_labels=b) == want
+    with pytest.warns(DeprecationWarning, match="col_labels= is deprecated; use column_labels="):
+        assert relation_recovery(_DS.truth, _DS.purchases, a, col_labels=b) == want

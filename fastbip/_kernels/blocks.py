@@ -14,7 +14,22 @@ Conventions shared by every kernel here:
 - Two interleaved accumulators per chunk break the store-to-load dependency when consecutive
   entries fall in the same cell.
 
-Nothing is validated here: the caller (``fastbip.blocks``) checks shapes, ranges and dtypes.
+Cache and threads
+-----------------
+- Every kernel is compiled with ``cache=True``: the first call of a session is the user's wait
+  (about a second per kernel and specialisation, against milliseconds from the cache). The
+  callers convert once so that few specialisations exist: codes in three widths, indices in
+  two, data as None (counting), uint8, int32, int64 or float64.
+- The three counting kernels are ``parallel=True`` and cached as well. This is safe here: the
+  compiled code asks numba's thread pool for its size at run time (``prange`` over a fixed
+  number of chunks), nothing thread-count dependent is baked into the cache, and the chunk
+  layout (``bounds``) is chosen by the caller from the data alone. ``tests/test_blocks.py``
+  compares one thread with many in the same process, loading the cached code.
+- ``_label_codes`` and ``_all_ones`` are serial (``nogil=True``): one cheap pass over an array
+  of length n or nnz, which threads would not speed up against their start cost.
+
+Nothing is validated here: the caller (``fastbip.blocks.counts``) checks shapes, ranges and
+dtypes and guarantees the preconditions stated in each docstring.
 """
 
 import numpy as np
@@ -22,38 +37,30 @@ from numba import njit, prange
 
 
 @njit(cache=True, nogil=True)
-def _encode_labels(labels, n_clusters, out):
-    """Write label codes and return the smallest and largest label seen.
+def _label_codes(labels, n_clusters, out):
+    """Write the code of every label: the label itself, or ``n_clusters`` for -1.
 
-    labels: 1-D integer array (any signed or unsigned width), length n.
-    n_clusters: int K; negative labels are written as K ("unassigned").
-    out: 1-D unsigned array of length n, wide enough to hold K.
-    Returns (min_label, max_label) as int64 (0, -1 when n == 0); the caller rejects
-    labels < -1 or >= K after the call.
+    labels: any integer dtype, (n,), contiguous; values in -1 .. n_clusters - 1 (checked by
+        the caller).
+    n_clusters: int K >= 0.
+    out: uint8, uint16 or uint32, (n,), wide enough to hold K; written in place.
     """
-    n = labels.shape[0]
-    lo = np.int64(0)
-    hi = np.int64(-1)
-    if n > 0:
-        lo = np.int64(labels[0])
-        hi = np.int64(labels[0])
     k = n_clusters
-    for i in range(np.uint64(n)):
-        v = np.int64(labels[i])
-        if v < lo:
-            lo = v
-        if v > hi:
-            hi = v
+    for i in range(np.uint64(labels.shape[0])):
+        v = labels[i]
         if v < 0:
             out[i] = k
         else:
             out[i] = v
-    return lo, hi
 
 
 @njit(cache=True, nogil=True)
 def _all_ones(data):
-    """True when every value of the 1-D array ``data`` equals one (stops at the first other)."""
+    """True when every value of ``data`` equals one (stops at the first other).
+
+    data: uint8, int32 or int64, (nnz,). Lets integer data that are all ones take the
+    counting path (no data read per entry).
+    """
     for e in range(np.uint64(data.shape[0])):
         if data[e] != 1:
             return False
@@ -61,53 +68,26 @@ def _all_ones(data):
 
 
 @njit(parallel=True, nogil=True, cache=True)
-def _block_counts_csr(indptr, indices, row_codes, col_codes, n_row, n_col, bounds, out):
-    """Count stored entries per (row cluster, column cluster).
+def _block_sums_csr(indptr, indices, data, row_codes, col_codes, n_row, n_col, bounds, out):
+    """Sum the stored values (or count the stored entries) per (row cluster, column cluster).
 
-    indptr: uint32 or uint64, (n_rows + 1,), CSR row pointers.
+    indptr: uint32 or uint64, (n_rows + 1,), non-decreasing CSR row pointers,
+        indptr[-1] = nnz.
     indices: uint32 or uint64, (nnz,), CSR column indices, each < len(col_codes).
+    data: uint8, int32, int64 or float64, (nnz,), the stored values; or None to count the
+        stored entries (numba compiles a separate specialisation without the data reads, so
+        counting costs no more than a kernel of its own: measured with
+        ``benchmarks/bench_blocks.py``).
     row_codes: uint8/16/32, (n_rows,), values in 0..n_row (n_row = unassigned).
     col_codes: uint8/16/32, (n_cols,), values in 0..n_col (n_col = unassigned).
-    bounds: int64, (n_chunks + 1,), increasing row boundaries, bounds[0] = 0,
+    n_row, n_col: int, the numbers of clusters K_A and K_B.
+    bounds: int64, (n_chunks + 1,), non-decreasing row boundaries, bounds[0] = 0,
         bounds[-1] = n_rows.
-    out: int64, (n_chunks, 2, (n_row + 1) * (n_col + 1)), zero-filled; written in place.
-    The count table is out.sum(axis=(0, 1)).reshape(n_row + 1, n_col + 1)[:n_row, :n_col].
-    """
-    n_chunks = bounds.shape[0] - 1
-    stride = np.uint64(n_col + 1)
-    skip = np.uint64(n_row)
-    one = np.uint64(1)
-    two = np.uint64(2)
-    for c in prange(n_chunks):
-        acc0 = np.zeros(out.shape[2], dtype=out.dtype)
-        acc1 = np.zeros(out.shape[2], dtype=out.dtype)
-        for i in range(np.uint64(bounds[c]), np.uint64(bounds[c + 1])):
-            rc = np.uint64(row_codes[i])
-            if rc == skip:
-                continue
-            base = rc * stride
-            k = np.uint64(indptr[i])
-            end = np.uint64(indptr[i + one])
-            while k + one < end:
-                acc0[base + np.uint64(col_codes[indices[k]])] += 1
-                acc1[base + np.uint64(col_codes[indices[k + one]])] += 1
-                k += two
-            if k < end:
-                acc0[base + np.uint64(col_codes[indices[k]])] += 1
-        out[c, 0, :] = acc0
-        out[c, 1, :] = acc1
-
-
-@njit(parallel=True, nogil=True, cache=True)
-def _block_sums_csr(indptr, indices, data, row_codes, col_codes, n_row, n_col, bounds, out):
-    """Sum stored values per (row cluster, column cluster).
-
-    Same arguments as ``_block_counts_csr`` plus
-    data: (nnz,) numeric values of the CSR matrix.
-    out: int64 (integer data) or float64, (n_chunks, 2, (n_row + 1) * (n_col + 1)),
+    out: int64 (counting, integer data) or float64, (n_chunks, 2, (n_row + 1) * (n_col + 1)),
         zero-filled; written in place.
-    Integer sums are exact (no overflow below 2**63); float sums are accumulated in a fixed
-    order for a given ``bounds``, hence identical whatever the thread count.
+    The table is out.sum(axis=(0, 1)).reshape(n_row + 1, n_col + 1)[:n_row, :n_col]. Integer
+    sums are exact (no overflow below 2**63); float sums are accumulated in a fixed order for
+    a given ``bounds``, hence identical whatever the thread count.
     """
     n_chunks = bounds.shape[0] - 1
     stride = np.uint64(n_col + 1)
@@ -124,12 +104,20 @@ def _block_sums_csr(indptr, indices, data, row_codes, col_codes, n_row, n_col, b
             base = rc * stride
             k = np.uint64(indptr[i])
             end = np.uint64(indptr[i + one])
-            while k + one < end:
-                acc0[base + np.uint64(col_codes[indices[k]])] += data[k]
-                acc1[base + np.uint64(col_codes[indices[k + one]])] += data[k + one]
-                k += two
-            if k < end:
-                acc0[base + np.uint64(col_codes[indices[k]])] += data[k]
+            if data is None:
+                while k + one < end:
+                    acc0[base + np.uint64(col_codes[indices[k]])] += 1
+                    acc1[base + np.uint64(col_codes[indices[k + one]])] += 1
+                    k += two
+                if k < end:
+                    acc0[base + np.uint64(col_codes[indices[k]])] += 1
+            else:
+                while k + one < end:
+                    acc0[base + np.uint64(col_codes[indices[k]])] += data[k]
+                    acc1[base + np.uint64(col_codes[indices[k + one]])] += data[k + one]
+                    k += two
+                if k < end:
+                    acc0[base + np.uint64(col_codes[indices[k]])] += data[k]
         out[c, 0, :] = acc0
         out[c, 1, :] = acc1
 
@@ -151,7 +139,7 @@ def _block_counts_windows_csr(
 ):
     """Count events per (time window, row cluster, column cluster) in one pass.
 
-    indptr, indices, row_codes, col_codes, n_row, n_col, bounds: as in ``_block_counts_csr``.
+    indptr, indices, row_codes, col_codes, n_row, n_col, bounds: as in ``_block_sums_csr``.
     offsets: uint64, (nnz + 1,), non-decreasing; the events of stored entry e are
         times[offsets[e]:offsets[e + 1]].
     times: float64, (offsets[-1],).

@@ -1,7 +1,7 @@
 """Kernels of the degree-corrected bipartite block-model fit and of the oracle.
 
 Arrays in, arrays out; no validation here: the callers (``fastbip.algorithms.dcsbm`` and
-``fastbip.oracle``) validate and convert once, and every precondition below is theirs to
+``fastbip.truth``) validate and convert once, and every precondition below is theirs to
 guarantee. Names say the operation and the format of the main input (``_csr``: a CSR matrix
 as ``indptr, indices, data``; ``_dense``: C-contiguous 2-D arrays).
 
@@ -230,8 +230,3 @@ def _oracle_assign_dense(X, log_w, weight, mass, log_prior):
                 best = k
         out[i] = best
     return out
-
-
-# The names the oracle module imports (fastbip/oracle.py); the block-model fit uses the new ones.
-_profile_counts = _row_profile_csr
-_oracle_assign = _oracle_assign_dense

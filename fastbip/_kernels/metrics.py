@@ -1,6 +1,16 @@
 """Kernels behind the clustering scores: contingency counting and expected mutual information.
 
-Nothing is validated here: the caller (``fastbip.metrics``) checks shapes, ranges and dtypes.
+Cache and threads
+-----------------
+Both public kernels are serial, ``@njit(cache=True, nogil=True)``: each is one pass over n
+labels or over the K_true x K_found pairs of clusters, short enough that thread start-up would
+cost more than it saves, and serial code gives the same float sums whatever the machine. They
+are cached because their compile time (about a second each) would otherwise be part of the
+first score a user asks for. Labels arrive in their own integer width (``as_labels`` keeps
+it), so ``_contingency_table_dense`` compiles one specialisation per width pair used.
+
+Nothing is validated here: the caller (``fastbip.metrics``) checks shapes, ranges and dtypes
+and guarantees the preconditions stated in each docstring.
 """
 
 import math
@@ -15,12 +25,14 @@ _TAIL = 60.0
 
 
 @njit(cache=True, nogil=True)
-def _contingency_dense(true_labels, found_labels, n_true, n_found, unassigned_col):
+def _contingency_table_dense(true_labels, found_labels, n_true, n_found, unassigned_col):
     """Count label pairs into a dense table.
 
-    true_labels, found_labels: integer arrays (any width), (n,), values in -1..n_true-1 and
-        -1..n_found-1.
-    unassigned_col: column for found label -1 (in 0..n_found-1), or -1 to skip those samples.
+    true_labels: any integer dtype, (n,), contiguous, values in -1 .. n_true - 1.
+    found_labels: any integer dtype, (n,), contiguous, values in -1 .. n_found - 1.
+    n_true, n_found: int >= 0, the table's shape.
+    unassigned_col: int, the column for found label -1 (in 0 .. n_found - 1), or -1 to skip
+        those samples.
     Samples with true label -1 are skipped.
     Returns int64 (n_true, n_found): out[t, f] = #{i : true[i] = t, found[i] = f}.
     """
@@ -42,7 +54,12 @@ def _contingency_dense(true_labels, found_labels, n_true, n_found, unassigned_co
 
 @njit(cache=True, nogil=True)
 def _emi_term(nij, ai, bj, n, log_n, log_ai, log_bj, gln_const, gln_n1):
-    """One term of the EMI sum and its log hypergeometric weight (same formula as sklearn)."""
+    """One term of the EMI sum and its log hypergeometric weight (same formula as sklearn).
+
+    All arguments are floats: nij (the cell count, >= 1), ai, bj (the marginals), n (the
+    total), their logs, gln_const = the four lgamma terms of the marginals, gln_n1 =
+    lgamma(n + 1). Returns (term, log weight) as two floats.
+    """
     term1 = nij / n
     term2 = (log_n + math.log(nij)) - log_ai - log_bj
     gln = (
@@ -59,9 +76,12 @@ def _emi_term(nij, ai, bj, n, log_n, log_ai, log_bj, gln_const, gln_n1):
 def _expected_mutual_information(a, b, n, gln_a, gln_b, gln_na, gln_nb, gln_n1):
     """Expected mutual information of two labelings with marginals a, b under permutation.
 
-    a: int64 (R,), row sums (all > 0); b: int64 (C,), column sums (all > 0); n = a.sum().
-    gln_a, gln_b, gln_na, gln_nb: float64, lgamma(a + 1), lgamma(b + 1), lgamma(n - a + 1),
-        lgamma(n - b + 1); gln_n1 = lgamma(n + 1).
+    a: int64 (R,), row sums (all > 0); b: int64 (C,), column sums (all > 0).
+    n: int, a.sum() == b.sum() > 0.
+    gln_a: float64 (R,), lgamma(a + 1); gln_b: float64 (C,), lgamma(b + 1);
+    gln_na: float64 (R,), lgamma(n - a + 1); gln_nb: float64 (C,), lgamma(n - b + 1);
+    gln_n1: float, lgamma(n + 1).
+    Returns the EMI as a float.
     The sum over n_ij runs outward from the hypergeometric mode and stops where the weight
     falls below exp(-60) times the mode's (the weights are log-concave in n_ij), so the
     result equals the full sum of sklearn's ``expected_mutual_information`` up to rounding,

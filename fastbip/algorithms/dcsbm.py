@@ -70,6 +70,7 @@ from fastbip.algorithms._base import (
     limit_threads,
 )
 from fastbip.blocks import block_counts
+from fastbip.blocks.likelihood import profile_log_likelihood
 
 __all__ = ["DCSBM", "select_k", "profile_log_likelihood"]  # noqa: F822 (select_k: see the end)
 
@@ -108,16 +109,6 @@ def _check_init_labels(init, n_rows, n_cols):
 
 
 # --- likelihood ---------------------------------------------------------------------------
-
-
-def profile_log_likelihood(C):
-    """``sum_kl C_kl log(C_kl / (R_k S_l))`` for block totals ``C`` (0 log 0 = 0)."""
-    C = np.asarray(C, dtype=np.float64)
-    R = C.sum(axis=1, keepdims=True)
-    S = C.sum(axis=0, keepdims=True)
-    nz = C > 0
-    denom = (R * S)[nz]
-    return float(np.sum(C[nz] * np.log(C[nz] / denom)))
 
 
 def _log_p(C):
@@ -492,22 +483,6 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         tags.input_tags.positive_only = True
         tags.input_tags.sparse = True
         return tags
-
-
-# --- log-likelihood of the full model (used by select_k) -------------------------------
-
-
-def _full_log_likelihood(C, d_r, d_c):
-    """Poisson log-likelihood at the MLE, up to -sum log M_ij!."""
-    d_r = d_r[d_r > 0]
-    d_c = d_c[d_c > 0]
-    E = d_r.sum()
-    return (
-        profile_log_likelihood(C)
-        + float(np.sum(d_r * np.log(d_r)))
-        + float(np.sum(d_c * np.log(d_c)))
-        - E
-    )
 
 
 def __getattr__(name):

@@ -16,14 +16,15 @@ from scipy.special import gammaln
 from fastbip._rng import check_random_state
 from fastbip._validation import check_choice, check_n_clusters
 from fastbip.algorithms._base import as_purchases
-from fastbip.algorithms.dcsbm import CRITERIA, DCSBM, _full_log_likelihood
+from fastbip.algorithms.dcsbm import CRITERIA, DCSBM
+from fastbip.blocks.likelihood import degree_corrected_log_likelihood
 
 __all__ = ["select_k", "CRITERIA"]
 
 
 def _criterion(name, C, a, b, d_r, d_c):
     k_a, k_b = C.shape
-    ll = _full_log_likelihood(C, d_r, d_c)
+    ll = degree_corrected_log_likelihood(C, d_r, d_c)
     n_a = int(np.count_nonzero(d_r > 0))
     n_b = int(np.count_nonzero(d_c > 0))
     N_a = np.bincount(a[d_r > 0], minlength=k_a).astype(np.float64)

@@ -322,11 +322,11 @@ def _mixing_for_snr(spec: Spec, target: Any, ratio: float, rtol: float = 1e-4) -
     # generation and the SNR are later stages than the spec: imported here, when asked for
     from dataclasses import replace
 
-    from fastbip.blocks import snr as snr_of
     from fastbip.dataset import Truth
     from fastbip.generate.plan import make_plan
     from fastbip.generate.population import cluster_sizes
     from fastbip.generate.relation import planted_omega
+    from fastbip.truth import snr as snr_of
 
     if isinstance(target, bool) or not isinstance(target, (int, float, np.integer, np.floating)):
         raise SpecError(f"snr must be a number; got {target!r}")

@@ -227,8 +227,8 @@ def fit_algorithm(
 
 
 def fit_oracle(ds: Any) -> list[Fit]:
-    """The oracle's labels per side (:func:`fastbip.oracle.oracle_labels`), timed."""
-    from ..oracle import oracle_labels
+    """The oracle's labels per side (:func:`fastbip.truth.oracle_labels`), timed."""
+    from ..truth import oracle_labels
 
     ka, kb = ds.truth.shape
     out = []

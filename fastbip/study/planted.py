@@ -52,7 +52,7 @@ def run_study(
         ``ds`` has no truth, or an algorithm name is unknown or unavailable.
     """
     from .. import algorithms as registry
-    from ..blocks import snr
+    from ..truth import snr
 
     if getattr(ds, "truth", None) is None:
         raise ValueError(

@@ -4,7 +4,7 @@
 (:func:`fastbip.spec.planted_spec`; 0 is the planted relation, 1 is uniform, no structure) over
 several seeds. For every dataset it computes the signal-to-noise ratio of the planted
 structure (:func:`fastbip.blocks.snr`; detection is possible above 1) and the oracle's labels
-(:func:`fastbip.oracle.oracle_labels`), then fits every algorithm with the true numbers of
+(:func:`fastbip.truth.oracle_labels`), then fits every algorithm with the true numbers of
 clusters and scores it against the truth, by the same runner as
 :func:`fastbip.study.run_study`. :meth:`Results.table` gives the medians over seeds.
 
@@ -78,9 +78,9 @@ def recovery_sweep(
     """
     from .. import algorithms as registry
     from .._validation import check_int, check_list, check_real
-    from ..blocks import snr as planted_snr
     from ..generate import generate
     from ..spec import planted_spec
+    from ..truth import snr as planted_snr
 
     mixings = check_list(
         mixings, "mixings", "numbers in [0, 1]", check=lambda v, n: check_real(v, n, 0.0, 1.0)

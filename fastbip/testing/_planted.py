@@ -156,7 +156,7 @@ def expected_oracle_ari(dataset) -> dict[str, float]:
     if cached is not None:
         return dict(cached)
     from fastbip.metrics import score_labels
-    from fastbip.oracle import oracle_labels
+    from fastbip.truth import oracle_labels
 
     truth = getattr(dataset, "truth", None)
     if truth is None:

@@ -128,7 +128,7 @@ def _describe(dataset: Any) -> str:
     k_a, k_b = np.asarray(dataset.truth.omega).shape
     parts = [f"{n_a} people x {n_b} items", f"K = {k_a} x {k_b}"]
     try:
-        from fastbip.blocks import snr
+        from fastbip.truth import snr
 
         parts.append(f"snr = {snr(dataset.truth):.3g}")
     except (TypeError, ValueError):
