@@ -73,7 +73,8 @@ from ._logcols import (
 
 __all__ = ["TIME_UNITS", "from_log", "read_log"]
 
-_BATCH = 1 << 20
+_BATCH = 1 << 20  # rows a batch (memory and Parquet)
+_CSV_BLOCK = 1 << 24  # bytes a CSV block
 
 
 # ---------------------------------------------------------------- sources of record batches
@@ -167,7 +168,7 @@ class _FileSource(_Source):
             include_columns=columns or [], column_types=types, strings_can_be_null=True
         )
         return pcsv.open_csv(
-            self.log, read_options=pcsv.ReadOptions(block_size=1 << 24), convert_options=conv
+            self.log, read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK), convert_options=conv
         )
 
     def batches(self, roles: dict[str, str]) -> Iterator[tuple[int, dict]]:
