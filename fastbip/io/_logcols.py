@@ -60,7 +60,7 @@ def _ids(a, role: str, name: str, offset: int, what: str = "the log's"):
         if bad.any():
             raise ValueError(
                 f"{what} {role} column {name!r} holds numbers that are not integers (such as "
-                f"{x[bad][0]!r} at row {_rows(bad, offset).split(',')[0]}); ids must be "
+                f"{float(x[bad][0])!r} at row {_rows(bad, offset).split(',')[0]}); ids must be "
                 "integers or strings"
             )
         return pa.array(x.astype(np.int64))
