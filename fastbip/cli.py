@@ -86,6 +86,8 @@ def _flag(dest: str) -> str:
 
 
 def _check_input_file(path: str, flag: str) -> Path:
+    if not path:
+        raise _UsageError(f"{flag} must name a file; got an empty string")
     p = Path(path)
     if not p.exists():
         raise _UsageError(f"{flag} {path!r} does not exist")
@@ -195,7 +197,7 @@ def _check_memory(
 
 def _check_size_args(args: argparse.Namespace) -> None:
     """Flags that only the planted family reads, and --spec against --planted."""
-    if getattr(args, "spec", None) and getattr(args, "planted", False):
+    if getattr(args, "spec", None) is not None and getattr(args, "planted", False):
         raise _UsageError("--spec and --planted cannot be used together; give one of them")
     if not getattr(args, "planted", False):
         given = [_flag(d) for d in _PLANTED_ONLY if getattr(args, d, None) is not None]
@@ -204,7 +206,7 @@ def _check_size_args(args: argparse.Namespace) -> None:
                 f"{', '.join(given)} only appl{'y' if len(given) > 1 else 'ies'} to --planted; "
                 "add --planted or remove them"
             )
-    if getattr(args, "spec", None):
+    if getattr(args, "spec", None) is not None:
         _check_input_file(args.spec, "--spec")
 
 
@@ -212,7 +214,7 @@ def _spec_from_args(args: argparse.Namespace, *, check_memory: bool = False):
     from .spec import default_spec, load_spec, planted_spec
 
     _check_size_args(args)
-    if args.spec:
+    if args.spec is not None:
         spec = load_spec(args.spec)
         spec = spec.with_(n_people=args.n_people, n_items=args.n_items, seed=args.seed)
     elif args.planted:
