@@ -37,13 +37,19 @@ def _decode(a):
     return a
 
 
-def _ids(a, role: str, name: str, offset: int, what: str = "the log's"):
-    """Ids as int64 or large_string; refuse missing, blank, non-integer, other types."""
+def _is_text(t) -> bool:
+    pa, _ = _arrow()
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def _ids(a, role: str, name: str, offset: int, what: str = "the log's", blanks: bool = True):
+    """Ids as int64 or strings; refuse missing, blank (when ``blanks``), non-integer numbers
+    and other types."""
     pa, pc = _arrow()
     a = _decode(a)
     t = a.type
-    blank = np.asarray(a.is_null())
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
+    blank = np.asarray(a.is_null()) if a.null_count else np.zeros(len(a), bool)
+    if blanks and _is_text(t):
         blank = blank | np.asarray(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(a), ""), False))
     if blank.any():
         raise ValueError(
@@ -52,8 +58,8 @@ def _ids(a, role: str, name: str, offset: int, what: str = "the log's"):
         )
     if pa.types.is_integer(t):
         return pc.cast(a, pa.int64())
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return pc.cast(a, pa.large_string())
+    if _is_text(t):
+        return a
     if pa.types.is_floating(t):
         x = a.to_numpy(zero_copy_only=False)
         bad = ~np.isfinite(x) | (x != np.round(x))
@@ -65,6 +71,19 @@ def _ids(a, role: str, name: str, offset: int, what: str = "the log's"):
             )
         return pa.array(x.astype(np.int64))
     raise TypeError(f"{what} {role} column {name!r} must hold integer or string ids; got {t}")
+
+
+def _unique_ids(a, role: str, name: str, offset: int):
+    """Checked ids of one batch: (distinct ids, the code of each line in them)."""
+    pa, pc = _arrow()
+    a = _ids(a, role, name, offset, blanks=False)
+    enc = pc.dictionary_encode(a)
+    uniq = enc.dictionary
+    if _is_text(uniq.type):
+        blank = pc.equal(pc.utf8_trim_whitespace(uniq), "")
+        if pc.any(blank).as_py():  # find the rows only when there are some
+            _ids(a, role, name, offset)
+    return uniq, enc.indices.to_numpy()
 
 
 def _kind(a) -> str:
@@ -217,8 +236,8 @@ def _features(cols: dict, what: str):
 
 
 def _like(a, key):
-    """Ids ``a`` in the type of ``key`` (int64 or large_string)."""
+    """Ids ``a`` in the type of ``key`` (int64 or a string type)."""
     pa, pc = _arrow()
-    if _kind(a) == _kind(key):
+    if a.type == key.type:
         return a
     return pc.cast(a, key.type)

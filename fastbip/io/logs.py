@@ -68,6 +68,7 @@ from ._logcols import (
     _kind,
     _like,
     _quantity,
+    _unique_ids,
     _weights,
 )
 
@@ -153,13 +154,13 @@ class _FileSource(_Source):
                 raise ValueError(f"{self.what} is not a readable Parquet file: {e}") from e
         else:
             try:
-                self.names = list(self._open(None).schema.names)
+                self.names = list(self._open(None, block=1 << 20).schema.names)
             except pa.ArrowInvalid as e:
                 raise ValueError(f"{self.what} is not a readable CSV file: {e}") from e
         self.check(roles)
         self.ids = [roles[r] for r in ("person", "item")]
 
-    def _open(self, columns: list[str] | None):
+    def _open(self, columns: list[str] | None, block: int | None = None):
         pa, _ = _arrow()
         import pyarrow.csv as pcsv
 
@@ -168,7 +169,9 @@ class _FileSource(_Source):
             include_columns=columns or [], column_types=types, strings_can_be_null=True
         )
         return pcsv.open_csv(
-            self.log, read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK), convert_options=conv
+            self.log,
+            read_options=pcsv.ReadOptions(block_size=block or _CSV_BLOCK),
+            convert_options=conv,
         )
 
     def batches(self, roles: dict[str, str]) -> Iterator[tuple[int, dict]]:
@@ -288,11 +291,10 @@ def _build(src, roles, time_unit, people, items, id_col) -> Dataset:
     n_lines = 0
     for lo, b in src.batches({r: roles[r] for r in ("person", "item")}):
         for r in ("person", "item"):
-            a = _ids(b[r], r, roles[r], lo)
-            uniq[r].append(pc.unique(a))
+            u, codes = _unique_ids(b[r], r, roles[r], lo)
+            uniq[r].append(pc.cast(u, pa.large_string()) if _kind(u) == "str" else u)
             if r == "person":
-                vc = pc.value_counts(a)
-                per_person.append((vc.field("values"), vc.field("counts")))
+                per_person.append((uniq[r][-1], np.bincount(codes, minlength=len(u))))
         n_lines += len(b["person"])
     if n_lines == 0:
         raise ValueError(f"{src.what} is empty: no purchases")
@@ -313,12 +315,13 @@ def _build(src, roles, time_unit, people, items, id_col) -> Dataset:
         np_ids = ids.to_numpy(zero_copy_only=False)
         pops[r] = Population(side, len(ids), None, columns, kinds, cats, ids=np_ids)
     n, m = pops["person"].n, pops["item"].n
-    values = pa.chunked_array([v for v, _ in per_person]).combine_chunks()
-    counts = np.concatenate([c.to_numpy() for _, c in per_person])
-    values = _like(values, keys["person"])
-    rows_of = pc.index_in(values, value_set=keys["person"]).to_numpy()
+    line_count = np.zeros(n, np.int64)
+    for values, counts in per_person:
+        idx = pc.index_in(_like(values, keys["person"]), keys["person"]).to_numpy()
+        np.add.at(line_count, idx, counts)
+    del per_person, uniq
     line_ptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(rows_of, weights=counts, minlength=n).astype(np.int64), out=line_ptr[1:])
+    np.cumsum(line_count, out=line_ptr[1:])
     # pass 2: every line into its person's slots
     col_dtype = np.int32 if m < 2**31 - 1 else np.int64
     has = {r: r in roles for r in ("quantity", "time", "weight")}
@@ -328,11 +331,14 @@ def _build(src, roles, time_unit, people, items, id_col) -> Dataset:
     slot_w = np.empty(n_lines if has["weight"] else 0, np.float64)
     fill = line_ptr[:-1].copy()
     empty_i, empty_f = np.empty(0, np.int64), np.empty(0, np.float64)
+    match = {"person": {}, "item": {}}  # the keys in each batch id type
     for lo, b in src.batches(roles):
         codes = {}
         for r in ("person", "item"):
-            a = _like(_ids(b[r], r, roles[r], lo), keys[r])
-            codes[r] = pc.index_in(a, value_set=keys[r]).to_numpy()
+            a = _ids(b[r], r, roles[r], lo, blanks=False)  # checked in pass 1
+            if a.type not in match[r]:
+                match[r][a.type] = _like(keys[r], a)
+            codes[r] = pc.index_in(a, value_set=match[r][a.type]).to_numpy()
         q = _quantity(b["quantity"], roles["quantity"], lo) if has["quantity"] else empty_i
         t = _days(b["time"], roles["time"], time_unit, lo) if has["time"] else empty_f
         w = _weights(b["weight"], roles["weight"], lo) if has["weight"] else empty_f
