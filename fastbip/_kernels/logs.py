@@ -55,44 +55,45 @@ def compress_lines(
     has_q = qty.size > 0
     has_t = times.size > 0
     has_w = weights.size > 0
+    one = np.zeros(1, np.int64)
     e = 0
     ev = 0
     indptr[0] = 0
     offsets[0] = 0
     for r in range(n):
         lo = line_ptr[r]
-        hi = line_ptr[r + 1]
-        if hi > lo:
-            c = cols[lo:hi]
-            if has_t:
-                by_time = np.argsort(times[lo:hi], kind="mergesort")
-                order = by_time[np.argsort(c[by_time], kind="mergesort")]
-            else:
-                order = np.argsort(c, kind="mergesort")
-            last = -1
-            for s in range(order.size):
-                k = lo + order[s]
+        cnt = line_ptr[r + 1] - lo
+        order = one if cnt == 1 else np.argsort(cols[lo : lo + cnt])
+        s = 0
+        while s < cnt:
+            col = cols[lo + order[s]]
+            end = s + 1
+            while end < cnt and cols[lo + order[end]] == col:
+                end += 1
+            total = 0
+            w = 0.0
+            ev0 = ev
+            for u in range(s, end):
+                k = lo + order[u]
                 q = qty[k] if has_q else 1
                 if q == 0:
                     continue
-                if cols[k] != last:
-                    if last != -1:
-                        offsets[e + 1] = ev
-                        e += 1
-                    last = cols[k]
-                    indices[e] = last
-                    data[e] = 0
-                    if has_w:
-                        wsum[e] = 0.0
-                data[e] += q
+                total += q
                 if has_w:
-                    wsum[e] += weights[k]
+                    w += weights[k]
                 if has_t:
                     for _ in range(q):
                         ev_times[ev] = times[k]
                         ev += 1
-            if last != -1:
+            if total > 0:
+                if has_t and ev - ev0 > 1:
+                    ev_times[ev0:ev] = np.sort(ev_times[ev0:ev])
+                indices[e] = col
+                data[e] = total
+                if has_w:
+                    wsum[e] = w
                 offsets[e + 1] = ev
                 e += 1
+            s = end
         indptr[r + 1] = e
     return e, ev

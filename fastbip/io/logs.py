@@ -242,6 +242,25 @@ def _read_table(obj: Any, id_col: str, side: str):
     return ids, cols, what
 
 
+class _Coder:
+    """Codes of ids in a fixed key (the population's ids): one hash table, built once."""
+
+    def __init__(self, key):
+        import pandas as pd
+
+        self.key = key
+        self.index = pd.Index(key.to_numpy(zero_copy_only=False))
+
+    def __call__(self, a) -> np.ndarray:
+        pa, pc = _arrow()
+        a = _like(a, self.key) if _kind(a) != _kind(self.key) else a
+        if _kind(a) == "int":
+            return self.index.get_indexer(a.to_numpy(zero_copy_only=False))
+        enc = pc.dictionary_encode(a)  # hash the batch once, look up its distinct ids
+        where = self.index.get_indexer(enc.dictionary.to_numpy(zero_copy_only=False))
+        return where[enc.indices.to_numpy()]
+
+
 def _align(log_ids, table_ids, side: str, what: str):
     """The key to match log ids against (the table's ids in the log ids' type)."""
     pa, pc = _arrow()
@@ -315,10 +334,10 @@ def _build(src, roles, time_unit, people, items, id_col) -> Dataset:
         np_ids = ids.to_numpy(zero_copy_only=False)
         pops[r] = Population(side, len(ids), None, columns, kinds, cats, ids=np_ids)
     n, m = pops["person"].n, pops["item"].n
+    coders = {r: _Coder(keys[r]) for r in keys}
     line_count = np.zeros(n, np.int64)
     for values, counts in per_person:
-        idx = pc.index_in(_like(values, keys["person"]), keys["person"]).to_numpy()
-        np.add.at(line_count, idx, counts)
+        np.add.at(line_count, coders["person"](values), counts)
     del per_person, uniq
     line_ptr = np.zeros(n + 1, np.int64)
     np.cumsum(line_count, out=line_ptr[1:])
@@ -331,14 +350,11 @@ def _build(src, roles, time_unit, people, items, id_col) -> Dataset:
     slot_w = np.empty(n_lines if has["weight"] else 0, np.float64)
     fill = line_ptr[:-1].copy()
     empty_i, empty_f = np.empty(0, np.int64), np.empty(0, np.float64)
-    match = {"person": {}, "item": {}}  # the keys in each batch id type
     for lo, b in src.batches(roles):
         codes = {}
         for r in ("person", "item"):
             a = _ids(b[r], r, roles[r], lo, blanks=False)  # checked in pass 1
-            if a.type not in match[r]:
-                match[r][a.type] = _like(keys[r], a)
-            codes[r] = pc.index_in(a, value_set=match[r][a.type]).to_numpy()
+            codes[r] = coders[r](a)
         q = _quantity(b["quantity"], roles["quantity"], lo) if has["quantity"] else empty_i
         t = _days(b["time"], roles["time"], time_unit, lo) if has["time"] else empty_f
         w = _weights(b["weight"], roles["weight"], lo) if has["weight"] else empty_f
