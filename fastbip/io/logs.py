@@ -25,7 +25,8 @@ line (4 for the item, 8 more each for a time, a quantity, a weight) beside the r
 * **Weights** (ratings, spend) are kept apart from the counts, as
   ``Dataset.weights``: a CSR matrix with exactly the pattern of ``Dataset.purchases``
   holding, for each (person, item), the sum of the weights of its lines (divide by the
-  count for a mean rating). Weights must be finite numbers.
+  count for a mean rating). Weights must be finite numbers. (The dataset file of
+  :func:`fastbip.io.save` does not store them yet.)
 * **Times** become float days since 1970-01-01 (UTC). Datetimes (with or without a time
   zone; naive ones are taken as UTC) and dates are converted exactly; timedeltas by their
   unit (days since whatever origin they count from); numeric times need ``time_unit``
