@@ -12,6 +12,8 @@ fastbip bench recovery [...]              ARI against difficulty, with the oracl
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,47 +21,249 @@ from pathlib import Path
 __all__ = ["main"]
 
 
-def _spec_from_args(args: argparse.Namespace):
+class _UsageError(Exception):
+    """A mistake in the command line, reported as one line and exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line ``fastbip: error: ...`` (no usage block)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# ------------------------------------------------------------------ argument value types
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {text!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {text!r}")
+        return v
+
+    return parse
+
+
+def _float_in(low: float, high: float | None = None, *, open_low: bool = False):
+    if high is not None:
+        want = f"a number in [{low:g}, {high:g}]"
+    else:
+        want = f"a number {'>' if open_low else '>='} {low:g}"
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {want}; got {text!r}") from None
+        ok = math.isfinite(v) and (v > low if open_low else v >= low)
+        if high is not None:
+            ok = ok and v <= high
+        if not ok:
+            raise argparse.ArgumentTypeError(f"must be {want}; got {text!r}")
+        return v
+
+    return parse
+
+
+# ------------------------------------------------------------------ checks before any work
+
+_PLANTED_ONLY = ("k_people", "k_items", "mean_purchases", "mixing", "ratio")
+_PLANTED_DEFAULTS = {
+    "k_people": 5,
+    "k_items": 5,
+    "mean_purchases": 20.0,
+    "mixing": 0.0,
+    "ratio": 10.0,
+}
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _check_input_file(path: str, flag: str) -> Path:
+    if not path:
+        raise _UsageError(f"{flag} must name a file; got an empty string")
+    p = Path(path)
+    if not p.exists():
+        raise _UsageError(f"{flag} {path!r} does not exist")
+    if p.is_dir():
+        raise _UsageError(f"{flag} {path!r} is a directory; expected a file")
+    if not os.access(p, os.R_OK):
+        raise _UsageError(f"{flag} {path!r}: permission denied (cannot read it)")
+    return p
+
+
+def _writable_ancestor(p: Path, flag: str, path: str) -> None:
+    parent = p.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise _UsageError(f"{flag} {path!r}: {str(parent)!r} is a file, not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise _UsageError(f"{flag} {path!r}: directory {str(parent)!r} is not writable")
+
+
+def _check_out_file(path: str, flag: str) -> Path:
+    """An output file: not an existing directory, in a directory that can be written."""
+    if not path:
+        raise _UsageError(f"{flag} must name a file; got an empty string")
+    p = Path(path)
+    if p.is_dir():
+        raise _UsageError(f"{flag} {path!r} is a directory; expected a file name")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise _UsageError(f"{flag} {path!r}: the file exists and is not writable")
+    _writable_ancestor(p, flag, path)
+    return p
+
+
+def _check_out_dir(path: str, flag: str) -> Path:
+    """An output directory: an existing directory, or a new one that can be created."""
+    if not path:
+        raise _UsageError(f"{flag} must name a directory; got an empty string")
+    p = Path(path)
+    if p.exists():
+        if not p.is_dir():
+            raise _UsageError(f"{flag} {path!r} is an existing file; expected a directory")
+        if not os.access(p, os.W_OK | os.X_OK):
+            raise _UsageError(f"{flag} {path!r}: the directory is not writable")
+        return p
+    _writable_ancestor(p, flag, path)
+    return p
+
+
+def _check_algorithms(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    from . import algorithms as registry
+
+    names = [a.strip() for a in text.split(",")]
+    known = registry.names(available_only=False)
+    for a in names:
+        if not a:
+            raise _UsageError(
+                f"--algorithms {text!r} has an empty name; give names separated by commas"
+            )
+        if ":" not in a and a not in known:
+            raise _UsageError(
+                f"--algorithms: unknown algorithm {a!r}; known algorithms: {', '.join(known)}"
+            )
+    return names
+
+
+def _physical_memory() -> int | None:
+    """Bytes of physical memory (POSIX), or None where it cannot be known."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
+
+
+def estimate_bytes(
+    n_people: int,
+    n_items: int,
+    mean_purchases: float,
+    n_features: int = 0,
+    *,
+    with_time: bool = False,
+) -> int:
+    """A rough peak-memory estimate of generating a dataset, in bytes.
+
+    Purchases: at most ``n_people * mean_purchases`` stored entries of 8 bytes (int32 index
+    and count) plus 8 bytes a purchase for its time; populations: labels, degrees and
+    features, 8 bytes each; doubled for the working copies made while sampling.
+    """
+    purchases = n_people * mean_purchases * (8 + (8 if with_time else 0))
+    members = (n_people + n_items) * 8 * (3 + n_features)
+    return int(2 * (purchases + members + 8 * n_people))
+
+
+def _check_memory(
+    n_people: int, n_items: int, mean_purchases: float, n_features: int, with_time: bool
+) -> None:
+    need = estimate_bytes(n_people, n_items, mean_purchases, n_features, with_time=with_time)
+    have = _physical_memory()
+    if have is not None and need > have:
+        raise _UsageError(
+            f"{n_people:,} people x {n_items:,} items (--n-people, --n-items) need about "
+            f"{need / 2**30:,.1f} GiB of memory to generate; this machine has "
+            f"{have / 2**30:,.1f} GiB"
+        )
+
+
+def _check_size_args(args: argparse.Namespace) -> None:
+    """Flags that only the planted family reads, and --spec against --planted."""
+    if getattr(args, "spec", None) is not None and getattr(args, "planted", False):
+        raise _UsageError("--spec and --planted cannot be used together; give one of them")
+    if not getattr(args, "planted", False):
+        given = [_flag(d) for d in _PLANTED_ONLY if getattr(args, d, None) is not None]
+        if given:
+            raise _UsageError(
+                f"{', '.join(given)} only appl{'y' if len(given) > 1 else 'ies'} to --planted; "
+                "add --planted or remove them"
+            )
+    if getattr(args, "spec", None) is not None:
+        _check_input_file(args.spec, "--spec")
+
+
+def _spec_from_args(args: argparse.Namespace, *, check_memory: bool = False):
     from .spec import default_spec, load_spec, planted_spec
 
-    if getattr(args, "spec", None):
+    _check_size_args(args)
+    if args.spec is not None:
         spec = load_spec(args.spec)
-        return spec.with_(n_people=args.n_people, n_items=args.n_items, seed=args.seed)
-    if getattr(args, "planted", False):
-        return planted_spec(
+        spec = spec.with_(n_people=args.n_people, n_items=args.n_items, seed=args.seed)
+    elif args.planted:
+        v = {
+            d: getattr(args, d) if getattr(args, d) is not None else _PLANTED_DEFAULTS[d]
+            for d in _PLANTED_ONLY
+        }
+        spec = planted_spec(
             args.n_people or 10_000,
             args.n_items or 2_000,
-            args.k_people,
-            args.k_items,
-            args.mean_purchases,
-            args.mixing,
+            v["k_people"],
+            v["k_items"],
+            v["mean_purchases"],
+            v["mixing"],
             0 if args.seed is None else args.seed,
-            ratio=args.ratio,
+            ratio=v["ratio"],
         )
-    return default_spec(
-        n_people=args.n_people or 2000,
-        n_items=args.n_items or 500,
-        seed=0 if args.seed is None else args.seed,
-    )
+    else:
+        spec = default_spec(
+            n_people=args.n_people or 2000,
+            n_items=args.n_items or 500,
+            seed=0 if args.seed is None else args.seed,
+        )
+    if check_memory:
+        n_feat = len(spec.people.features) + len(spec.items.features)
+        _check_memory(
+            spec.people.n, spec.items.n, spec.relation.mean_purchases, n_feat, spec.time is not None
+        )
+    return spec
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .dataset import generate, save
+    from .generate import generate
+    from .io import save
     from .study import run_study
 
+    out = _check_out_dir(args.out, "--out") if args.out is not None else None
+    algos = _check_algorithms(args.algorithms)
     t0 = time.perf_counter()
-    spec = _spec_from_args(args)
+    spec = _spec_from_args(args, check_memory=True)
     ds = generate(spec)
     t_gen = time.perf_counter() - t0
     print(ds.summary())
     print(f"generated in {t_gen:.2f} s\n")
-    algos = args.algorithms.split(",") if args.algorithms else None
     result = run_study(ds, algorithms=algos, random_state=args.seed or 0)
     print(result.table())
     total = time.perf_counter() - t0
     print(f"\ntotal {total:.1f} s")
-    if args.out:
-        out = Path(args.out)
+    if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "results.json").write_text(result.to_json())
         (out / "spec.json").write_text(spec.to_json())
@@ -69,12 +273,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from .dataset import generate, save
+    from .generate import generate
+    from .io import save
 
+    out = _check_out_file(args.out, "--out")
+    spec = _spec_from_args(args, check_memory=True)
     t0 = time.perf_counter()
-    ds = generate(_spec_from_args(args))
+    ds = generate(spec)
     t1 = time.perf_counter()
-    save(ds, args.out)
+    save(ds, out)
     print(ds.summary())
     print(f"generated in {t1 - t0:.2f} s, saved to {args.out} in {time.perf_counter() - t1:.2f} s")
     return 0
@@ -107,15 +314,27 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_bench_recovery(args: argparse.Namespace) -> int:
     from .study import recovery_sweep
 
+    out = _check_out_file(args.out, "--out") if args.out is not None else None
     try:
         mixings = [float(x) for x in args.mixings.split(",")]
+    except ValueError:
+        raise _UsageError(
+            f"--mixings takes numbers in [0, 1] separated by commas; got {args.mixings!r}"
+        ) from None
+    bad = [x for x in mixings if not 0.0 <= x <= 1.0]
+    if bad:
+        raise _UsageError(f"--mixings must lie in [0, 1]; got {bad[0]!r} in {args.mixings!r}")
+    try:
         seeds = [int(x) for x in args.seeds.split(",")]
-    except ValueError as e:
-        raise ValueError(
-            f"--mixings takes numbers and --seeds integers, comma-separated; "
-            f"got {args.mixings!r} and {args.seeds!r}"
-        ) from e
-    algos = args.algorithms.split(",") if args.algorithms else None
+    except ValueError:
+        raise _UsageError(
+            f"--seeds takes integers >= 0 separated by commas; got {args.seeds!r}"
+        ) from None
+    if any(x < 0 for x in seeds):
+        raise _UsageError(f"--seeds must be integers >= 0; got {args.seeds!r}")
+    algos = _check_algorithms(args.algorithms)
+    n_feat = 4 if args.features else 0
+    _check_memory(args.n_people, args.n_items, args.mean_purchases, n_feat, False)
     result = recovery_sweep(
         args.n_people,
         args.n_items,
@@ -129,34 +348,47 @@ def _cmd_bench_recovery(args: argparse.Namespace) -> int:
         features=args.features,
     )
     print(result.table())
-    if args.out:
-        Path(args.out).write_text(result.to_json())
+    if out is not None:
+        out.write_text(result.to_json())
         print(f"wrote {args.out}")
     return 0
 
 
 def _add_size(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--n-people", type=int, default=None, help="number of people")
-    p.add_argument("--n-items", type=int, default=None, help="number of items")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: the spec's)")
+    size = _int_at_least(1)
+    p.add_argument("--n-people", type=size, default=None, help="number of people (>= 1)")
+    p.add_argument("--n-items", type=size, default=None, help="number of items (>= 1)")
+    p.add_argument(
+        "--seed", type=_int_at_least(0), default=None, help="random seed (default: the spec's)"
+    )
     p.add_argument("--spec", help="a spec file (.toml or .json); default: the built-in study")
     p.add_argument("--planted", action="store_true", help="use the planted benchmark family")
-    p.add_argument("--k-people", type=int, default=5)
-    p.add_argument("--k-items", type=int, default=5)
-    p.add_argument("--mean-purchases", type=float, default=20.0)
-    p.add_argument("--mixing", type=float, default=0.0)
+    p.add_argument("--k-people", type=size, default=None, help="--planted: people-clusters (5)")
+    p.add_argument("--k-items", type=size, default=None, help="--planted: item-clusters (5)")
+    p.add_argument(
+        "--mean-purchases",
+        type=_float_in(0.0, open_low=True),
+        default=None,
+        help="--planted: expected purchases per person (20)",
+    )
+    p.add_argument(
+        "--mixing",
+        type=_float_in(0.0, 1.0),
+        default=None,
+        help="--planted: 0 is the planted relation, 1 no structure (0)",
+    )
     p.add_argument(
         "--ratio",
-        type=float,
-        default=10.0,
-        help="planted family: affinity of diagonal pairs relative to the others",
+        type=_float_in(0.0, open_low=True),
+        default=None,
+        help="--planted: affinity of diagonal pairs relative to the others (10)",
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="fastbip", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="fastbip", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"fastbip {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -186,14 +418,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="benchmarks")
     bsub = p.add_subparsers(dest="bench", required=True)
     b = bsub.add_parser("recovery", help="ARI against difficulty, with the oracle and the SNR")
-    b.add_argument("--n-people", type=int, default=5000)
-    b.add_argument("--n-items", type=int, default=1000)
-    b.add_argument("--k-people", type=int, default=4)
-    b.add_argument("--k-items", type=int, default=4)
-    b.add_argument("--mean-purchases", type=float, default=10.0)
+    size = _int_at_least(1)
+    b.add_argument("--n-people", type=size, default=5000)
+    b.add_argument("--n-items", type=size, default=1000)
+    b.add_argument("--k-people", type=size, default=4)
+    b.add_argument("--k-items", type=size, default=4)
+    b.add_argument("--mean-purchases", type=_float_in(0.0, open_low=True), default=10.0)
     b.add_argument(
         "--ratio",
-        type=float,
+        type=_float_in(0.0, open_low=True),
         default=10.0,
         help="affinity of diagonal pairs relative to the others (before mixing)",
     )
@@ -210,13 +443,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _is_user_error(e: BaseException) -> bool:
+    """Whether ``e`` reports a user's mistake (one line) rather than a bug (a traceback).
+
+    fastbip's own error types and OS errors on files are mistakes; a ``ValueError`` or
+    ``TypeError`` is one when fastbip raised it (the innermost frame is fastbip's own,
+    outside the kernels), not when it escaped from inside numpy, scipy or numba.
+    """
+    from .io import DatasetFormatError
+    from .spec import SpecError
+
+    if isinstance(e, (_UsageError, SpecError, DatasetFormatError, OSError)):
+        return True
+    if isinstance(e, ImportError):
+        return "pip install" in str(e)
+    if isinstance(e, (ValueError, TypeError)) and str(e):
+        tb = e.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        if tb is None:
+            return False
+        where = Path(tb.tb_frame.f_code.co_filename).resolve()
+        pkg = Path(__file__).resolve().parent
+        return pkg in where.parents and (pkg / "_kernels") not in where.parents
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the command; a user's mistake prints ``fastbip: error: ...`` and returns 2."""
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError, ImportError) as e:
-        print(f"fastbip: error: {e}", file=sys.stderr)
+    except Exception as e:
+        if not _is_user_error(e):
+            raise
+        message = " ".join(str(e).split())
+        print(f"fastbip: error: {message}", file=sys.stderr)
         return 2
 
 

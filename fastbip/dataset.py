@@ -91,6 +91,9 @@ class Dataset:
     spec : :class:`~fastbip.spec.Spec` or None
     events : :class:`fastbip.generate.Events` or None: one timestamp per purchase,
         aligned with the CSR entries
+    weights : scipy.sparse.csr_matrix or None: for real logs read with a weight column
+        (ratings, spend), the sum of the weights of each (person, item), with exactly the
+        pattern (indptr, indices) of ``purchases``; None otherwise
     """
 
     people: Population
@@ -99,6 +102,7 @@ class Dataset:
     truth: Truth | None = None
     spec: Spec | None = None
     events: Events | None = None
+    weights: sp.csr_matrix | None = None
 
     @property
     def shape(self) -> tuple[int, int]:

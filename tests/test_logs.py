@@ -1,9 +1,14 @@
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from fastbip.io import from_log, load, read_log, save
+from fastbip.io import logs as logs_module
 
 pd = pytest.importorskip("pandas")
+pytest.importorskip("pyarrow")
+
+ORIGIN = np.datetime64("2024-01-01", "D").astype(np.int64)  # days since the epoch
 
 
 @pytest.fixture
@@ -27,13 +32,14 @@ def test_counts_ids_and_quantities(log):
     expected = np.array([[2, 1, 0], [0, 0, 2], [0, 1, 0]])
     assert np.array_equal(ds.purchases.toarray(), expected)
     assert ds.purchases.has_canonical_format and ds.truth is None
+    assert ds.weights is None
 
 
 def test_times_are_aligned_with_entries(log):
     ds = from_log(log, time="when", quantity="qty")
     M = ds.purchases
     assert ds.events.times.shape[0] == M.data.sum()
-    day = np.datetime64("2024-01-01", "D").astype(np.int64)
+    day = ORIGIN
     # entry (b, item 3) has two purchases on Jan 1 and Jan 2, sorted
     e = M.indptr[1]
     assert np.array_equal(
@@ -53,18 +59,160 @@ def test_round_trip_and_csv(log, tmp_path):
     log.to_csv(tmp_path / "log.csv", index=False)
     ds2 = read_log(tmp_path / "log.csv", time="when")
     assert np.array_equal(ds2.events.times, ds.events.times)
+    assert ds2.items.ids.tolist() == [1, 2, 3]  # CSV integer ids come back as integers
 
 
-def test_bad_logs(log, tmp_path):
-    with pytest.raises(ValueError, match=r"no person column 'user'; its columns are"):
-        from_log(log, person="user")
-    bad = log.assign(qty=[1, -1, 1, 1, 1, 1])
-    with pytest.raises(ValueError, match="quantity column 'qty' must hold non-negative integers"):
-        from_log(bad, quantity="qty")
-    with pytest.raises(TypeError, match="log must be a pandas DataFrame"):
-        from_log([1, 2, 3])
-    with pytest.raises(ValueError, match="the log is empty"):
-        from_log(log.iloc[:0])
-    with pytest.raises(ValueError, match=r"must end in .csv, .csv.gz or .parquet"):
-        (tmp_path / "x.txt").write_text("a")
-        read_log(tmp_path / "x.txt")
+# ------------------------------------------------------------------ planted data as a log
+
+
+def _as_log(ds, rng):
+    """The generated dataset as a shuffled purchase log: one line per purchase, with a
+    datetime, string people ids ``p<i>`` and integer item ids ``1000 + j``."""
+    M = ds.purchases
+    rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
+    reps = M.data.astype(np.int64)
+    r = np.repeat(rows, reps)
+    c = np.repeat(M.indices, reps)
+    t = ds.events.times
+    order = rng.permutation(r.size)
+    when = pd.Timestamp("2024-01-01") + pd.to_timedelta(t[order], unit="D")
+    return pd.DataFrame(
+        {
+            "user": np.array([f"p{i}" for i in range(M.shape[0])], dtype=object)[r[order]],
+            "sku": 1000 + c[order],
+            "when": when,
+        }
+    )
+
+
+def _people_table(ds, extra):
+    table = ds.people.to_frame().drop(columns="labels")
+    table.insert(0, "id", [f"p{i}" for i in range(ds.people.n)])
+    lonely = pd.DataFrame({"id": [f"q{i}" for i in range(extra)]})
+    for col in table.columns[1:]:
+        lonely[col] = table[col].iloc[:extra].to_numpy()
+    return pd.concat([table, lonely], ignore_index=True)
+
+
+@pytest.mark.parametrize("fmt", ["frame", "csv", "csv.gz", "parquet"])
+def test_planted_log_round_trip(default_ds, tmp_path, fmt, monkeypatch):
+    monkeypatch.setattr(logs_module, "_BATCH", 997)  # many batches
+    monkeypatch.setattr(logs_module, "_CSV_BLOCK", 1 << 14)
+    rng = np.random.default_rng(3)
+    ds = default_ds
+    log = _as_log(ds, rng)
+    table = _people_table(ds, extra=7)
+    if fmt == "frame":
+        back = from_log(log, person="user", item="sku", time="when", people=table)
+    else:
+        path = tmp_path / f"log.{fmt}"
+        tpath = tmp_path / ("people.parquet" if fmt == "parquet" else "people.csv")
+        if fmt == "parquet":
+            log.to_parquet(path)
+            table.to_parquet(tpath)
+        else:
+            log.to_csv(path, index=False)
+            table.to_csv(tpath, index=False)
+        back = read_log(path, person="user", item="sku", time="when", people=str(tpath))
+    n, m = ds.shape
+    # people in the table's order, the 7 without purchases kept at the end
+    assert back.people.ids.tolist() == table["id"].tolist()
+    assert back.purchases.shape[0] == n + 7
+    assert back.purchases[n:].nnz == 0
+    # items sorted by id: only those bought appear, in the original order
+    bought = np.flatnonzero(np.asarray(ds.purchases.sum(axis=0)).ravel())
+    assert back.items.ids.tolist() == (1000 + bought).tolist()
+    assert (back.purchases[:n] != ds.purchases[:, bought]).nnz == 0
+    assert back.purchases.has_canonical_format
+    # every entry's times, sorted, the same up to the nanosecond rounding of datetimes
+    orig = ds.purchases[:, bought].tocsr()
+    assert back.events.offsets[-1] == ds.n_purchases
+    assert np.allclose(back.events.times, ds.events.times + ORIGIN, rtol=0, atol=1e-6)
+    assert orig.nnz == back.purchases.nnz
+    # features joined by id: the categorical postcode and the numeric age
+    assert back.people.kinds["postcode"] == "categorical"
+    assert back.people.kinds["age"] == "numeric"
+    codes = back.people.columns["postcode"][:n]
+    names = np.array(back.people.categories["postcode"])[codes]
+    want = np.array(ds.people.categories["postcode"])[ds.people.columns["postcode"]]
+    assert np.array_equal(names, want)
+    assert np.allclose(back.people.columns["age"][:n], ds.people.columns["age"])
+
+
+def test_duplicate_rows_are_summed_weights_kept_apart():
+    log = pd.DataFrame(
+        {
+            "person": [1, 1, 2, 1, 2],
+            "item": ["x", "x", "y", "y", "y"],
+            "rating": [4.0, 5.0, 1.0, 3.0, 2.5],
+        }
+    )
+    ds = from_log(log, weight="rating")
+    assert np.array_equal(ds.purchases.toarray(), [[2, 1], [0, 2]])
+    assert np.allclose(ds.weights.toarray(), [[9.0, 3.0], [0.0, 3.5]])
+    assert np.array_equal(ds.weights.indices, ds.purchases.indices)
+    assert np.array_equal(ds.weights.indptr, ds.purchases.indptr)
+
+
+@pytest.mark.parametrize(
+    "unit, values, days",
+    [
+        ("s", [0, 86_400, 172_800], [0.0, 1.0, 2.0]),
+        ("ms", [86_400_000, 0, 0], [1.0, 0.0, 0.0]),
+        ("D", [1.5, 2.0, 3.25], [1.5, 2.0, 3.25]),
+        ("ns", [86_400 * 10**9, 0, 0], [1.0, 0.0, 0.0]),
+    ],
+)
+def test_numeric_times_need_and_use_a_unit(unit, values, days):
+    log = {"person": [0, 1, 2], "item": [0, 0, 0], "t": values}
+    ds = from_log(log, time="t", time_unit=unit)
+    assert np.allclose(ds.events.times, days)
+
+
+def test_timezones_and_timedeltas_are_converted():
+    utc = pd.to_datetime(["2024-01-01 00:00", "2024-01-01 12:00"]).tz_localize("UTC")
+    paris = utc.tz_convert("Europe/Paris")
+    a = from_log({"person": [0, 1], "item": [0, 0], "t": pd.Series(paris)}, time="t")
+    assert np.allclose(a.events.times, [ORIGIN, ORIGIN + 0.5])
+    td = pd.Series(pd.to_timedelta([36, 12], unit="h"))
+    b = from_log({"person": [0, 1], "item": [0, 0], "t": td}, time="t")
+    assert np.allclose(b.events.times, [1.5, 0.5])  # days, not nanosecond ticks
+
+
+def test_item_table_keeps_unsold_items_and_gives_features(tmp_path):
+    log = pd.DataFrame({"person": ["u", "v", "u"], "item": [2, 2, 5]})
+    items = pd.DataFrame(
+        {"id": [5, 2, 9], "price": [1.5, 2.0, 3.0], "kind": ["food", "tech", None]}
+    )
+    ds = from_log(log, items=items)
+    assert ds.items.ids.tolist() == [5, 2, 9]
+    assert np.array_equal(ds.purchases.toarray(), [[1, 1, 0], [0, 1, 0]])
+    assert ds.items.kinds == {"price": "numeric", "kind": "categorical"}
+    assert ds.items.categories["kind"] == ("<missing>", "food", "tech")
+    assert np.array_equal(ds.items.columns["kind"], [1, 2, 0])
+    # the same table from a CSV file matches integer ids read as text
+    items.to_csv(tmp_path / "items.csv", index=False)
+    log.to_csv(tmp_path / "log.csv", index=False)
+    ds2 = read_log(tmp_path / "log.csv", items=tmp_path / "items.csv")
+    assert (ds2.purchases != ds.purchases).nnz == 0 and ds2.items.ids.tolist() == [5, 2, 9]
+
+
+def test_stream_matches_scipy_on_random_log(tmp_path, monkeypatch):
+    monkeypatch.setattr(logs_module, "_BATCH", 1000)
+    rng = np.random.default_rng(0)
+    n = 20_000
+    log = pd.DataFrame(
+        {
+            "person": rng.integers(0, 500, n),
+            "item": rng.integers(0, 300, n),
+            "q": rng.integers(0, 4, n),
+        }
+    )
+    log.to_parquet(tmp_path / "log.parquet")
+    ds = read_log(tmp_path / "log.parquet", quantity="q")
+    pid, r = np.unique(log.person, return_inverse=True)
+    iid, c = np.unique(log.item, return_inverse=True)
+    want = sp.coo_matrix((log.q, (r, c)), shape=(pid.size, iid.size)).tocsr()
+    want.eliminate_zeros()
+    assert np.array_equal(ds.people.ids, pid) and np.array_equal(ds.items.ids, iid)
+    assert (ds.purchases != want).nnz == 0 and ds.purchases.nnz == want.nnz

@@ -1,0 +1,99 @@
+"""Numba kernels of purchase logs: lines grouped by person (a counting sort), then each
+person's lines sorted by item and time and summed into CSR entries.
+
+Both kernels are serial (``nogil=True``, cached): the work is one pass over the lines.
+Nothing here validates its input: the caller (``fastbip.io.logs``) does.
+"""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def scatter_lines(rows, cols, qty, times, weights, fill, out_cols, out_qty, out_times, out_weights):
+    """Place one batch of log lines in the slots of their rows (a counting sort).
+
+    rows: int32 or int64 (b,), each in [0, n). cols: int32 or int64 (b,). qty: int64 (b,)
+    or (0,) when every line counts 1. times, weights: float64 (b,) or (0,) when absent.
+    fill: int64 (n,), the next free slot of each row (advanced in place). out_cols: int32 or
+    int64 (L,); out_qty: int64 (L,) or (0,); out_times, out_weights: float64 (L,) or (0,):
+    the slots of all L lines, row r owning ``[line_ptr[r], line_ptr[r + 1])``.
+    Precondition: every row has room for its lines of this batch.
+    """
+    has_q = qty.size > 0
+    has_t = times.size > 0
+    has_w = weights.size > 0
+    for k in range(rows.size):
+        r = rows[k]
+        p = fill[r]
+        fill[r] = p + 1
+        out_cols[p] = cols[k]
+        if has_q:
+            out_qty[p] = qty[k]
+        if has_t:
+            out_times[p] = times[k]
+        if has_w:
+            out_weights[p] = weights[k]
+
+
+@njit(cache=True, nogil=True)
+def compress_lines(
+    line_ptr, cols, qty, times, weights, indptr, indices, data, wsum, offsets, ev_times
+):
+    """Sum each row's lines into CSR entries (sorted columns) and lay out their times.
+
+    line_ptr: int64 (n + 1,), the lines of row r at ``[line_ptr[r], line_ptr[r + 1])``.
+    cols: int32 or int64 (L,). qty: int64 (L,), or (0,) when every line counts 1; lines of
+    quantity 0 are dropped. times, weights: float64 (L,) or (0,) when absent. Outputs:
+    indptr: int64 (n + 1,); indices: int32 or int64 (>= nnz,); data: int64 (>= nnz,);
+    wsum: float64 (>= nnz,) or (0,), the sum of the weights of an entry's lines; offsets:
+    int64 (>= nnz + 1,), ev_times: float64 (>= sum of qty,) or (0,): entry e's times,
+    sorted, at ``ev_times[offsets[e]:offsets[e + 1]]``, one per unit of quantity.
+    Returns (nnz, n_events) as int64.
+    """
+    n = line_ptr.size - 1
+    has_q = qty.size > 0
+    has_t = times.size > 0
+    has_w = weights.size > 0
+    one = np.zeros(1, np.int64)
+    e = 0
+    ev = 0
+    indptr[0] = 0
+    offsets[0] = 0
+    for r in range(n):
+        lo = line_ptr[r]
+        cnt = line_ptr[r + 1] - lo
+        order = one if cnt == 1 else np.argsort(cols[lo : lo + cnt])
+        s = 0
+        while s < cnt:
+            col = cols[lo + order[s]]
+            end = s + 1
+            while end < cnt and cols[lo + order[end]] == col:
+                end += 1
+            total = 0
+            w = 0.0
+            ev0 = ev
+            for u in range(s, end):
+                k = lo + order[u]
+                q = qty[k] if has_q else 1
+                if q == 0:
+                    continue
+                total += q
+                if has_w:
+                    w += weights[k]
+                if has_t:
+                    for _ in range(q):
+                        ev_times[ev] = times[k]
+                        ev += 1
+            if total > 0:
+                if has_t and ev - ev0 > 1:
+                    ev_times[ev0:ev] = np.sort(ev_times[ev0:ev])
+                indices[e] = col
+                data[e] = total
+                if has_w:
+                    wsum[e] = w
+                offsets[e + 1] = ev
+                e += 1
+            s = end
+        indptr[r + 1] = e
+    return e, ev
