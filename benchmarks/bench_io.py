@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # time the fastbip of this tree, not an installed one
 
 from fastbip.generate import generate  # noqa: E402
+from fastbip.io import _fbpcheck as _chk  # noqa: E402
 from fastbip.io.fbp import load, read_manifest, save  # noqa: E402
 from fastbip.spec import default_spec  # noqa: E402
 
@@ -89,6 +90,22 @@ def main(argv=None) -> int:
     t_load = best(lambda: load(path), args.repeat)
     t_load_nv = best(lambda: load(path, verify=False), args.repeat)
     t_manifest = best(lambda: read_manifest(path), args.repeat)
+    mapped = load(path, verify=False)
+    arrays = {
+        "purchases.indptr": mapped.purchases.indptr,
+        "purchases.indices": mapped.purchases.indices,
+        "purchases.data": mapped.purchases.data,
+        "people.labels": mapped.people.labels,
+        "items.labels": mapped.items.labels,
+        "events.offsets": mapped.events.offsets,
+        "events.times": mapped.events.times,
+    }
+    arrays |= {f"truth.{n}": getattr(mapped.truth, n) for n in _chk._TRUTH}
+    for side in ("people", "items"):
+        pop = getattr(mapped, side)
+        arrays |= {f"{side}.col{i}": c for i, c in enumerate(pop.columns.values())}
+    manifest = read_manifest(path)
+    t_checks = best(lambda: _chk.check_values(manifest, arrays), args.repeat)
     cmd = [sys.executable, "-m", "fastbip.cli", "info", str(path)]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t_info = best(lambda: subprocess.run(cmd, env=env, capture_output=True, check=True), 2)
@@ -100,6 +117,7 @@ def main(argv=None) -> int:
         ("save", t_save, t_save / t_cat),
         ("load (verify=True)", t_load, t_load / t_cat),
         ("load (verify=False)", t_load_nv, t_load_nv / t_cat),
+        ("  of which the structural checks", t_checks, t_checks / t_cat),
         ("read_manifest", t_manifest, t_manifest / t_cat),
         ("`fastbip info` command (whole process)", t_info, t_info / t_cat),
         ("`python -c 'import numpy'` (process floor)", t_py, t_py / t_cat),

@@ -235,3 +235,21 @@ def test_save_refuses_a_dataset_that_could_not_be_loaded(small):
     with pytest.raises(ValueError, match="purchases.data holds nan"):
         save(bad, "never-written.fbp")
     assert not os.path.exists("never-written.fbp")
+
+
+def test_info_reads_the_manifest_only(small, tmp_path, capsys, monkeypatch):
+    from fastbip.cli import main
+    from fastbip.io import fbp
+
+    p = save(small, tmp_path / "d.fbp")
+    monkeypatch.setattr(fbp, "_sha256_of", lambda *a: pytest.fail("info hashed an array"))
+    assert main(["info", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert f"600 people x 150 items, {small.purchases.nnz:,} (person, item) pairs" in out
+    assert f"{small.n_purchases:,} purchases" in out and "not verified" in out
+    monkeypatch.undo()
+    assert main(["info", "--verify", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert small.summary() in out and "verified" in out
+    assert main(["info", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == f"fastbip: error: {tmp_path}: Is a directory"
