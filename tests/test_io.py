@@ -253,3 +253,33 @@ def test_info_reads_the_manifest_only(small, tmp_path, capsys, monkeypatch):
     assert small.summary() in out and "verified" in out
     assert main(["info", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == f"fastbip: error: {tmp_path}: Is a directory"
+
+
+def test_permission_error_is_not_a_format_error(small, tmp_path, monkeypatch):
+    from fastbip.io import fbp
+
+    p = save(small, tmp_path / "d.fbp")
+
+    def denied(path, mode="r"):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(fbp, "open", denied, raising=False)
+    with pytest.raises(PermissionError, match="Permission denied") as info:
+        load(p)
+    assert not isinstance(info.value, DatasetFormatError)
+
+
+def test_round_trip_of_an_empty_dataset_without_truth(tmp_path):
+    import scipy.sparse as sp
+
+    from fastbip.generate.population import Population
+
+    ids = np.array(["a", "bb", "ccc"])
+    ds = Dataset(
+        Population("people", 3, None, ids=ids),
+        Population("items", 0, None),
+        sp.csr_matrix((3, 0), dtype=np.int32),
+    )
+    back = load(save(ds, tmp_path / "e.fbp"))
+    assert back.shape == (3, 0) and back.purchases.nnz == 0 and back.truth is None
+    assert np.array_equal(back.people.ids, ids) and back.events is None

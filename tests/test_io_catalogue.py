@@ -131,6 +131,8 @@ _mutation = st.one_of(
     st.tuples(st.just("insert"), st.floats(0, 1), st.binary(min_size=1, max_size=8)),
     st.tuples(st.just("delete"), st.floats(0, 1, exclude_max=True), st.integers(1, 16)),
     st.tuples(st.just("truncate"), st.floats(0, 1, exclude_max=True), st.just(0)),
+    # the zip directory and the manifest are the last few KiB: flips counted from the end
+    st.tuples(st.just("flip_end"), st.integers(1, 4000), st.integers(1, 255)),
 )
 
 
@@ -153,6 +155,8 @@ def test_random_damage_is_refused_or_harmless(tiny, mutations):
             del data[i : i + arg]
         elif kind == "truncate":
             del data[i:]
+        elif kind == "flip_end" and data:
+            data[-min(where, len(data))] ^= arg
     p = folder / "m.fbp"
     p.write_bytes(bytes(data))
     try:
