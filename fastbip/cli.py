@@ -5,7 +5,7 @@ fastbip demo [--n-people N] [--n-items M] [--seed S] [--spec FILE] [--algorithms
 fastbip generate (--spec FILE | --planted) --out FILE.fbp [...]
 fastbip spec [--format toml|json]         print the built-in study's spec
 fastbip algorithms                        list the registered algorithms
-fastbip info FILE.fbp                     summarise a saved dataset
+fastbip info FILE.fbp [--verify]          summarise a saved dataset
 fastbip bench recovery [...]              ARI against difficulty, with the oracle and SNR
 """
 
@@ -303,11 +303,44 @@ def _cmd_algorithms(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_info(args: argparse.Namespace) -> int:
-    from .dataset import load
+def _manifest_summary(m: dict, path: str) -> str:
+    n, k = m["shape"]
+    arrays = m["arrays"]
+    lines = [
+        f"{n:,} people x {k:,} items, {arrays['purchases.data']['shape'][0]:,} (person, item) pairs"
+    ]
+    if m["truth"] is not None:
+        ka, kb = arrays["truth.omega"]["shape"]
+        lines.append(
+            f"planted: {ka} people-clusters x {kb} item-clusters, model {m['truth']['model']}"
+        )
+    if m["events"]:
+        lines.append(f"{arrays['events.times']['shape'][0]:,} purchases, each with a timestamp")
+    import numpy as np
 
-    ds = load(args.path)
-    print(ds.summary())
+    size = sum(math.prod(a["shape"]) * np.dtype(a["dtype"]).itemsize for a in arrays.values())
+    lines.append(
+        f"format {m['format']} version {m['version']}, written by fastbip "
+        f"{m.get('fastbip_version', '?')}; {len(arrays)} arrays, about {size:,} bytes"
+    )
+    lines.append(
+        f"checksums not verified (fastbip info --verify {path} reads and checks every array)"
+    )
+    return "\n".join(lines)
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .io.fbp import load, read_manifest
+
+    try:
+        if args.verify:
+            print(load(args.path).summary())
+            print("every array's SHA-256 and the dataset's structure verified")
+        else:
+            print(_manifest_summary(read_manifest(args.path), args.path))
+    except OSError as e:  # a folder or an unreadable file: one line, not a traceback
+        print(f"fastbip: error: {args.path}: {e.strerror or e}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -411,8 +444,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("algorithms", help="list the registered algorithms")
     p.set_defaults(func=_cmd_algorithms)
 
-    p = sub.add_parser("info", help="summarise a saved dataset")
+    p = sub.add_parser("info", help="summarise a saved dataset from its manifest")
     p.add_argument("path")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="load the dataset: check every array's SHA-256 and its structure",
+    )
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser("bench", help="benchmarks")

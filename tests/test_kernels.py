@@ -49,11 +49,7 @@ MODULES = _kernel_modules()
 # Kernels whose docstrings did not yet name every argument (or a dtype) when this test was
 # written; they are being rewritten with the kernel modules. Strict: a kernel that passes
 # fails here until its entry is removed, and an entry that names no kernel fails too.
-DOCSTRING_PENDING = {
-    "blocks._all_ones",
-    "blocks._block_sums_csr",
-    "metrics._emi_term",
-}
+DOCSTRING_PENDING: set[str] = set()
 
 
 def _inline(d):

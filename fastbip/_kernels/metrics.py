@@ -56,9 +56,9 @@ def _contingency_table_dense(true_labels, found_labels, n_true, n_found, unassig
 def _emi_term(nij, ai, bj, n, log_n, log_ai, log_bj, gln_const, gln_n1):
     """One term of the EMI sum and its log hypergeometric weight (same formula as sklearn).
 
-    All arguments are floats: nij (the cell count, >= 1), ai, bj (the marginals), n (the
-    total), their logs, gln_const = the four lgamma terms of the marginals, gln_n1 =
-    lgamma(n + 1). Returns (term, log weight) as two floats.
+    All arguments are float64 scalars: nij (the cell count, >= 1), ai, bj (the marginals),
+    n (the total), log_n, log_ai, log_bj (their logs), gln_const (the four lgamma terms of
+    the marginals), gln_n1 (lgamma(n + 1)). Returns (term, log weight) as two floats.
     """
     term1 = nij / n
     term2 = (log_n + math.log(nij)) - log_ai - log_bj
