@@ -45,6 +45,7 @@ def write_report(
     sample: int = 1000,
     progress: Callable[[str], None] | None = None,
     random_state: int = 0,
+    facts: Any = None,
 ) -> Path:
     """Write the study's page to ``path`` (HTML), and its two bigraphs beside it as DOT.
 
@@ -67,6 +68,9 @@ def write_report(
         Called with a line of text after each step (e.g. ``print``).
     random_state : int
         Seed of the samples and the ICL fits.
+    facts : StudyFacts, optional
+        :func:`fastbip.report.summary.study_facts` of these results, when already computed
+        (the command line prints them before writing the page).
 
     Returns
     -------
@@ -102,6 +106,7 @@ def write_report(
         dot_names={k: v.name for k, v in dots.items()},
         progress=progress,
         random_state=random_state,
+        facts=facts,
     )
     p.write_text(page.html, encoding="utf-8")
     for key, dp in dots.items():

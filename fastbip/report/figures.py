@@ -117,7 +117,13 @@ def feature_curves(
         X = pop.feature_matrix()[samples[side]]
         ks = list(range(1, min(k_max, len(X) - 1) + 1))
         bic = [
-            GaussianMixture(k, covariance_type="diag", random_state=random_state, reg_covar=1e-4)
+            GaussianMixture(
+                k,
+                covariance_type="diag",
+                init_params="k-means++",
+                random_state=random_state,
+                reg_covar=1e-4,
+            )
             .fit(X)
             .bic(X)
             for k in ks
@@ -367,42 +373,50 @@ def windows(
 # --- question 3 ---------------------------------------------------------------------------
 
 
-def contingencies(tables: list[tuple[str, str, np.ndarray]], names: dict[str, list[str]]) -> Figure:
+def contingencies(
+    tables: list[tuple[str, str, np.ndarray]], names: dict[str, list[str]], ncols: int = 5
+) -> Figure:
     """One contingency heatmap per algorithm and side (found clusters aligned to the true
-    ones), row-normalised: the share of each true cluster that each found cluster holds."""
+    ones), row-normalised: the share of each true cluster that each found cluster holds.
+
+    The small multiples of a side are tiled into one image (blank gaps between them), so the
+    figure stays cheap to draw whatever the number of algorithms."""
     algos = list(dict.fromkeys(a for a, _, _ in tables))
-    ncols = 4
-    nrows = math.ceil(len(algos) / ncols) * 2
-    fig, axes = _new(nrows, ncols, 1.9)
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = {f"{a}/{s}": t.tolist() for a, s, t in tables}
+    nrows = math.ceil(len(algos) / ncols)
+    fig, axes = _new(1, 2, 0.9 + 1.25 * nrows)
     im = None
-    for s, side in enumerate(("people", "items")):
-        for n, algo in enumerate(algos):
-            ax = axes[(n // ncols) * 2 + s][n % ncols]
-            found = [t for a, sd, t in tables if a == algo and sd == side]
-            if not found:
-                ax.set_axis_off()
+    for ax, side in zip(axes[0], ("people", "items"), strict=True):
+        mats = {a: t for a, s, t in tables if s == side}
+        kt = max((t.shape[0] for t in mats.values()), default=1)
+        kf = max((t.shape[1] for t in mats.values()), default=1)
+        bh, bw = kt + 2, kf + 1
+        canvas = np.full((nrows * bh, ncols * bw), np.nan)
+        for n, a in enumerate(algos):
+            if a not in mats:
                 continue
-            T = found[0]
-            data[f"{algo}/{side}"] = T.tolist()
+            T = mats[a]
+            r0, c0 = (n // ncols) * bh + 1, (n % ncols) * bw
             share = T / np.maximum(T.sum(axis=1, keepdims=True), 1)
-            im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")
-            ax.set_title(f"{algo}: {side}", fontsize=8)
-            ax.set_yticks(
-                range(T.shape[0]), [names[side][k][:10] for k in range(T.shape[0])], fontsize=6
-            )
-            ax.set_xticks(range(T.shape[1]), [str(k + 1) for k in range(T.shape[1])], fontsize=6)
-            ax.set_xlabel("found (aligned)", fontsize=7)
-    for row in axes:
-        for ax in row:
-            if not ax.has_data():
-                ax.set_axis_off()
-    if im is not None:
-        fig.colorbar(
-            im, ax=[a for r in axes for a in r], label="share of the true cluster", shrink=0.5
-        )
+            canvas[r0 : r0 + T.shape[0], c0 : c0 + T.shape[1]] = share
+            ax.text(c0 - 0.5, r0 - 0.7, a[:16], fontsize=6.5, va="bottom", ha="left")
+        im = ax.imshow(canvas, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_title(f"{side.capitalize()}: rows true ({kt}), columns found (aligned)", fontsize=9)
+    fig.colorbar(im, ax=axes[0].tolist(), label="share of the true cluster", shrink=0.7)
+    note = (
+        "each block is one algorithm; row k is planted cluster k, column k the found cluster "
+        "aligned to it (extra found clusters to the right); a dark diagonal is a perfect match"
+    )
     return Figure(
-        "contingency", "True against found clusters, per algorithm", _svg(fig, "contingency"), data
+        "contingency",
+        "True against found clusters, per algorithm",
+        _svg(fig, "contingency"),
+        data,
+        note,
     )
 
 

@@ -187,6 +187,7 @@ def build_page(
     dot_names: dict[str, str] | None = None,
     progress: Callable[[str], None] | None = None,
     random_state: int = 0,
+    facts: Any = None,
 ) -> Page:
     """Compute every figure and table of the page and render it (see ``write_report``)."""
     import jinja2
@@ -204,7 +205,8 @@ def build_page(
         say(f"report: {step} ({seconds[step]:.2f} s)")
 
     truth = getattr(ds, "truth", None)
-    facts = study_facts(results, ds, random_state=random_state)
+    if facts is None:
+        facts = study_facts(results, ds, random_state=random_state)
     lap("ICL and block statistics")
     pops = {"people": ds.people, "items": ds.items}
     samples = {s: _sample(pops[s].n, sample, rng) for s in SIDES}

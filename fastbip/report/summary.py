@@ -291,9 +291,13 @@ def answer_lines(facts: StudyFacts) -> list[str]:
             lines.append(f"{s.capitalize()}: " + ", ".join(parts) + ".")
     rel = strongest_relations(facts)
     if rel:
-        src = "planted" if facts.labels_from == "planted" else f"{facts.labels_from}'s"
+        src = (
+            "planted clusters"
+            if facts.labels_from == "planted"
+            else f"clusters {facts.labels_from} found"
+        )
         cells = "; ".join(f"{a} buy {b} at {lift:.1f}x chance" for a, b, lift, _ in rel)
-        lines.append(f"Strongest block relations (under the {src} clusters): {cells}.")
+        lines.append(f"Strongest block relations (under the {src}): {cells}.")
     if facts.best is not None:
         b, o = facts.best_ari, facts.oracle_ari
         text = (
