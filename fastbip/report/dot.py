@@ -84,7 +84,8 @@ def member_bigraph(
     """People and items of a small sample as nodes, an edge per pair that bought.
 
     ``n_people`` people are drawn (spread over the clusters of ``labels``), then the
-    ``n_items`` items they bought most; the sample's size does not depend on the data's.
+    ``n_items`` items they bought most (people who bought none of them are left out); the
+    sample's size does not depend on the data's.
     """
     r = np.random.default_rng(rng)
     M = ds.purchases
@@ -99,6 +100,9 @@ def member_bigraph(
     sub = M[people]
     totals = np.asarray(sub.sum(axis=0)).ravel()
     items = sorted(int(j) for j in np.argsort(-totals, kind="stable")[:n_items] if totals[j] > 0)
+    bought = np.asarray((sub[:, items] > 0).sum(axis=1)).ravel() > 0
+    people = [i for i, b in zip(people, bought, strict=True) if b]
+    sub = M[people]
     g = BiGraph(f"People-items bigraph of a sample ({len(people)} people, {len(items)} items)")
     for i in people:
         g.nodes.append(
@@ -129,8 +133,9 @@ def member_bigraph(
     return g
 
 
-def to_dot(g: BiGraph) -> str:
-    """The graph as DOT text (people on the left, items on the right)."""
+def to_dot(g: BiGraph, fontsize: int = 10) -> str:
+    """The graph as DOT text (people on the left, items on the right), labels at
+    ``fontsize`` points."""
     try:
         import graphviz
     except ImportError as exc:
@@ -148,7 +153,7 @@ def to_dot(g: BiGraph) -> str:
             "ranksep": "2.2",
             "splines": "true",
         },
-        node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled"},
+        node_attr={"fontname": "Helvetica", "fontsize": str(fontsize), "style": "filled"},
         edge_attr={"fontname": "Helvetica", "fontsize": "8"},
     )
     biggest = max((n["size"] for n in g.nodes), default=1) or 1

@@ -33,11 +33,36 @@ class Figure:
     note: str = ""
 
 
-def _new(nrows: int = 1, ncols: int = 1, height: float = 3.2, width: float = WIDTH, **kw):
+def _new(
+    nrows: int = 1,
+    ncols: int = 1,
+    height: float = 3.2,
+    width: float = WIDTH,
+    *,
+    left: float = 1.05,
+    right: float = 0.2,
+    bottom: float = 0.6,
+    top: float = 0.35,
+    wspace: float = 1.15,
+    hspace: float = 0.8,
+):
+    """A figure of ``nrows x ncols`` axes, ``height`` inches per row; margins and gaps in
+    inches (a fixed layout: a layout engine costs more than the rest of the drawing)."""
     from matplotlib.figure import Figure as MplFigure
 
-    fig = MplFigure(figsize=(width, height * nrows), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    H = height * nrows
+    fig = MplFigure(figsize=(width, H))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    ax_w = max((width - left - right - (ncols - 1) * wspace) / ncols, 0.1)
+    ax_h = max((H - bottom - top - (nrows - 1) * hspace) / nrows, 0.1)
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        bottom=bottom / H,
+        top=1 - top / H,
+        wspace=wspace / ax_w,
+        hspace=hspace / ax_h,
+    )
     return fig, axes
 
 
@@ -216,19 +241,19 @@ def block_heatmaps(
     counts: np.ndarray, omega: np.ndarray | None, names: dict[str, list[str]], labels_from: str
 ) -> Figure:
     """Block counts under the page's labels beside the planted relation, one colour scale."""
-    panels = [(counts, f"Block counts under the {labels_from} clusters")]
+    panels = [(counts, f"Block counts\nunder the {labels_from} clusters")]
     if omega is not None:
         ka, kb = omega.shape
         planted = np.full(counts.shape, np.nan)
         planted[:ka, :kb] = omega
-        panels.append((planted, "Planted relation (expected purchases)"))
+        panels.append((planted, "Planted relation\n(expected purchases)"))
     vmax = max(float(np.nanmax(p)) for p, _ in panels) or 1.0
-    fig, axes = _new(1, len(panels), 3.4)
+    fig, axes = _new(1, len(panels), 3.6, top=0.55, bottom=0.8, right=0.75)
     im = None
     for ax, (Z, title) in zip(axes[0], panels, strict=True):
         im = _heat(ax, Z, names["people"], names["items"], title, vmin=0, vmax=vmax)
         ax.set_xlabel("item-cluster")
-        ax.set_ylabel("people-cluster")
+    axes[0][0].set_ylabel("people-cluster")
     fig.colorbar(im, ax=axes[0].tolist(), label="purchases")
     data = {"counts": counts.tolist(), "omega": None if omega is None else omega.tolist()}
     return Figure("blocks", "Block counts against the planted relation", _svg(fig, "blocks"), data)
@@ -238,7 +263,7 @@ def lift_residuals(stats: Any, names: dict[str, list[str]]) -> Figure:
     """Lift (log scale) and adjusted residuals; * marks cells significant after correction."""
     from matplotlib.colors import TwoSlopeNorm
 
-    fig, axes = _new(1, 2, 3.4)
+    fig, axes = _new(1, 2, 3.6, wspace=1.9, bottom=0.8, right=0.75)
     lift = np.asarray(stats.lift, dtype=float)
     log_lift = np.log2(np.where(lift > 0, lift, np.nan))
     lim = float(np.nanmax(np.abs(log_lift))) if np.isfinite(log_lift).any() else 1.0
@@ -384,9 +409,9 @@ def contingencies(
     algos = list(dict.fromkeys(a for a, _, _ in tables))
     data: dict[str, Any] = {f"{a}/{s}": t.tolist() for a, s, t in tables}
     nrows = math.ceil(len(algos) / ncols)
-    fig, axes = _new(1, 2, 0.9 + 1.25 * nrows)
+    fig, axes = _new(2, 1, 0.6 + 1.15 * nrows, left=0.2, right=1.3, top=0.3, bottom=0.1, hspace=0.4)
     im = None
-    for ax, side in zip(axes[0], ("people", "items"), strict=True):
+    for ax, side in zip(axes[:, 0], ("people", "items"), strict=True):
         mats = {a: t for a, s, t in tables if s == side}
         kt = max((t.shape[0] for t in mats.values()), default=1)
         kf = max((t.shape[1] for t in mats.values()), default=1)
@@ -399,14 +424,15 @@ def contingencies(
             r0, c0 = (n // ncols) * bh + 1, (n % ncols) * bw
             share = T / np.maximum(T.sum(axis=1, keepdims=True), 1)
             canvas[r0 : r0 + T.shape[0], c0 : c0 + T.shape[1]] = share
-            ax.text(c0 - 0.5, r0 - 0.7, a[:16], fontsize=6.5, va="bottom", ha="left")
-        im = ax.imshow(canvas, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
+            ax.text(c0 - 0.5, r0 - 0.6, a[:20], fontsize=7, va="bottom", ha="left")
+        im = ax.imshow(canvas, cmap="Blues", vmin=0, vmax=1, interpolation="nearest", aspect="auto")
         ax.set_xticks([])
         ax.set_yticks([])
         for spine in ax.spines.values():
             spine.set_visible(False)
         ax.set_title(f"{side.capitalize()}: rows true ({kt}), columns found (aligned)", fontsize=9)
-    fig.colorbar(im, ax=axes[0].tolist(), label="share of the true cluster", shrink=0.7)
+    cax = fig.add_axes((1 - 1.0 / WIDTH, 0.25, 0.18 / WIDTH, 0.5))
+    fig.colorbar(im, cax=cax, label="share of the true cluster")
     note = (
         "each block is one algorithm; row k is planted cluster k, column k the found cluster "
         "aligned to it (extra found clusters to the right); a dark diagonal is a perfect match"

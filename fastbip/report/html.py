@@ -22,7 +22,7 @@ from .summary import SIDES, answer_lines, study_facts
 
 __all__ = ["Page", "build_page"]
 
-TABLE_ROWS = 40  # members per side in the colour table
+TABLE_ROWS = 32  # members per side in the colour table
 GRAPH_PEOPLE, GRAPH_ITEMS = 24, 16  # the people-items bigraph's sample
 TOP_MEMBERS = 5  # items listed per cluster
 N_WINDOWS = 6
@@ -169,8 +169,8 @@ def _windows(ds, facts) -> Any:
     return F.windows(totals, edges, facts.names)
 
 
-def _bigraph(g, key: str) -> tuple[Any, str, str]:
-    source = dotmod.to_dot(g)
+def _bigraph(g, key: str, fontsize: int = 10) -> tuple[Any, str, str]:
+    source = dotmod.to_dot(g, fontsize)
     svg = dotmod.render_svg(source)
     if svg is not None:
         return F.Figure(key, g.title, svg, {"edges": g.edges, "nodes": g.nodes}), source, "dot"
@@ -234,7 +234,7 @@ def build_page(
     mg = dotmod.member_bigraph(
         ds, facts.labels, n_people=GRAPH_PEOPLE, n_items=GRAPH_ITEMS, rng=random_state
     )
-    figs["member-graph"], src_m, _ = _bigraph(mg, "member-graph")
+    figs["member-graph"], src_m, _ = _bigraph(mg, "member-graph", fontsize=16)
     if getattr(ds, "events", None) is not None:
         figs["windows"] = _windows(ds, facts)
     lap("question 2")
