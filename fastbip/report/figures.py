@@ -101,15 +101,16 @@ def _heat(
 
 
 def icl_curves(chosen: dict[str, Any], planted: dict[str, int | None]) -> Figure:
-    """ICL against K per side (the best over the other side's K), chosen and planted K."""
+    """ICL against K per side (the other side's K held), chosen and planted K."""
     fig, axes = _new(1, 2, 2.8)
-    table = chosen["table"]
     data = {}
+    other = ("items", "people")
     for ax, (i, side) in zip(axes[0], enumerate(("people", "items")), strict=True):
         ks = chosen["ks"][i]
-        icl = table.max(axis=1 - i)
+        icl = np.asarray(chosen["icl"][i])
         data[side] = {"k": list(ks), "icl": icl.tolist()}
-        ax.plot(ks, icl, "o-", color="#0072B2", label="ICL (best over the other side's K)")
+        label = f"ICL, {other[i]} at K = {chosen['fixed'][i]}"
+        ax.plot(ks, icl, "o-", color="#0072B2", label=label)
         ax.axvline(chosen["k"][i], color="#D55E00", ls="--", label=f"chosen K = {chosen['k'][i]}")
         if planted[side] is not None:
             ax.axvline(planted[side], color="#555555", ls=":", label=f"planted K = {planted[side]}")
@@ -224,7 +225,10 @@ def profiles(
                 med.set_color("black")
             ax.set_yticks(range(1, len(keep) + 1), [names[c] for c in keep], fontsize=7)
             ax.invert_yaxis()
-            ax.set_xlabel(f)
+            skewed = col.size and col.min() > 0 and col.max() > 100 * col.min()
+            if skewed:
+                ax.set_xscale("log")
+            ax.set_xlabel(f + (" (log scale)" if skewed else ""))
             data[f] = [float(np.median(g)) if g.size else math.nan for g in groups]
         ax.set_title(f)
     for ax in flat[npanels:]:

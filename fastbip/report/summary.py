@@ -67,24 +67,28 @@ def detectable_clusters(truth: Any) -> int:
 def choose_k(
     M: Any, around: tuple[int, int] | None = None, *, spread: int = 2, random_state: Any = 0
 ) -> dict[str, Any]:
-    """The numbers of clusters chosen by ICL (:func:`fastbip.select_k`) on a small grid.
+    """The numbers of clusters chosen by ICL (:func:`fastbip.select_k`), one side at a time.
+
+    First the people's K over ``K_A - spread .. K_A + spread`` with the items at ``K_B``, then
+    the items' K over their range with the people at the K just chosen: ``2 (2 spread + 1)``
+    block-model fits instead of the grid's ``(2 spread + 1)^2``.
 
     Parameters
     ----------
     M : sparse matrix (n_people, n_items)
         The purchases.
     around : (K_A, K_B), optional
-        The centre of the grid (the planted K); default (4, 4).
+        The centre of the ranges (the planted K); default (4, 4).
     spread : int
-        The grid is ``K - spread .. K + spread`` on each side (at least 1, at most n).
+        Each range is ``K - spread .. K + spread`` (at least 1, at most n).
     random_state : int or None
         Seed of the block-model fits.
 
     Returns
     -------
     dict
-        ``k``: the chosen (K_A, K_B); ``ks``: the grid of each side; ``table``: the ICL of
-        each pair, shape (len(ks people), len(ks items)).
+        ``k``: the chosen (K_A, K_B); ``ks``: the range of each side; ``icl``: the ICL along
+        each range (people: items at ``K_B``; items: people at the chosen K_A).
     """
     import fastbip
 
@@ -92,8 +96,15 @@ def choose_k(
     ka, kb = around or (4, 4)
     ks_a = list(range(max(1, ka - spread), min(n, ka + spread) + 1))
     ks_b = list(range(max(1, kb - spread), min(m, kb + spread) + 1))
-    k, table = fastbip.select_k(M, ks_a, ks_b, n_init=1, random_state=random_state)
-    return {"k": (int(k[0]), int(k[1])), "ks": (ks_a, ks_b), "table": np.asarray(table)}
+    kb0 = min(max(kb, 1), m)
+    (ka_best, _), t_a = fastbip.select_k(M, ks_a, [kb0], n_init=1, random_state=random_state)
+    (_, kb_best), t_b = fastbip.select_k(M, [ka_best], ks_b, n_init=1, random_state=random_state)
+    return {
+        "k": (int(ka_best), int(kb_best)),
+        "ks": (ks_a, ks_b),
+        "icl": (np.asarray(t_a)[:, 0], np.asarray(t_b)[0, :]),
+        "fixed": (int(kb0), int(ka_best)),
+    }
 
 
 def _mean(values: list[float]) -> float:
