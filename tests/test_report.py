@@ -336,3 +336,23 @@ def test_study_facts_without_icl(study):
     assert f.chosen is None
     assert not any("ICL" in line for line in answer_lines(f))
     assert math.isclose(f.counts.sum(), ds.n_purchases)
+
+
+def test_sweep_results_get_ari_against_snr(study):
+    from fastbip.report import figures as F
+
+    rows = [
+        {"algorithm": a, "side": s, "mixing": mix, "seed": seed, "snr": snr, "ari": ari}
+        for a, base in (("oracle", 1.0), ("kmeans", 0.5))
+        for s in ("people", "items")
+        for mix, snr in ((0.0, 20.0), (0.8, 0.5))
+        for seed, ari in ((0, base * (1 - mix)), (1, base * (1 - mix) + 0.1), (2, 0.0))
+    ]
+    res = fastbip.Results.from_rows(rows)
+    assert res.is_sweep
+    data = F.ari_vs_snr(res.entries).data
+    assert data["kmeans/people"]["snr"] == [0.5, 20.0]
+    np.testing.assert_allclose(data["kmeans/people"]["ari"], [0.5 * 0.2, 0.5])
+    ds, _ = study
+    p = build_page(res, ds, sample=100)
+    assert "sweep" in p.figures and p.facts.labels_from == "planted"

@@ -221,7 +221,8 @@ def study_facts(
     if chosen is None and icl:
         around = (planted_k["people"] or 4, planted_k["items"] or 4)
         chosen = choose_k(ds.purchases, around, random_state=random_state)
-    best = best_algorithm(results, need_labels=True)
+    sweep = bool(getattr(results, "is_sweep", False))
+    best = None if sweep else best_algorithm(results, need_labels=True)
     labels_from = best
     if best is not None:
         labels = {s: _aligned(true[s], results.entry(best, s).labels) for s in SIDES}
@@ -243,7 +244,7 @@ def study_facts(
         dtype=float,
     )
     stats = fastbip.block_stats(counts)
-    ref = best_algorithm(results)
+    ref = None if sweep else best_algorithm(results)
     best_ari = {} if ref is None else {s: results.entry(ref, s).ari for s in SIDES}
     oracle = {}
     for e in results.entries:
