@@ -277,7 +277,16 @@ def lift_residuals(stats: Any, names: dict[str, list[str]]) -> Figure:
     ax.set_xticks(range(lift.shape[1]), names["items"], rotation=30, ha="right")
     ax.set_yticks(range(lift.shape[0]), names["people"])
     for (i, j), v in np.ndenumerate(lift):
-        ax.text(j, i, f"{v:.2f}" + ("*" if sig[i, j] else ""), ha="center", va="center", fontsize=8)
+        dark = abs(log_lift[i, j]) > 0.6 * lim if np.isfinite(log_lift[i, j]) else False
+        ax.text(
+            j,
+            i,
+            f"{v:.2f}" + ("*" if sig[i, j] else ""),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if dark else "black",
+        )
     ax.set_title("Lift: observed / expected by chance")
     fig.colorbar(im, ax=ax, label="log2 lift")
     res = np.asarray(stats.adjusted_residuals, dtype=float)
@@ -287,7 +296,15 @@ def lift_residuals(stats: Any, names: dict[str, list[str]]) -> Figure:
     ax.set_xticks(range(res.shape[1]), names["items"], rotation=30, ha="right")
     ax.set_yticks(range(res.shape[0]), names["people"])
     for (i, j), v in np.ndenumerate(res):
-        ax.text(j, i, f"{v:.0f}" + ("*" if sig[i, j] else ""), ha="center", va="center", fontsize=8)
+        ax.text(
+            j,
+            i,
+            f"{v:.0f}" + ("*" if sig[i, j] else ""),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if abs(v) > 0.6 * rl else "black",
+        )
     ax.set_title("Adjusted residuals")
     fig.colorbar(im2, ax=ax, label="standard deviations")
     for a in axes[0]:
