@@ -1,7 +1,9 @@
 """The ``fastbip`` command.
 
 fastbip demo [--n-people N] [--n-items M] [--seed S] [--spec FILE] [--algorithms a,b]
-             [--out DIR]
+             [--out DIR] [--report FILE.html]
+fastbip report DATA.fbp [--algorithms a,b] [--out FILE.html]    fit, score, write the page
+fastbip report RESULTS.json DATA.fbp [--out FILE.html]          the page of saved results
 fastbip generate (--spec FILE | --planted) --out FILE.fbp [...]
 fastbip spec [--format toml|json]         print the built-in study's spec
 fastbip algorithms                        list the registered algorithms
@@ -253,6 +255,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     out = _check_out_dir(args.out, "--out") if args.out is not None else None
     algos = _check_algorithms(args.algorithms)
+    report = _report_path(args.report)
     t0 = time.perf_counter()
     spec = _spec_from_args(args, check_memory=True)
     ds = generate(spec)
@@ -260,6 +263,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(ds.summary())
     print(f"generated in {t_gen:.2f} s\n")
     result = run_study(ds, algorithms=algos, random_state=args.seed or 0)
+    _answer_and_page(result, ds, report)
     print(result.table())
     total = time.perf_counter() - t0
     print(f"\ntotal {total:.1f} s")
@@ -270,6 +274,62 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         save(ds, out / "dataset.fbp")
         print(f"wrote {out / 'results.json'}, {out / 'spec.json'} and {out / 'dataset.fbp'}")
     return 1 if result.failures else 0
+
+
+def _report_path(path: str | None) -> Path | None:
+    """The page's path, checked before any work (None when no page is asked for)."""
+    from .report import check_output_path
+
+    return None if path is None else check_output_path(path, "--report")
+
+
+def _answer_and_page(result, ds, report: Path | None) -> None:
+    """Print the plain answer to the study's three questions; write the page if asked."""
+    from .report.summary import answer_lines, study_facts
+
+    facts = study_facts(result, ds, random_state=0)
+    print("\n".join(answer_lines(facts)) + "\n")
+    if report is not None:
+        from .report import write_report
+
+        t0 = time.perf_counter()
+        write_report(result, ds, report, facts=facts)
+        print(f"wrote {report} in {time.perf_counter() - t0:.1f} s\n")
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import check_output_path, write_report
+
+    out = check_output_path(args.out, "--out")
+    if len(args.inputs) not in (1, 2):
+        raise ValueError(
+            "fastbip report takes DATA.fbp, or RESULTS.json DATA.fbp; "
+            f"got {len(args.inputs)} paths: {' '.join(args.inputs)}"
+        )
+    for p in args.inputs:
+        if not Path(p).exists():
+            raise ValueError(f"{p!r} does not exist")
+    if len(args.inputs) == 2 and args.algorithms:
+        raise ValueError(
+            "--algorithms chooses what to fit; saved results are not refitted "
+            f"(got --algorithms {args.algorithms} with {args.inputs[0]})"
+        )
+    from .dataset import load
+    from .study import Results, run_study
+
+    ds = load(args.inputs[-1])
+    if len(args.inputs) == 2:
+        try:
+            result = Results.from_json(Path(args.inputs[0]).read_text())
+        except (ValueError, TypeError) as e:  # JSONDecodeError and UnicodeDecodeError too
+            raise ValueError(f"{args.inputs[0]!r} is not a results JSON file: {e}") from e
+    else:
+        algos = args.algorithms.split(",") if args.algorithms else None
+        result = run_study(ds, algorithms=algos, random_state=0)
+    t0 = time.perf_counter()
+    write_report(result, ds, out, progress=print)
+    print(f"wrote {out} in {time.perf_counter() - t0:.1f} s")
+    return 0
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -429,7 +489,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_size(p)
     p.add_argument("--algorithms", help="comma-separated registry names (default: all)")
     p.add_argument("--out", help="directory for results.json, spec.json and dataset.fbp")
+    p.add_argument("--report", help="also write the study's page (HTML) to this file")
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("report", help="write a study's page: fit and score, or saved results")
+    p.add_argument("inputs", nargs="+", metavar="PATH", help="DATA.fbp, or RESULTS.json DATA.fbp")
+    p.add_argument("--out", default="report.html", help="the page (default: report.html)")
+    p.add_argument("--algorithms", help="comma-separated registry names to fit (default: all)")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("generate", help="generate a dataset and save it")
     _add_size(p)
