@@ -251,6 +251,16 @@ class CoclusterLabels:
     """What every co-clusterer here shares: the labels of people and items without purchases
     (:func:`fill_empty`) and ``fit_predict``."""
 
+    def _nonempty(self, M):
+        """Check the parameters and ``M``; return ``(M, rows, cols, sub)``: the checked matrix,
+        the indices of the people and items with purchases and the sub-matrix on them."""
+        check_params(self)
+        M = as_purchases(M)
+        rows, cols, sub = split_empty(M)
+        if rows.size == 0:
+            raise ValueError("M has no purchases (all entries are zero); nothing to cluster")
+        return M, rows, cols, sub
+
     def _set_labels(self, shape, rows, cols, row_labels, column_labels):
         self.row_labels_ = fill_empty(shape[0], rows, row_labels)
         self.column_labels_ = fill_empty(shape[1], cols, column_labels)

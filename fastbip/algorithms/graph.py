@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from fastbip._rng import int_seed
-from fastbip.algorithms._base import CoclusterLabels, as_purchases, check_params, split_empty
+from fastbip.algorithms._base import CoclusterLabels
 
 __all__ = ["Louvain", "Leiden"]
 
@@ -56,11 +56,7 @@ class _Modularity(CoclusterLabels, BaseEstimator):
         """Cluster the bipartite graph of ``M``; sets ``row_labels_``, ``column_labels_``."""
         import sknetwork.clustering
 
-        check_params(self)
-        M = as_purchases(M)
-        rows, cols, sub = split_empty(M)
-        if rows.size == 0:
-            raise ValueError("M has no purchases (all entries are zero); nothing to cluster")
+        M, rows, cols, sub = self._nonempty(M)
         cls = getattr(sknetwork.clustering, self._sknetwork_class)
         seed = int_seed(self.random_state)
         est = cls(

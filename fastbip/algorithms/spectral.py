@@ -25,10 +25,7 @@ from fastbip._rng import int_seed
 from fastbip._validation import check_n_clusters
 from fastbip.algorithms._base import (
     CoclusterLabels,
-    as_purchases,
-    check_params,
     limit_threads,
-    split_empty,
 )
 
 __all__ = ["SpectralCocluster", "SpectralBicluster", "SVDKMeans", "regularised_embedding"]
@@ -92,11 +89,7 @@ class _Cocluster(CoclusterLabels, BaseEstimator):
 
     def fit(self, M, y=None):
         """Co-cluster ``M`` (people x items); sets ``row_labels_`` and ``column_labels_``."""
-        check_params(self)
-        M = as_purchases(M)
-        rows, cols, sub = split_empty(M)
-        if rows.size == 0:
-            raise ValueError("M has no purchases (all entries are zero); nothing to cluster")
+        M, rows, cols, sub = self._nonempty(M)
         k_r = check_n_clusters(
             self.n_row_clusters, "n_row_clusters", rows.size, "people_with_purchases"
         )
