@@ -35,8 +35,10 @@ then all item -> person messages from the new ones, each damped
 lognormal activity and popularity of :func:`fastbip.planted_spec` (measured on it while
 building this):
 
-- undamped, the messages of the few members with very many purchases swing from one
-  half-sweep to the next;
+- undamped, EM-learned BP near the threshold keeps swinging: at snr 1.7 on 10^4 x 2 10^3
+  (mean 5 purchases) the largest message change was still 0.8 after 5 EM steps of 100
+  sweeps (ARI 0), where damping 0.5 converged in 157 sweeps (ARI 0.057); far from the
+  threshold both converge, the undamped run in fewer sweeps;
 - at the uninformative fixed point the field's pull on a side's total mass cancels the
   edges' pull to first order (both are ``sum_j phi_j^2 (omega_kk - omega_kl)`` in
   expectation). With undamped masses against damped messages the two act with different
