@@ -1,6 +1,8 @@
 """Belief propagation (fastbip.algorithms.bp), its kernels, and the regularised-Laplacian
 spectral co-clusterer (fastbip.algorithms.regularized)."""
 
+from functools import cache
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -28,12 +30,13 @@ def _symmetric(mixing, seed, n=10_000, m=2_000, mean=5.0):
     return fastbip.generate(spec)
 
 
-def _mixing_for(target, seed, **kw):
+@cache
+def _mixing_for(target, seed):
     """The mixing whose dataset has ``snr == target`` (bisection; snr falls with mixing)."""
     lo, hi = 0.0, 1.0
     for _ in range(25):
         mid = (lo + hi) / 2
-        if fastbip.snr(_symmetric(mid, seed, **kw).truth) > target:
+        if fastbip.snr(_symmetric(mid, seed).truth) > target:
             lo = mid
         else:
             hi = mid

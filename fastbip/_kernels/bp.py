@@ -71,27 +71,34 @@ def _bp_half_sweep(
         d = node_ptr[i + 1] - node_ptr[i]
         if d > max_deg:
             max_deg = d
-    log_s = np.empty((max_deg, k_this))
-    total = np.empty(k_this)
+    # the factors of the edges are kept linear, each edge's divided by its largest (a factor
+    # common to every cluster drops out of the normalisations), and multiplied into the node's
+    # product, which is rescaled whenever its largest entry falls below SMALL
+    fac = np.empty((max_deg, k_this))
+    prod = np.empty(k_this)
+    base = np.empty(k_this)
     tmp = np.empty(k_other)
     cav = np.empty(k_this)
+    small = 1e-250
     sum_change = 0.0
     max_change = 0.0
     for i in range(n_this):
         start = node_ptr[i]
         deg = node_ptr[i + 1] - start
         for k in range(k_this):
-            total[k] = log_prior[k] - x_this[i] * field[k]
+            prod[k] = 1.0
         for q in range(deg):
             e = edges[start + q]
             m = data[e]
-            for k in range(k_this):
-                if m == 1.0:
+            if m == 1.0:
+                for k in range(k_this):
                     s = 0.0
                     for l in range(k_other):
                         s += msg_in[e, l] * rel_R[k, l]
-                    v = np.log(s)
-                else:
+                    fac[q, k] = s
+            else:
+                big = -np.inf
+                for k in range(k_this):
                     top = -np.inf
                     for l in range(k_other):
                         if msg_in[e, l] > 0.0:
@@ -103,31 +110,41 @@ def _bp_half_sweep(
                     s = 0.0
                     for l in range(k_other):
                         s += np.exp(tmp[l] - top)
-                    v = top + np.log(s)
-                log_s[q, k] = v
-                total[k] += v
-        # marginal
+                    cav[k] = top + np.log(s)
+                    if cav[k] > big:
+                        big = cav[k]
+                for k in range(k_this):
+                    fac[q, k] = max(np.exp(cav[k] - big), 1e-300)
+            top = 0.0
+            for k in range(k_this):
+                prod[k] *= fac[q, k]
+                if prod[k] > top:
+                    top = prod[k]
+            if top < small:
+                for k in range(k_this):
+                    prod[k] /= top
+        # marginal: prior, field and every incoming factor
         top = -np.inf
         for k in range(k_this):
-            if total[k] > top:
-                top = total[k]
+            if prod[k] > 0.0:
+                base[k] = log_prior[k] - x_this[i] * field[k] + np.log(prod[k])
+            else:
+                base[k] = -np.inf
+            if base[k] > top:
+                top = base[k]
         s = 0.0
         for k in range(k_this):
-            cav[k] = np.exp(total[k] - top)
-            s += cav[k]
+            base[k] = np.exp(base[k] - top)
+            s += base[k]
         for k in range(k_this):
-            marg_this[i, k] = cav[k] / s
+            base[k] /= s
+            marg_this[i, k] = base[k]
         # messages: the marginal without the edge's own factor
         for q in range(deg):
             e = edges[start + q]
-            top = -np.inf
-            for k in range(k_this):
-                cav[k] = total[k] - log_s[q, k]
-                if cav[k] > top:
-                    top = cav[k]
             s = 0.0
             for k in range(k_this):
-                cav[k] = np.exp(cav[k] - top)
+                cav[k] = base[k] / fac[q, k]
                 s += cav[k]
             worst = 0.0
             for k in range(k_this):

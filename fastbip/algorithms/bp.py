@@ -62,8 +62,9 @@ reads the start's hard labels (the regularised-Laplacian spectral labels by defa
 labels overstate the contrast of ``W`` a little, which starts BP on the informative side of
 its own threshold, while the softened start memberships would understate it and can leave BP
 at the uninformative fixed point from which EM never leaves. Each later M-step reads the BP
-edge and node marginals, then BP runs again from its current messages, until the rates
-change by less than 0.1 % of their largest value and BP has converged, or ``max_em`` steps.
+edge and node marginals after at most 10 sweeps of BP from the current messages (BP need
+not converge between M-steps), until the rates change by less than 0.1 % of their largest
+value and BP has converged, or ``max_em`` steps, or ``max_sweeps`` sweeps in all.
 A random start learns nothing (its block totals are flat); it is meant for given parameters.
 
 Near the detection threshold (:func:`fastbip.snr` = 1, the Kesten-Stigum bound) BP with the
@@ -93,6 +94,7 @@ __all__ = ["BeliefPropagation", "BPReference", "bp_reference"]
 
 _RATE_FLOOR = 1e-12
 _START_STRENGTH = 0.5
+_SWEEPS_PER_EM = 10
 
 
 class _Graph:
@@ -197,9 +199,10 @@ class BeliefPropagation(CoclusterLabels, BaseEstimator):
     tol : float > 0
         Convergence: mean over entries of the largest change of a message.
     max_sweeps : int
-        Sweeps per BP run (each EM step runs BP once).
+        Sweeps in all (given parameters: of the one BP run; learned: over all EM steps).
     max_em : int
-        EM steps when the parameters are learned.
+        EM steps when the parameters are learned; each runs at most 10 sweeps of BP from the
+        current messages, then re-estimates the parameters.
     random_state : None, int, Generator, SeedSequence or RandomState
         Seeds the start.
 
@@ -226,8 +229,8 @@ class BeliefPropagation(CoclusterLabels, BaseEstimator):
         init: Any = "spectral",
         damping: float = 0.5,
         tol: float = 1e-4,
-        max_sweeps: int = 200,
-        max_em: int = 20,
+        max_sweeps: int = 300,
+        max_em: int = 100,
         random_state: Any = None,
     ) -> None:
         self.n_row_clusters = n_row_clusters
@@ -368,7 +371,7 @@ class BeliefPropagation(CoclusterLabels, BaseEstimator):
             sweeps = 0
             R = None
             step = 0
-            while step < p["max_em"]:
+            while step < p["max_em"] and sweeps < p["max_sweeps"]:
                 step += 1
                 if R is None:  # the start's block totals, from its hard labels
                     R_new, pa, pb = _m_step(g, x, y_, hard_a, hard_b, None, None, None)
@@ -378,9 +381,11 @@ class BeliefPropagation(CoclusterLabels, BaseEstimator):
                 prior_b = pb if learn_b else prior_b
                 stable = R is not None and np.max(np.abs(R_new - R)) <= 1e-3 * np.max(R)
                 R = R_new
+                budget = min(_SWEEPS_PER_EM, p["max_sweeps"] - sweeps)
                 s, conv, change = run_bp(
-                    g, x, y_, R, prior_a, prior_b, marg_a, marg_b, msg_ab, msg_ba, *args
-                )
+                    g, x, y_, R, prior_a, prior_b, marg_a, marg_b, msg_ab, msg_ba,
+                    p["damping"], p["tol"], budget,
+                )  # fmt: skip
                 sweeps += s
                 if stable and conv:
                     break
