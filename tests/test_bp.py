@@ -290,7 +290,11 @@ _NEG = sp.csr_matrix(np.array([[1.0, -1.0], [0.0, 2.0]]))
         (lambda: RegularizedSpectral(5).fit(_M), ValueError, "n_row_clusters must be between"),
         (lambda: RegularizedSpectral(2).fit(_NEG), ValueError, "M must be non-negative"),
         (lambda: RegularizedSpectral(2, tau="x").fit(_M), ValueError, "tau must be 'auto'"),
-        (lambda: RegularizedSpectral(2, tau=-1.0).fit(_M), ValueError, "tau must be >= 0"),
+        (
+            lambda: RegularizedSpectral(2, tau=-1.0).fit(_M),
+            ValueError,
+            "tau must be 'auto' or a number",
+        ),
         (lambda: bp_reference(_M), TypeError, "dataset must be a fastbip.Dataset"),
     ],
 )

@@ -99,6 +99,8 @@ def _describe(c) -> str:
         return "one of " + ", ".join(map(repr, values))
     if kind == "pair":
         return "a pair (row_labels, column_labels)"
+    if kind == "array":
+        return f"a {c[1]}-D array of numbers"
     if kind == "random_state":
         return _SEED_TYPES
     raise ValueError(f"unknown constraint {c!r}")
@@ -132,6 +134,14 @@ def _check_one(value: Any, name: str, c) -> Any:
     if kind == "pair":
         if not (isinstance(value, tuple | list) and len(value) == 2):
             raise TypeError(f"{name} must be {_describe(c)}; got {value!r:.80}")
+        return value
+    if kind == "array":
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be {_describe(c)}; got {value!r:.80}") from None
+        if arr.ndim != c[1]:
+            raise ValueError(f"{name} must be {_describe(c)}; got shape {arr.shape}")
         return value
     if kind == "random_state":
         int_seed(value, name)

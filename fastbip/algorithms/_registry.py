@@ -284,6 +284,31 @@ register(
     "start for a block-model fit",
 )
 register(
+    "regularized-spectral",
+    "fastbip.algorithms.regularized:RegularizedSpectral",
+    "purchases",
+    "Regularised-Laplacian spectral embedding (Dall'Amico et al. 2021): "
+    "(D_r + tau)^-1/2 M (D_c + tau)^-1/2 with tau = sqrt(c_A c_B) - 1 (c = sum d^2 / sum d - 1 "
+    "per side, about the non-backtracking spectral radius minus one), max(2, min(K_A, K_B)) "
+    "singular vectors by Lanczos, rows normalised, k-means per side.",
+    "O(nnz * K) per Lanczos iteration, O((n + m) K) memory, then k-means per side",
+    "sparse, heavy-tailed purchases near the detection threshold (snr 1.5-3): above a "
+    "mean-degree regulariser there at spectral cost; the start of dcsbm and of bp",
+)
+register(
+    "bp",
+    "fastbip.algorithms.bp:BeliefPropagation",
+    "purchases",
+    "Belief propagation for the degree-corrected bipartite Poisson block model (messages on "
+    "purchases, a mean-field term for the rest, damped), parameters learned by EM from the "
+    "regularized-spectral start; labels are the marginals' argmax (row_marginals_, "
+    "column_marginals_).",
+    "O(nnz * K_A * K_B) per sweep, O(nnz (K_A + K_B)) memory; tens to a few hundred sweeps "
+    "(more near snr 1)",
+    "the most accurate near the detection threshold (within 0.002 ARI of BP with the planted "
+    "parameters at snr 1.5-2, K = 2 and 5); 10 to 50 times the time of the spectral methods",
+)
+register(
     "louvain",
     f"{_G}:Louvain",
     "purchases",

@@ -14,7 +14,7 @@ passes messages along the stored entries only:
 - a person ``i`` tells item ``j`` its belief about ``a_i`` without ``j``'s evidence::
 
       psi^{i->j}(k) ~ pi_A[k] exp(-theta_i h_A[k])
-                      prod_{j' in di \\ j} sum_l psi^{j'->i}(l) omega[k, l] ** M_ij'
+                      prod_{j' in di minus j} sum_l psi^{j'->i}(l) omega[k, l] ** M_ij'
 
   and items tell people the same way (``B`` and ``A`` exchanged, ``omega`` transposed);
 - the pairs without a purchase enter through the mean-field "external field" of Decelle et
@@ -92,8 +92,15 @@ from sklearn.base import BaseEstimator
 
 from fastbip._kernels.bp import _bp_edge_counts, _bp_half_sweep
 from fastbip._rng import as_generator, int_seed
-from fastbip._validation import as_labels, check_choice, check_int, check_real, truth_arrays
-from fastbip.algorithms.cocluster import CoclusterLabels, as_purchases, check_n_clusters
+from fastbip._validation import (
+    as_labels,
+    check_choice,
+    check_int,
+    check_n_clusters,
+    check_real,
+    truth_arrays,
+)
+from fastbip.algorithms._base import CoclusterLabels, as_purchases, check_params
 
 __all__ = ["BeliefPropagation", "BPReference", "bp_reference"]
 
@@ -221,6 +228,22 @@ class BeliefPropagation(CoclusterLabels, BaseEstimator):
     converged_ : bool, whether the last BP run met ``tol``
     """
 
+    _parameter_constraints = {
+        "n_row_clusters": ("int", 1, "n_people"),
+        "n_col_clusters": [None, ("int", 1, "n_items")],
+        "omega": [None, ("array", 2)],
+        "theta": [None, ("array", 1)],
+        "phi": [None, ("array", 1)],
+        "row_prior": [None, ("array", 1)],
+        "col_prior": [None, ("array", 1)],
+        "init": [("choice", ("spectral", "random")), ("pair",)],
+        "damping": ("real", 0.0, 1.0, "[)"),
+        "tol": ("real", 0.0, None, "(]"),
+        "max_sweeps": ("int", 1, None),
+        "max_em": ("int", 1, None),
+        "random_state": ("random_state",),
+    }
+
     def __init__(
         self,
         n_row_clusters: int = 2,
@@ -255,6 +278,7 @@ class BeliefPropagation(CoclusterLabels, BaseEstimator):
     # ----------------------------------------------------------------- checks
 
     def _check_params(self, M: sp.csr_matrix) -> dict:
+        check_params(self)
         n, m = M.shape
         k_a = check_n_clusters(self.n_row_clusters, "n_row_clusters", n, "people")
         k_b_in = self.n_row_clusters if self.n_col_clusters is None else self.n_col_clusters

@@ -20,7 +20,7 @@ vector; a dense SVD on small matrices), each member's row normalised to unit len
 removes its degree), then k-means per side (scikit-learn, seeded).
 
 People or items without purchases get the largest cluster of their side, as in
-:mod:`fastbip.algorithms.cocluster`.
+:mod:`fastbip.algorithms.spectral`.
 """
 
 from __future__ import annotations
@@ -33,15 +33,14 @@ import sklearn.cluster
 from sklearn.base import BaseEstimator
 
 from fastbip._rng import int_seed
-from fastbip._validation import check_int, check_real
-from fastbip.algorithms.cocluster import (
+from fastbip._validation import check_int, check_n_clusters, check_real
+from fastbip.algorithms._base import (
     CoclusterLabels,
-    as_purchases,
-    check_n_clusters,
-    few_threads,
-    split_empty,
-    top_singular,
 )
+from fastbip.algorithms._base import (
+    limit_threads as few_threads,
+)
+from fastbip.algorithms.spectral import top_singular
 
 __all__ = ["RegularizedSpectral", "regularization_tau", "regularized_laplacian_embedding"]
 
@@ -83,7 +82,7 @@ def regularized_laplacian_embedding(
     ----------
     M : scipy.sparse.csr_matrix (n, m)
         Non-negative counts without empty rows or columns (see
-        :func:`fastbip.algorithms.cocluster.split_empty`).
+        :func:`fastbip.algorithms._base.split_empty`).
     k : int
         Number of singular vectors, ``1 <= k < min(n, m)`` (the leading one included).
     tau : "auto" or float >= 0
@@ -152,6 +151,15 @@ class RegularizedSpectral(CoclusterLabels, BaseEstimator):
     Time O(nnz k) per Lanczos iteration, memory O((n + m) k), then k-means per side.
     """
 
+    _parameter_constraints = {
+        "n_row_clusters": ("int", 1, "n_people_with_purchases"),
+        "n_col_clusters": [None, ("int", 1, "n_items_with_purchases")],
+        "tau": [("choice", ("auto",)), ("real", 0.0, None, "[]")],
+        "n_components": [None, ("int", 1, "singular_vectors")],
+        "n_init": ("int", 1, None),
+        "random_state": ("random_state",),
+    }
+
     def __init__(
         self,
         n_row_clusters: int = 2,
@@ -182,10 +190,7 @@ class RegularizedSpectral(CoclusterLabels, BaseEstimator):
         -------
         self
         """
-        M = as_purchases(M)
-        rows, cols, sub = split_empty(M)
-        if rows.size == 0:
-            raise ValueError("M has no purchases (all entries are zero); nothing to cluster")
+        M, rows, cols, sub = self._nonempty(M)
         k_r = check_n_clusters(
             self.n_row_clusters, "n_row_clusters", rows.size, "people with purchases"
         )
