@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 try:
@@ -56,3 +58,26 @@ def release(*futures: Any) -> None:
             release(*f)
         elif f is not None:
             f.release()
+
+
+def one_kernel_thread(func: Callable) -> Callable:
+    """Run a task with numba's kernels on one thread (results do not depend on it).
+
+    Dask runs one task per worker thread; a kernel that also starts a thread per core
+    oversubscribes the machine (threads spinning for each other's cores: a 5000-row shard's
+    sweep took 1-3 s instead of milliseconds on 2 worker processes of a 2-core machine), so
+    each task's kernels get one thread, as dask gives BLAS and OpenMP one thread per worker.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import numba
+
+        old = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            numba.set_num_threads(old)
+
+    return wrapper

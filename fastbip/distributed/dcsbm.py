@@ -39,6 +39,7 @@ from fastbip.blocks import block_counts
 from fastbip.io import sharded as _sh
 
 from ._client import get_client as _get_client
+from ._client import one_kernel_thread as _one_kernel_thread
 from ._client import release as _release
 from .study import _check_sharded, open_shard, shard_handles
 
@@ -73,11 +74,13 @@ class DaskDCSBMResult:
 # --------------------------------------------------------------------------- tasks
 
 
+@_one_kernel_thread
 def _float_shard(h):
     """The shard as the fit's canonical float64 CSR (kept on the worker for every sweep)."""
     return as_purchases(open_shard(h)[0])
 
 
+@_one_kernel_thread
 def _setup_task(A, a0, b0, k_a, k_b):
     """Start: the shard's block totals, live rows per cluster, and column entry counts."""
     live = np.diff(A.indptr) > 0
@@ -87,6 +90,7 @@ def _setup_task(A, a0, b0, k_a, k_b):
     return C, count, np.bincount(A.indices, minlength=A.shape[1]).astype(np.int64)
 
 
+@_one_kernel_thread
 def _row_task(A, a_prev, b, log_p, fill):
     """Row update of one shard: (labels, C, live members per cluster, changed)."""
     if isinstance(a_prev, tuple):
@@ -103,6 +107,7 @@ def _row_small(r):
     return r[1], r[2], r[3]
 
 
+@_one_kernel_thread
 def _column_stats_task(A, r, k_a):
     """n_cols x K_A: each column's purchases in the shard by the rows' new clusters."""
     a = r[0]

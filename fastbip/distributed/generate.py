@@ -46,6 +46,7 @@ from fastbip.spec import Spec
 from ._client import TASKS_PER_WORKER as _TASKS_PER_WORKER
 from ._client import get_client as _get_client
 from ._client import n_threads as _n_threads
+from ._client import one_kernel_thread as _one_kernel_thread
 from ._client import positive_int_or_none as _positive_int_or_none
 from ._client import release as _release
 
@@ -55,6 +56,7 @@ __all__ = ["generate_dask", "generate_purchases_dask"]
 # --------------------------------------------------------------------------- purchases
 
 
+@_one_kernel_thread
 def _shard_task(a, b, theta, phi, omega, affinity, seed, model, block_size, b0, b1):
     """One task: the CSR shard of blocks [b0, b1) (all rows for b0 = None) and its draws."""
     if b0 is None:
@@ -198,6 +200,7 @@ def _finish_shard(M, n_draws, item_labels, ev, block_size, b0, rows, out, index)
     return meta
 
 
+@_one_kernel_thread
 def _dataset_shard_task(
     a, b, theta, phi, om, affinity, seed, model, block_size, b0, b1, ev, out, index
 ):
@@ -219,11 +222,13 @@ def _dataset_shard_task(
     return _finish_shard(M, n_draws, b, ev, block_size, b0, rows, out, index)
 
 
+@_one_kernel_thread
 def _exact_task(a, b, theta, phi, om, seed, block_size):
     """The whole matrix of model="exact" (its allocation couples all rows: one task)."""
     return sample_purchases(a, b, theta, phi, om, seed=seed, model="exact", block_size=block_size)
 
 
+@_one_kernel_thread
 def _exact_shard_task(M_all, b, ev, block_size, b0, b1, out, index):
     """Rows of blocks [b0, b1) cut from the exact model's matrix, with their events."""
     r0, r1 = b0 * block_size, min(M_all.shape[0], b1 * block_size)

@@ -33,6 +33,7 @@ from fastbip.io import sharded as _sh
 from ._client import TASKS_PER_WORKER as _TASKS_PER_WORKER
 from ._client import get_client as _get_client
 from ._client import n_threads as _n_threads
+from ._client import one_kernel_thread as _one_kernel_thread
 from ._client import positive_int_or_none as _positive_int_or_none
 from ._client import release as _release
 
@@ -120,6 +121,7 @@ def _sum(tables: list) -> np.ndarray:
 # --------------------------------------------------------------------------- block counts
 
 
+@_one_kernel_thread
 def _counts_task(h, rows, cols, weighted):
     M = h if sp.issparse(h) else open_shard(h)[0]
     return block_counts(M, rows, cols, weighted=weighted)
@@ -232,6 +234,7 @@ def block_stats_dask(
 # --------------------------------------------------------------------------- windows
 
 
+@_one_kernel_thread
 def _windows_task(h, rows, cols, edges):
     M, events = open_shard(h)
     return block_counts_windows(M, events, rows, cols, edges)
@@ -277,6 +280,7 @@ def block_counts_windows_dask(
 # --------------------------------------------------------------------------- omega
 
 
+@_one_kernel_thread
 def _omega_task(h, rows, cols):
     """Per shard: C (float64), the rows' degrees over assigned columns, the columns'
     degrees over assigned rows, and sum log M! of the entries with both sides assigned."""
