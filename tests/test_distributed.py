@@ -459,3 +459,20 @@ def test_windows_need_events(client):
     sds = generate_dask(SPECS["bernoulli"], client=client)
     with pytest.raises(ValueError, match="no purchase times"):
         block_counts_windows_dask(sds, [0] * 2100, [0] * 150, [0, 1], client=client)
+
+
+def test_cli_generate_on_a_scheduler(client, tmp_path, capsys):
+    from fastbip.cli import main
+
+    out = tmp_path / "d"
+    address = client.scheduler.address
+    args = ["generate", "--n-people", "2100", "--n-items", "150", "--seed", "3", "--out", str(out)]
+    assert main([*args, "--scheduler", address]) == 0
+    assert "row shards on" in capsys.readouterr().out
+    sds = fsh.load_sharded(out, verify=True)
+    assert main([*args[:-1], str(tmp_path / "one.fbp")]) == 0
+    from fastbip.io import load
+
+    _same_dataset(sds.to_dataset(), load(tmp_path / "one.fbp"))
+    assert main([*args[:-1], str(tmp_path / "e"), "--workers", "0"]) == 2
+    assert "--workers must be >= 1; got 0" in capsys.readouterr().err
