@@ -336,6 +336,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from .generate import generate
     from .io import save
 
+    if args.scheduler or args.workers is not None:
+        return _generate_on_dask(args)
     out = _check_out_file(args.out, "--out")
     spec = _spec_from_args(args, check_memory=True)
     t0 = time.perf_counter()
@@ -344,6 +346,42 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     save(ds, out)
     print(ds.summary())
     print(f"generated in {t1 - t0:.2f} s, saved to {args.out} in {time.perf_counter() - t1:.2f} s")
+    return 0
+
+
+def _generate_on_dask(args: argparse.Namespace) -> int:
+    """``generate --scheduler ADDRESS`` or ``--workers N``: the workers write a sharded
+    dataset directory at ``--out`` (fastbip.io.sharded)."""
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be >= 1; got {args.workers}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {args.out!r} is a file; a sharded dataset is a directory")
+    try:
+        import distributed
+    except ImportError:
+        raise ImportError(
+            "--scheduler and --workers need dask: pip install 'fastbip[dask]'"
+        ) from None
+    from .distributed import generate_dask
+
+    spec = _spec_from_args(args)
+    if args.scheduler:
+        client = distributed.Client(args.scheduler)
+    else:
+        cluster = distributed.LocalCluster(
+            n_workers=args.workers, threads_per_worker=1, dashboard_address=None
+        )
+        client = distributed.Client(cluster)
+    try:
+        t0 = time.perf_counter()
+        sds = generate_dask(spec, client=client, out=args.out)
+        print(sds.summary())
+        print(f"generated and written by the workers in {time.perf_counter() - t0:.2f} s")
+    finally:
+        client.close()
+        if not args.scheduler:
+            cluster.close()
     return 0
 
 
@@ -500,7 +538,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate", help="generate a dataset and save it")
     _add_size(p)
-    p.add_argument("--out", required=True, help="output file (.fbp)")
+    p.add_argument(
+        "--out", required=True, help="output file (.fbp); a directory with --scheduler/--workers"
+    )
+    dask = p.add_mutually_exclusive_group()
+    dask.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler: its workers write a sharded dataset"
+    )
+    dask.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="a local Dask cluster of N worker processes writes a sharded dataset",
+    )
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("spec", help="print a spec (the built-in study by default)")

@@ -1,5 +1,9 @@
-"""The Dask backend equals one machine bit for bit (two worker processes on a LocalCluster)."""
+"""The Dask backend equals one machine bit for bit: generation (in worker memory and to a
+sharded directory), the study and the DCSBM sweeps on shards, whatever the number of workers
+and the shard size; a worker killed mid-generation changes nothing; a damaged sharded
+directory is rejected naming the shard."""
 
+import os
 import subprocess
 import sys
 
@@ -9,14 +13,27 @@ import scipy.sparse as sp
 
 distributed = pytest.importorskip("distributed")
 
-from fastbip.blocks import block_counts  # noqa: E402
+from fastbip.algorithms import DCSBM  # noqa: E402
+from fastbip.blocks import (  # noqa: E402
+    block_counts,
+    block_counts_windows,
+    block_stats,
+    estimate_omega,
+)
 from fastbip.distributed import (  # noqa: E402
+    ShardedDataset,
     block_counts_dask,
+    block_counts_windows_dask,
+    block_stats_dask,
+    dcsbm_sweeps_dask,
+    estimate_omega_dask,
     generate_dask,
     generate_purchases_dask,
 )
 from fastbip.generate import generate, plan  # noqa: E402
 from fastbip.generate import purchases as fp  # noqa: E402
+from fastbip.io import DatasetFormatError  # noqa: E402
+from fastbip.io import sharded as fsh  # noqa: E402
 from fastbip.spec import default_spec, planted_spec  # noqa: E402
 
 
@@ -26,6 +43,20 @@ def client():
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     )
     c = distributed.Client(cluster)
+    try:
+        yield c
+    finally:
+        c.close()
+        cluster.close()
+
+
+@pytest.fixture(scope="module")
+def one_worker():
+    """A second client: one in-process worker with one thread."""
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    )
+    c = distributed.Client(cluster, set_as_default=False)
     try:
         yield c
     finally:
@@ -120,35 +151,6 @@ def test_shard_draws_and_index_dtype(monkeypatch):
         _same_csr(plan.stack_shards(shards, sum(draws), 40), want)
 
 
-@pytest.mark.parametrize(
-    "spec",
-    [
-        planted_spec(2500, 300, 3, 2, seed=4),
-        planted_spec(1200, 200, 2, 3, seed=5, features=True, model="bernoulli"),
-        default_spec(1500, 250, seed=2),
-    ],
-)
-def test_generate_dask_equals_generate(client, spec):
-    want = generate(spec)
-    got = generate_dask(spec, client=client)
-    _same_csr(got.purchases, want.purchases)
-    for name in ("omega", "theta", "phi", "people_labels", "item_labels"):
-        np.testing.assert_array_equal(getattr(got.truth, name), getattr(want.truth, name))
-    for g, w in ((got.people, want.people), (got.items, want.items)):
-        np.testing.assert_array_equal(g.labels, w.labels)
-        assert list(g.columns) == list(w.columns)
-        for k in w.columns:
-            np.testing.assert_array_equal(g.columns[k], w.columns[k])
-    assert (got.events is None) == (want.events is None)
-    if want.events is not None:
-        np.testing.assert_array_equal(got.events.offsets, want.events.offsets)
-        np.testing.assert_array_equal(got.events.times, want.events.times)
-    np.testing.assert_array_equal(
-        generate_dask(spec, rng=11, client=client).purchases.data,
-        generate(spec, rng=11).purchases.data,
-    )
-
-
 def test_block_counts_dask_equals_block_counts(client):
     a, b, theta, phi, omega = _inputs()
     M = fp.sample_purchases(a, b, theta, phi, omega, seed=1)
@@ -241,3 +243,236 @@ def test_import_without_dask():
         "    raise AssertionError('no ImportError')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# --------------------------------------------------------------------------- sharded datasets
+
+# a spec with events (default_spec has a [time] section), an exact one, a bernoulli one with
+# features and affinity-free clusters; 2 to 6 row blocks of 1024 rows
+SPECS = {
+    "events": default_spec(5000, 250, seed=2),
+    "exact": planted_spec(3000, 200, 3, 2, seed=4, model="exact"),
+    "bernoulli": planted_spec(2100, 150, 2, 3, seed=5, features=True, model="bernoulli"),
+}
+
+
+@pytest.fixture(scope="module")
+def local():
+    return {k: generate(s) for k, s in SPECS.items()}
+
+
+def _same_dataset(got, want):
+    _same_csr(got.purchases, want.purchases)
+    for name in ("omega", "theta", "phi", "people_labels", "item_labels"):
+        np.testing.assert_array_equal(getattr(got.truth, name), getattr(want.truth, name))
+    assert got.truth.model == want.truth.model
+    for g, w in ((got.people, want.people), (got.items, want.items)):
+        np.testing.assert_array_equal(g.labels, w.labels)
+        assert list(g.columns) == list(w.columns)
+        for k in w.columns:
+            np.testing.assert_array_equal(g.columns[k], w.columns[k])
+    assert (got.events is None) == (want.events is None)
+    if want.events is not None:
+        for name in ("offsets", "times"):
+            u, v = getattr(got.events, name), getattr(want.events, name)
+            assert u.dtype == v.dtype
+            np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_generate_dask_equals_generate(client, one_worker, local, name, tmp_path):
+    spec, want = SPECS[name], local[name]
+    results = []
+    for c, bps in ((client, None), (client, 1), (one_worker, 2), (one_worker, 100)):
+        got = generate_dask(spec, client=c, blocks_per_shard=bps)
+        assert isinstance(got, ShardedDataset) and got.futures is not None
+        assert got.n_shards == -(-want.shape[0] // (1024 * (bps or 1))) or bps is None
+        assert got.n_purchases == want.n_purchases and got.nnz == want.purchases.nnz
+        results.append(got.to_dataset())
+    on_disk = generate_dask(spec, client=client, out=tmp_path / "d", blocks_per_shard=1)
+    assert on_disk.path == tmp_path / "d" and on_disk.futures is None
+    results.append(fsh.load_sharded(tmp_path / "d", verify=True).to_dataset())
+    for got in results:
+        _same_dataset(got, want)
+    np.testing.assert_array_equal(
+        generate_dask(spec, rng=11, client=one_worker).to_dataset().purchases.data,
+        generate(spec, rng=11).purchases.data,
+    )
+
+
+def _starts(want, p=0.4, seed=0):
+    """Truth labels with a share p replaced at random (a start the sweeps must repair)."""
+    rng = np.random.default_rng(seed)
+    a, b = want.truth.people_labels.astype(np.int64), want.truth.item_labels.astype(np.int64)
+    ka, kb = want.truth.shape
+    a0 = np.where(rng.random(a.size) < p, rng.integers(0, ka, a.size), a)
+    b0 = np.where(rng.random(b.size) < p, rng.integers(0, kb, b.size), b)
+    a0[:7] = -1  # unassigned members: placed by the first sweep
+    return a0, b0
+
+
+@pytest.mark.parametrize("name", ["events", "exact"])
+def test_study_on_shards_equals_one_machine(client, one_worker, local, name, tmp_path):
+    spec, want = SPECS[name], local[name]
+    M = want.purchases
+    rng = np.random.default_rng(3)
+    rows = rng.integers(-1, 4, M.shape[0])
+    cols = rng.integers(-1, 3, M.shape[1])
+    a, b = want.truth.people_labels, want.truth.item_labels
+    ka, kb = want.truth.shape
+    a0, b0 = _starts(want, p=0.3)
+    fit = DCSBM(ka, kb, init=(a0, b0), soft_sweeps=0).fit(M)
+    assert fit.n_iter_ > 1  # the start is repaired over several sweeps
+    om = estimate_omega(M, rows, cols, 4, 3)
+    # shards in the memory of 2 worker processes (1 block each), and on disk (2 blocks each)
+    # read by 1 in-process worker
+    memory = generate_dask(spec, client=client, blocks_per_shard=1)
+    disk = generate_dask(spec, client=one_worker, out=tmp_path / "d", blocks_per_shard=2)
+    for sds, c in ((memory, client), (disk, one_worker)):
+        np.testing.assert_array_equal(
+            block_counts_dask(sds, rows, cols, 4, 3, c), block_counts(M, rows, cols, 4, 3)
+        )
+        st, st0 = block_stats_dask(sds, a, b, client=c), block_stats(block_counts(M, a, b))
+        np.testing.assert_array_equal(st.adjusted_residuals, st0.adjusted_residuals)
+        assert st.chi2 == st0.chi2
+        got = estimate_omega_dask(sds, rows, cols, 4, 3, c)
+        for attr in ("omega", "theta", "phi", "row_labels", "col_labels"):
+            np.testing.assert_array_equal(getattr(got, attr), getattr(om, attr), err_msg=attr)
+        assert got.profile_log_likelihood == om.profile_log_likelihood
+        # log M! is summed per shard: the same float sum in another order
+        assert got.log_likelihood == pytest.approx(om.log_likelihood, rel=1e-12)
+        if want.events is not None:
+            edges = np.linspace(spec.time.start, spec.time.end, 6)
+            np.testing.assert_array_equal(
+                block_counts_windows_dask(sds, rows, cols, edges, 4, 3, c),
+                block_counts_windows(M, want.events, rows, cols, edges, 4, 3),
+            )
+        res = dcsbm_sweeps_dask(sds, ka, kb, (a0, b0), client=c)
+        np.testing.assert_array_equal(res.row_labels_, fit.row_labels_)
+        np.testing.assert_array_equal(res.column_labels_, fit.column_labels_)
+        np.testing.assert_array_equal(res.omega_, fit.omega_)
+        assert res.log_likelihood_ == fit.log_likelihood_
+        assert res.n_iter_ == fit.n_iter_
+
+
+def _die_once(marker):
+    """On a worker: the next shard array written kills the worker half-way (once in all)."""
+    import fastbip.io.sharded as sh
+
+    write = sh._write_array
+
+    def dying(path, a):
+        if not os.path.exists(marker):
+            open(marker, "w").close()
+            with open(path, "wb") as fh:
+                fh.write(b"\x93NUMPY half a shard")
+            os._exit(1)
+        write(path, a)
+
+    sh._write_array = dying
+
+
+def test_worker_killed_mid_write_changes_nothing(client, local, tmp_path):
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    marker = str(tmp_path / "killed")
+    client.run(_die_once, marker)
+    out = tmp_path / "d"
+    sds = generate_dask(SPECS["events"], client=client, out=out, blocks_per_shard=1)
+    assert os.path.exists(marker)  # a worker did die mid-shard
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["base.fbp", "manifest.json"] + [fsh.shard_name(i) for i in range(5)]
+    _same_dataset(fsh.load_sharded(out, verify=True).to_dataset(), local["events"])
+    assert sds.n_shards == 5
+    client.wait_for_workers(2, timeout=30)
+
+
+def test_damaged_sharded_directory_is_rejected(client, tmp_path):
+    out = tmp_path / "d"
+    spec = SPECS["bernoulli"]
+    generate_dask(spec, client=client, out=out, blocks_per_shard=1)
+    sds = fsh.load_sharded(out)
+    labels = (sds.truth.people_labels, sds.truth.item_labels)
+    # an altered shard: one byte of its data flipped
+    f = out / fsh.shard_name(1) / "data.npy"
+    raw = bytearray(f.read_bytes())
+    raw[-1] ^= 1
+    f.write_bytes(bytes(raw))
+    with pytest.raises(DatasetFormatError, match=r"shard 1 \(shard-00001.*altered"):
+        sds.to_dataset()
+    with pytest.raises(DatasetFormatError, match=r"shard 1 \(shard-00001.*altered"):
+        block_counts_dask(sds, *labels, client=client)  # read on a worker
+    with pytest.raises(DatasetFormatError, match="shard 1 .*altered"):
+        fsh.load_sharded(out, verify=True)
+    # a truncated array, then a missing shard
+    (out / fsh.shard_name(2) / "indices.npy").write_bytes(b"\x93NUMPY")
+    with pytest.raises(DatasetFormatError, match=r"shard 2 .*indices.* damaged"):
+        sds.read_shard(2)
+    for i in (1, 2):
+        for p in (out / fsh.shard_name(i)).iterdir():
+            p.unlink()
+        (out / fsh.shard_name(i)).rmdir()
+    with pytest.raises(
+        DatasetFormatError, match=r"shard 1 \(shard-00001, rows \[1024, 2048\]\) is missing"
+    ):
+        fsh.load_sharded(out)
+    (out / "manifest.json").unlink()
+    with pytest.raises(DatasetFormatError, match="has no manifest.json"):
+        fsh.load_sharded(out)
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    [
+        (
+            lambda c, d: generate_dask(SPECS["bernoulli"], client=c, out=d),
+            FileExistsError,
+            "not an empty directory",
+        ),
+        (
+            lambda c, d: generate_dask(SPECS["bernoulli"], client=c, blocks_per_shard=0),
+            ValueError,
+            "blocks_per_shard must be None or an integer",
+        ),
+        (
+            lambda c, d: block_counts_windows_dask(_M, [0] * 4, [0] * 3, [0, 1], client=c),
+            TypeError,
+            "must be a ShardedDataset",
+        ),
+        (
+            lambda c, d: dcsbm_sweeps_dask(fsh.load_sharded(d), 2, 3, ([0], [0])),
+            ValueError,
+            "init row labels must be a 1-D array of length 2100",
+        ),
+        (lambda c, d: fsh.load_sharded(d / "nowhere"), FileNotFoundError, "does not exist"),
+    ],
+)
+def test_sharded_errors(client, tmp_path, call, exc, match):
+    d = tmp_path / "d"
+    generate_dask(SPECS["bernoulli"], client=client, out=d, blocks_per_shard=1)
+    with pytest.raises(exc, match=match):
+        call(client, d)
+
+
+def test_windows_need_events(client):
+    sds = generate_dask(SPECS["bernoulli"], client=client)
+    with pytest.raises(ValueError, match="no purchase times"):
+        block_counts_windows_dask(sds, [0] * 2100, [0] * 150, [0, 1], client=client)
+
+
+def test_cli_generate_on_a_scheduler(client, tmp_path, capsys):
+    from fastbip.cli import main
+
+    out = tmp_path / "d"
+    address = client.scheduler.address
+    args = ["generate", "--n-people", "2100", "--n-items", "150", "--seed", "3", "--out", str(out)]
+    assert main([*args, "--scheduler", address]) == 0
+    assert "row shards on" in capsys.readouterr().out
+    sds = fsh.load_sharded(out, verify=True)
+    assert main([*args[:-1], str(tmp_path / "one.fbp")]) == 0
+    from fastbip.io import load
+
+    _same_dataset(sds.to_dataset(), load(tmp_path / "one.fbp"))
+    assert main([*args[:-1], str(tmp_path / "e"), "--workers", "0"]) == 2
+    assert "--workers must be >= 1; got 0" in capsys.readouterr().err

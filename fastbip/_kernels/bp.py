@@ -43,6 +43,8 @@ def _bp_half_sweep(
 
     Parameters
     ----------
+    node_ptr, edges, data, rel_R, log_rel_R : see the module docstring (int64 (n_this + 1,),
+        int64 (nnz,), float64 (nnz,), float64 (k_this, k_other) twice).
     x_this : float64 (n_this,), the degree weights of this side (theta or the degrees).
     field : float64 (k_this,), ``h[k] = sum_l R[k, l] mass_other[l]``: a node of weight ``x``
         in cluster ``k`` gets the factor ``exp(-x h[k])``.

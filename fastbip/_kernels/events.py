@@ -20,7 +20,19 @@ from .random import STREAM_EVENTS, _block_state, _uniform
 
 @njit(parallel=True, cache=True)
 def event_times_csr(
-    indptr, indices, data, offsets, item_labels, cdf, guide, start, step, end, block_size, key
+    indptr,
+    indices,
+    data,
+    offsets,
+    item_labels,
+    cdf,
+    guide,
+    start,
+    step,
+    end,
+    block_size,
+    key,
+    first_block,
 ):
     """Timestamps of every purchase of a CSR matrix, aligned with its entries.
 
@@ -32,9 +44,11 @@ def event_times_csr(
     last cell g with cdf[l, g] <= q / U (where to start the search of a uniform in
     [q / U, (q + 1) / U)). start, step, end: float64, step = (end - start) / G, end the
     period's end (times are kept below it). block_size: int > 0. key: uint64.
+    first_block: int >= 0, the stream number of the matrix's first row block (0 for a whole
+    matrix; b0 for the rows of blocks b0, ... of a larger one, whose times it then gives).
     Returns float64 (offsets[-1],): the data[e] times of entry e at
     offsets[e]:offsets[e + 1], sorted (sorted uniforms, mapped through the inverse CDF).
-    Row block b has its own stream.
+    Row block b has its own stream, number first_block + b.
     """
     n = indptr.size - 1
     g = cdf.shape[1] - 1
@@ -43,7 +57,7 @@ def event_times_csr(
     top = np.nextafter(end, -np.inf)
     nb = (n + block_size - 1) // block_size
     for b in prange(nb):
-        s = _block_state(key, b, STREAM_EVENTS)
+        s = _block_state(key, first_block + b, STREAM_EVENTS)
         r1 = min(n, (b + 1) * block_size)
         for e in range(indptr[b * block_size], indptr[r1]):
             c = np.int64(data[e])

@@ -162,7 +162,6 @@ def estimate_omega(
     M, rows, cols = _prepare(M, row_labels, column_labels, n_row_clusters, n_col_clusters)
     if M.nnz and np.any(M.data < 0):
         raise ValueError("M must hold non-negative counts for the Poisson model")
-    ka, kb = rows.n_clusters, cols.n_clusters
     a = rows.labels()
     b = cols.labels()
     C = _counts(M, rows, cols, weighted=True).astype(np.float64)
@@ -171,13 +170,6 @@ def estimate_omega(
     Mf = M.astype(np.float64)
     d = np.asarray(Mf @ col_ok).ravel() * row_ok
     e = np.asarray(Mf.T @ row_ok).ravel() * col_ok
-    R = C.sum(axis=1)
-    S = C.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        theta = np.where(a >= 0, d / R[np.maximum(a, 0)] if ka else np.nan, np.nan)
-        phi = np.where(b >= 0, e / S[np.maximum(b, 0)] if kb else np.nan, np.nan)
-    theta = np.where((a >= 0) & ~np.isfinite(theta), 0.0, theta)
-    phi = np.where((b >= 0) & ~np.isfinite(phi), 0.0, phi)
     if M.nnz:
         if np.all(a >= 0) and np.all(b >= 0):
             lgf = float(gammaln(M.data.astype(np.float64) + 1.0).sum())
@@ -187,11 +179,40 @@ def estimate_omega(
             lgf = float(gammaln(M.data[keep].astype(np.float64) + 1.0).sum())
     else:
         lgf = 0.0
+    return omega_estimate_from_totals(C, d, e, a, b, lgf)
+
+
+def omega_estimate_from_totals(
+    C: np.ndarray,
+    row_degrees: np.ndarray,
+    column_degrees: np.ndarray,
+    row_labels: np.ndarray,
+    column_labels: np.ndarray,
+    log_factorials: float,
+) -> OmegaEstimate:
+    """The :class:`OmegaEstimate` of a labelling from its sums alone.
+
+    ``C`` float64 (K_A, K_B): block totals; ``row_degrees`` (n_rows,) and ``column_degrees``
+    (n_cols,): each member's total over the assigned members of the other side (0 for
+    unassigned members); labels int64 with -1 for unassigned; ``log_factorials``: the sum of
+    ``log M_ij!`` over the counted entries. :func:`estimate_omega` and the Dask backend (which
+    sums these per shard) both build their result here.
+    """
+    a, b = row_labels, column_labels
+    ka, kb = C.shape
+    R = C.sum(axis=1)
+    S = C.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        theta = np.where(a >= 0, row_degrees / R[np.maximum(a, 0)] if ka else np.nan, np.nan)
+        phi = np.where(b >= 0, column_degrees / S[np.maximum(b, 0)] if kb else np.nan, np.nan)
+    theta = np.where((a >= 0) & ~np.isfinite(theta), 0.0, theta)
+    phi = np.where((b >= 0) & ~np.isfinite(phi), 0.0, phi)
     return OmegaEstimate(
         omega=C,
         theta=theta,
         phi=phi,
-        log_likelihood=degree_corrected_log_likelihood(C, d, e) - lgf,
+        log_likelihood=degree_corrected_log_likelihood(C, row_degrees, column_degrees)
+        - log_factorials,
         profile_log_likelihood=profile_log_likelihood(C),
         row_labels=a,
         column_labels=b,

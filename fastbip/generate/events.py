@@ -140,6 +140,7 @@ def sample_events(
     start: float,
     end: float,
     block_size: int = 1024,
+    first_block: int = 0,
 ) -> Events:
     """A timestamp for every purchase of ``M``, from its item's cluster profile.
 
@@ -153,6 +154,10 @@ def sample_events(
         amplitude, phase}``); see :func:`intensity`.
     seed : int >= 0, numpy.random.SeedSequence or Generator (see ``fastbip._rng``).
     start, end : the period; every time lies in [start, end).
+    block_size : rows per random stream (part of the seed).
+    first_block : int >= 0, the row block of ``M``'s first row when ``M`` is the row shard
+        ``[first_block * block_size, ...)`` of a larger matrix: the times are then those of
+        these rows in the larger matrix's events (a shard for a distributed run).
 
     Returns
     -------
@@ -175,6 +180,7 @@ def sample_events(
         item_labels, "item_labels", n=M.shape[1], n_clusters=k, unassigned=False, dtype=None
     )
     block_size = check_int(block_size, "block_size", 1)
+    first_block = check_int(first_block, "first_block", 0)
     start, end = float(start), float(end)
     if not (math.isfinite(start) and math.isfinite(end) and end > start):
         raise ValueError(f"end must be > start, both finite; got start={start}, end={end}")
@@ -205,6 +211,18 @@ def sample_events(
         guide[l] = np.searchsorted(cdf[l], np.arange(_GRID) / _GRID, side="right") - 1
     np.clip(guide, 0, _GRID - 1, out=guide)
     times = _ke.event_times_csr(
-        M.indptr, M.indices, data, offsets, b, cdf, guide, start, step, end, block_size, key
+        M.indptr,
+        M.indices,
+        data,
+        offsets,
+        b,
+        cdf,
+        guide,
+        start,
+        step,
+        end,
+        block_size,
+        key,
+        first_block,
     )
     return Events(offsets, times)

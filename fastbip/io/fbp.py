@@ -265,7 +265,10 @@ def load(path: str | os.PathLike, *, verify: bool = True) -> Dataset:
     Parameters
     ----------
     path : str or path-like
-        The file.
+        The file, or the directory of a sharded dataset (one holding ``manifest.json``, as
+        written by :func:`fastbip.distributed.generate_dask` with ``out=``): that is opened
+        lazily by :func:`fastbip.io.sharded.load_sharded` and returned as a
+        ``ShardedDataset`` (``.to_dataset()`` gathers it).
     verify : bool, default True
         Check every array's SHA-256 against the manifest while it is read (the file is read
         once). False skips the checksums, for a file you trust (one you wrote yourself): the
@@ -292,6 +295,10 @@ def load(path: str | os.PathLike, *, verify: bool = True) -> Dataset:
         From the operating system, unchanged.
     """
     path = Path(path)
+    if path.is_dir() and (path / "manifest.json").is_file():
+        from .sharded import load_sharded
+
+        return load_sharded(path, verify=verify)
     file = str(path)
     with _open(path) as fh:
         size = os.fstat(fh.fileno()).st_size

@@ -1,0 +1,41 @@
+"""Scale-out on Dask: shards stay where they are made, and the study runs on them.
+
+* Generation (:mod:`~fastbip.distributed.generate`): :func:`generate_dask` draws a
+  dataset's row shards (purchases and events) on the workers, bit for bit like
+  :func:`fastbip.generate` whatever the number of workers, and leaves them there (futures)
+  or has the workers write a sharded directory (:mod:`fastbip.io.sharded`);
+  :func:`generate_purchases_dask` gathers the purchase matrix on the client.
+* The study on shards (:mod:`~fastbip.distributed.study`): :func:`block_counts_dask`,
+  :func:`block_counts_windows_dask`, :func:`block_stats_dask`, :func:`estimate_omega_dask`:
+  one task per shard, only K x K tables (and the O(n) per-member outputs that
+  ``estimate_omega`` returns) come back.
+* The block-model sweeps on shards (:mod:`~fastbip.distributed.dcsbm`):
+  :func:`dcsbm_sweeps_dask`, the hard sweeps of :class:`fastbip.algorithms.DCSBM` from a
+  given start, equal to the local fit.
+
+``dask[distributed]`` is an optional dependency: ``pip install 'fastbip[dask]'``.
+"""
+
+from fastbip.io.sharded import ShardedDataset, load_sharded
+
+from .dcsbm import DaskDCSBMResult, dcsbm_sweeps_dask
+from .generate import generate_dask, generate_purchases_dask
+from .study import (
+    block_counts_dask,
+    block_counts_windows_dask,
+    block_stats_dask,
+    estimate_omega_dask,
+)
+
+__all__ = [
+    "DaskDCSBMResult",
+    "ShardedDataset",
+    "block_counts_dask",
+    "block_counts_windows_dask",
+    "block_stats_dask",
+    "dcsbm_sweeps_dask",
+    "estimate_omega_dask",
+    "generate_dask",
+    "generate_purchases_dask",
+    "load_sharded",
+]

@@ -1,0 +1,377 @@
+"""Generation on Dask: the purchases (and events) by row shards, made where they stay.
+
+* :func:`generate_purchases_dask`: the purchase matrix, computed by row shards on the
+  workers and stacked on the client (for matrices that fit on the client).
+* :func:`generate_dask`: a whole dataset as a :class:`~fastbip.io.sharded.ShardedDataset`
+  whose row shards (purchases and events) stay on the workers, or are written by the
+  workers to a sharded directory (:mod:`fastbip.io.sharded`). Only the people, the items
+  and the truth (O(n_people + n_items)) are on the client.
+
+The rows are cut into the fixed blocks of ``block_size`` rows that
+:func:`fastbip.generate.sample_purchases` uses locally, each block having its own random
+stream derived from the seed and the block index; a shard is a run of consecutive blocks
+(``sample_purchases(..., row_blocks=(b0, b1))``), and its events are drawn on the same worker
+by :func:`~fastbip.generate.sample_events` with ``first_block=b0``, whose streams are also
+per row block. So the shards stacked in row order are ``fastbip.generate(spec)`` bit for bit
+(``indptr``, ``indices``, ``data``, their dtypes, event offsets and times), whatever the
+number of workers and the shard size. The large inputs (labels, ``theta``, ``phi``, affinity
+features) are scattered to every worker once, not embedded in each task.
+
+``model="exact"``: the local generator allocates each block pair's exact total over all the
+pair's people with one serial stream per block pair (``exact_cluster_counts``), so a row
+block's share depends on every draw before it and no shard can be drawn alone with the same
+result. The purchases are therefore drawn as one task on one worker (O(purchases) time,
+the whole matrix in that worker's memory), then cut into row shards on the workers, each
+with its events drawn per shard as above; the result is still bit-identical.
+
+``dask[distributed]`` is an optional dependency: ``pip install 'fastbip[dask]'``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike
+
+from fastbip.dataset import Truth
+from fastbip.generate import plan as _plan
+from fastbip.generate import sample_events, sample_purchases
+from fastbip.io import sharded as _sh
+from fastbip.spec import Spec
+
+from ._client import TASKS_PER_WORKER as _TASKS_PER_WORKER
+from ._client import get_client as _get_client
+from ._client import n_threads as _n_threads
+from ._client import one_kernel_thread as _one_kernel_thread
+from ._client import positive_int_or_none as _positive_int_or_none
+from ._client import release as _release
+
+__all__ = ["generate_dask", "generate_purchases_dask"]
+
+
+# --------------------------------------------------------------------------- purchases
+
+
+@_one_kernel_thread
+def _shard_task(a, b, theta, phi, omega, affinity, seed, model, block_size, b0, b1):
+    """One task: the CSR shard of blocks [b0, b1) (all rows for b0 = None) and its draws."""
+    if b0 is None:
+        M = sample_purchases(
+            a,
+            b,
+            theta,
+            phi,
+            omega,
+            seed=seed,
+            model=model,
+            affinity=affinity,
+            block_size=block_size,
+        )
+        return M, None
+    M = sample_purchases(
+        a,
+        b,
+        theta,
+        phi,
+        omega,
+        seed=seed,
+        model=model,
+        affinity=affinity,
+        block_size=block_size,
+        row_blocks=(b0, b1),
+    )
+    return M, _plan.shard_draw_count(a, b, theta, phi, omega, seed, block_size, b0, b1)
+
+
+def generate_purchases_dask(
+    people_labels: ArrayLike,
+    item_labels: ArrayLike,
+    theta: ArrayLike,
+    phi: ArrayLike,
+    omega: ArrayLike,
+    *,
+    seed: int | np.random.SeedSequence | np.random.Generator | None,
+    model: str = "poisson",
+    affinity: list | None = None,
+    block_size: int = 1024,
+    blocks_per_task: int | None = None,
+    client: Any = None,
+) -> sp.csr_matrix:
+    """:func:`fastbip.generate.sample_purchases` computed by row shards on Dask workers.
+
+    The rows are cut into blocks of ``block_size`` rows (the local generator's blocks, each
+    with its own random stream), and one task per ``blocks_per_task`` consecutive blocks
+    computes those rows on a worker; the shards are gathered and stacked in row order.
+    ``people_labels``, ``item_labels``, ``theta``, ``phi`` and ``affinity`` are validated
+    here, then scattered once to every worker.
+
+    Parameters
+    ----------
+    people_labels, item_labels, theta, phi, omega, seed, model, affinity, block_size :
+        as in :func:`~fastbip.generate.sample_purchases` (``block_size`` is part of the
+        seed). ``model="exact"`` cannot be split into rows: it runs as one task.
+    blocks_per_task : int >= 1 or None
+        Row blocks per task. None: about 4 tasks per worker thread.
+    client : dask.distributed.Client or None
+        None uses the current default client (``distributed.get_client()``).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix (n_people, n_items), equal bit for bit (``indptr``,
+    ``indices``, ``data`` and their dtypes) to ``sample_purchases`` with the same
+    arguments on one machine, whatever the number of workers and ``blocks_per_task``.
+    """
+    blocks_per_task = _positive_int_or_none(blocks_per_task, "blocks_per_task")
+    # checked once here rather than on every worker; the seed becomes a SeedSequence, so
+    # that every worker draws the same streams
+    args = _plan.check_purchase_args(
+        people_labels,
+        item_labels,
+        theta,
+        phi,
+        omega,
+        seed=seed,
+        model=model,
+        affinity=affinity,
+        block_size=block_size,
+    )
+    a, b, theta, phi, om = args.people_labels, args.item_labels, args.theta, args.phi, args.omega
+    seed, model, block_size = args.seed, args.model, args.block_size
+    client = _get_client(client)
+
+    n, m = a.size, b.size
+    nb = -(-n // block_size)
+    if nb == 0:  # no people: nothing to distribute
+        return sample_purchases(
+            a, b, theta, phi, om, seed=seed, model=model, affinity=affinity, block_size=block_size
+        )
+    if model == "exact":
+        groups = [(None, None)]
+    else:
+        if blocks_per_task is None:
+            blocks_per_task = -(-nb // (_TASKS_PER_WORKER * _n_threads(client)))
+        groups = [(g, min(nb, g + blocks_per_task)) for g in range(0, nb, blocks_per_task)]
+    # a list (a dict's keys would become the data's keys); unique keys, released below
+    shared = client.scatter([a, b, theta, phi, om, affinity], broadcast=True, hash=False)
+    futures = [
+        client.submit(_shard_task, *shared, seed, model, block_size, b0, b1, pure=False)
+        for b0, b1 in groups
+    ]
+    try:
+        results = client.gather(futures)
+    finally:
+        _release(futures, shared)
+    if model == "exact":
+        return results[0][0]
+    return _plan.stack_shards([r[0] for r in results], sum(r[1] for r in results), m)
+
+
+# --------------------------------------------------------------------------- dataset
+
+
+def _finish_shard(M, n_draws, item_labels, ev, block_size, b0, rows, out, index):
+    """The shard's events (drawn here, per row block), then the shard kept or written."""
+    events = None
+    if ev is not None:
+        profiles, seed_events, start, end = ev
+        events = sample_events(
+            M,
+            item_labels,
+            profiles,
+            seed=seed_events,
+            start=start,
+            end=end,
+            block_size=block_size,
+            first_block=b0,
+        )
+    meta = {
+        "rows": list(rows),
+        "nnz": int(M.nnz),
+        "purchases": int(M.data.sum(dtype=np.int64)),
+        "n_draws": int(n_draws),
+    }
+    if out is None:
+        return M, events, meta
+    meta.update(_sh.write_shard(out, index, _sh.shard_arrays(M, events)))
+    return meta
+
+
+@_one_kernel_thread
+def _dataset_shard_task(
+    a, b, theta, phi, om, affinity, seed, model, block_size, b0, b1, ev, out, index
+):
+    """One row shard (blocks [b0, b1)) of a poisson or bernoulli dataset, with its events."""
+    M = sample_purchases(
+        a,
+        b,
+        theta,
+        phi,
+        om,
+        seed=seed,
+        model=model,
+        affinity=affinity,
+        block_size=block_size,
+        row_blocks=(b0, b1),
+    )
+    n_draws = _plan.shard_draw_count(a, b, theta, phi, om, seed, block_size, b0, b1)
+    rows = (b0 * block_size, b0 * block_size + M.shape[0])
+    return _finish_shard(M, n_draws, b, ev, block_size, b0, rows, out, index)
+
+
+@_one_kernel_thread
+def _exact_task(a, b, theta, phi, om, seed, block_size):
+    """The whole matrix of model="exact" (its allocation couples all rows: one task)."""
+    return sample_purchases(a, b, theta, phi, om, seed=seed, model="exact", block_size=block_size)
+
+
+@_one_kernel_thread
+def _exact_shard_task(M_all, b, ev, block_size, b0, b1, out, index):
+    """Rows of blocks [b0, b1) cut from the exact model's matrix, with their events."""
+    r0, r1 = b0 * block_size, min(M_all.shape[0], b1 * block_size)
+    lo, hi = int(M_all.indptr[r0]), int(M_all.indptr[r1])
+    indptr = M_all.indptr[r0 : r1 + 1] - M_all.indptr[r0]
+    M = _plan.stack_shards(
+        [
+            sp.csr_matrix(
+                (M_all.data[lo:hi], M_all.indices[lo:hi], indptr), (r1 - r0, M_all.shape[1])
+            )
+        ],
+        0,
+        M_all.shape[1],
+    )
+    # exact counts are not thinned: the draws are the purchases
+    n_draws = int(M.data.sum(dtype=np.int64))
+    return _finish_shard(M, n_draws, b, ev, block_size, b0, (r0, r1), out, index)
+
+
+def _meta(shard):
+    return shard[2]
+
+
+def _check_out(out: Any) -> Path:
+    try:
+        path = Path(os.fspath(out))
+    except TypeError:
+        raise TypeError(f"out must be a path or None; got {type(out).__name__}") from None
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise FileExistsError(
+            f"out={str(path)!r} exists and is not an empty directory; a sharded dataset is "
+            "written into a new or empty one"
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def generate_dask(
+    spec: Spec,
+    rng: Any = None,
+    client: Any = None,
+    *,
+    out: str | os.PathLike | None = None,
+    blocks_per_shard: int | None = None,
+) -> _sh.ShardedDataset:
+    """:func:`fastbip.generate.generate` on Dask workers, the shards left where they are made.
+
+    Parameters
+    ----------
+    spec : Spec
+    rng : as in ``generate`` (None: ``spec.seed``).
+    client : dask.distributed.Client or None (the default client).
+    out : path or None
+        None: the row shards (purchases and events) stay in the workers' memory, as futures.
+        A path (a new or empty directory): each worker writes its shards there, and the
+        client writes the manifest last (:mod:`fastbip.io.sharded`); the shards leave no
+        worker's disk through the client.
+    blocks_per_shard : int >= 1 or None
+        Row blocks of 1024 rows per shard. None: about 4 shards per worker thread.
+
+    Returns
+    -------
+    ShardedDataset
+        People, items and truth here; the shards on the workers (``futures``) or on disk
+        (``path``, opened as by :func:`~fastbip.io.sharded.load_sharded`).
+        ``.to_dataset()`` equals ``generate(spec, rng)`` bit for bit (purchases, their index
+        dtypes and the events included), whatever the number of workers and the shard size.
+    """
+    blocks_per_shard = _positive_int_or_none(blocks_per_shard, "blocks_per_shard")
+    plan = _plan.make_plan(spec, rng)
+    args, kwargs = plan.purchase_args()
+    pa = _plan.check_purchase_args(*args, **kwargs)
+    client = _get_client(client)
+    path = None if out is None else _check_out(out)
+    bs = pa.block_size
+    n, m = pa.people_labels.size, pa.item_labels.size
+    nb = pa.n_blocks
+    if blocks_per_shard is None:
+        blocks_per_shard = max(1, -(-nb // (_TASKS_PER_WORKER * _n_threads(client))))
+    groups = [(g, min(nb, g + blocks_per_shard)) for g in range(0, nb, blocks_per_shard)]
+    ev = None
+    if spec.time is not None:
+        ev = (list(spec.time.profiles), plan.seed_events, spec.time.start, spec.time.end)
+    truth = Truth(
+        omega=plan.omega,
+        theta=plan.theta,
+        phi=plan.phi,
+        people_labels=plan.people.labels,
+        item_labels=plan.items.labels,
+        model=plan.model,
+    )
+    if path is not None:
+        _sh.write_base(path, plan.people, plan.items, truth, spec)
+    arrays = [pa.people_labels, pa.item_labels, pa.theta, pa.phi, pa.omega, pa.affinity]
+    shared = client.scatter(arrays, broadcast=True, hash=False) if groups else []
+    full = None
+    if pa.model == "exact" and groups:
+        full = client.submit(_exact_task, *shared[:5], pa.seed, bs, pure=False)
+        tasks = [
+            client.submit(_exact_shard_task, full, shared[1], ev, bs, b0, b1, path, i, pure=False)
+            for i, (b0, b1) in enumerate(groups)
+        ]
+    else:
+        tasks = [
+            client.submit(
+                _dataset_shard_task, *shared, pa.seed, pa.model, bs, b0, b1, ev, path, i, pure=False
+            )
+            for i, (b0, b1) in enumerate(groups)
+        ]
+    try:
+        if path is not None:
+            metas = client.gather(tasks)
+        else:
+            getters = [client.submit(_meta, t, pure=False) for t in tasks]
+            metas = client.gather(getters)
+            _release(getters)
+    except BaseException:
+        _release(tasks)
+        raise
+    finally:
+        _release(shared, full)
+    n_draws = sum(s.pop("n_draws") for s in metas)
+    if path is not None:
+        _release(tasks)
+        _sh.write_manifest(
+            path,
+            shape=(n, m),
+            spec=spec,
+            shards=metas,
+            n_draws=n_draws,
+            events=ev is not None,
+            block_size=bs,
+        )
+        return _sh.load_sharded(path)
+    return _sh.ShardedDataset(
+        people=plan.people,
+        items=plan.items,
+        truth=truth,
+        spec=spec,
+        shape=(n, m),
+        shards=metas,
+        n_draws=n_draws,
+        has_events=ev is not None,
+        block_size=bs,
+        futures=tasks,
+    )

@@ -1,0 +1,339 @@
+"""The study on row shards: block counts, counts per time window, block statistics and the
+maximum-likelihood omega, one task per shard, only small tables coming back.
+
+Every function takes a :class:`~fastbip.io.sharded.ShardedDataset` (shards on the workers
+or in a sharded directory, which the workers read and verify themselves) and hard labels of
+all rows and columns. The row labels are cut by the shards' row ranges; the column labels
+are scattered to every worker once. Integer results (block counts, windows) are the local
+functions' results exactly; float results are sums over shards, whose last bits may
+differ from one pass over the whole matrix where noted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike
+from scipy.special import gammaln
+
+from fastbip.blocks import (
+    BlockStats,
+    EncodedLabels,
+    OmegaEstimate,
+    block_counts,
+    block_counts_windows,
+    block_stats,
+    encode_labels,
+)
+from fastbip.blocks.likelihood import omega_estimate_from_totals
+from fastbip.io import sharded as _sh
+
+from ._client import TASKS_PER_WORKER as _TASKS_PER_WORKER
+from ._client import get_client as _get_client
+from ._client import n_threads as _n_threads
+from ._client import one_kernel_thread as _one_kernel_thread
+from ._client import positive_int_or_none as _positive_int_or_none
+from ._client import release as _release
+
+__all__ = [
+    "block_counts_dask",
+    "block_counts_windows_dask",
+    "block_stats_dask",
+    "estimate_omega_dask",
+]
+
+
+# --------------------------------------------------------------------------- shards
+
+
+def shard_handles(sds: _sh.ShardedDataset) -> list:
+    """What a task needs to reach each shard: its future, or (path, index, entry, n_cols)
+    of a shard on disk (read and verified on the worker)."""
+    if sds.futures is not None:
+        return list(sds.futures)
+    if sds.path is None:
+        raise ValueError("the ShardedDataset has neither futures nor a path")
+    return [("disk", str(sds.path), i, e, sds.shape[1]) for i, e in enumerate(sds.shards)]
+
+
+def open_shard(h: Any) -> tuple[sp.csr_matrix, Any]:
+    """On a worker: (CSR shard, events or None) from a resolved handle."""
+    if isinstance(h, tuple) and len(h) == 5 and h[0] == "disk":
+        _, path, i, entry, n_cols = h
+        return _sh.shard_from_arrays(_sh.read_shard(path, i, entry), n_cols)
+    return h[0], h[1]
+
+
+def _check_sharded(x: Any, name: str = "sharded") -> _sh.ShardedDataset:
+    if not isinstance(x, _sh.ShardedDataset):
+        raise TypeError(
+            f"{name} must be a ShardedDataset (from generate_dask or load_sharded); got "
+            f"{type(x).__name__}"
+        )
+    return x
+
+
+def _hard(lab: Any, name: str) -> None:
+    if not isinstance(lab, EncodedLabels) and np.ndim(lab) != 1:
+        raise ValueError(
+            f"{name} must be 1-D hard labels (soft memberships are not supported here); got "
+            f"{np.ndim(lab)} dimensions"
+        )
+
+
+def _encode(row_labels, col_labels, n_rows, n_cols, n_row_clusters, n_col_clusters):
+    _hard(row_labels, "row_labels")
+    _hard(col_labels, "col_labels")
+    rows = encode_labels(row_labels, n_row_clusters, name="row_labels")
+    cols = encode_labels(col_labels, n_col_clusters, name="col_labels")
+    if len(rows) != n_rows:
+        raise ValueError(f"row_labels must have {n_rows} entries (one per row); got {len(rows)}")
+    if len(cols) != n_cols:
+        raise ValueError(f"col_labels must have {n_cols} entries (one per column); got {len(cols)}")
+    return rows, cols
+
+
+def _row_slice(rows: EncodedLabels, r0: int, r1: int) -> EncodedLabels:
+    return EncodedLabels(rows.codes[r0:r1], rows.n_clusters)
+
+
+def _map_shards(client, func, handles, bounds, rows, extra) -> list:
+    """Submit func(handle, row labels of the shard, *extra) per shard; gather the results."""
+    futures = [
+        client.submit(func, h, _row_slice(rows, int(r0), int(r1)), *extra, pure=False)
+        for h, r0, r1 in zip(handles, bounds[:-1], bounds[1:], strict=True)
+    ]
+    try:
+        return client.gather(futures)
+    finally:
+        _release(futures)
+
+
+def _sum(tables: list) -> np.ndarray:
+    out = tables[0].copy()
+    for t in tables[1:]:
+        out += t
+    return out
+
+
+# --------------------------------------------------------------------------- block counts
+
+
+@_one_kernel_thread
+def _counts_task(h, rows, cols, weighted):
+    M = h if sp.issparse(h) else open_shard(h)[0]
+    return block_counts(M, rows, cols, weighted=weighted)
+
+
+def block_counts_dask(
+    shards_or_matrix: Any,
+    row_labels: Any,
+    col_labels: Any,
+    n_row_clusters: int | None = None,
+    n_col_clusters: int | None = None,
+    client: Any = None,
+    *,
+    weighted: bool = True,
+    rows_per_task: int | None = None,
+) -> np.ndarray:
+    """:func:`fastbip.blocks.block_counts` as a sum over row shards counted on Dask workers.
+
+    Parameters
+    ----------
+    shards_or_matrix : ShardedDataset, a scipy.sparse matrix, or a list of scipy.sparse
+        matrices with the same number of columns whose rows, stacked in order, are the rows
+        of the matrix. A ShardedDataset is counted where its shards are (worker memory, or
+        read on the workers from its directory); a matrix or list here is scattered first.
+    row_labels, col_labels : int labels (n_rows,), (n_cols,), -1 = unassigned, or
+        :class:`~fastbip.blocks.EncodedLabels`; hard labels only (no soft memberships).
+    n_row_clusters, n_col_clusters : int or None (largest label + 1).
+    client : dask.distributed.Client or None (the default client).
+    weighted : as in ``block_counts``.
+    rows_per_task : int >= 1 or None; only for a single matrix, which is cut into shards of
+        this many rows (None: about 4 shards per worker thread).
+
+    Returns
+    -------
+    ndarray (K_A, K_B): int64 for integer data or ``weighted=False``, then equal to
+    ``block_counts`` on the whole matrix exactly, whatever the number of workers. For float
+    data the per-shard sums are added in shard order, so the last bits may differ from
+    ``block_counts`` and depend on how the rows are cut.
+    """
+    rows_per_task = _positive_int_or_none(rows_per_task, "rows_per_task")
+    handles = None
+    if isinstance(shards_or_matrix, _sh.ShardedDataset):
+        sds = shards_or_matrix
+        n_rows, n_cols = sds.shape
+        handles, bounds = shard_handles(sds), sds.row_bounds
+    elif sp.issparse(shards_or_matrix):
+        shards = None
+        M = shards_or_matrix
+        n_rows, n_cols = M.shape
+    elif isinstance(shards_or_matrix, (list, tuple)) and shards_or_matrix:
+        shards = list(shards_or_matrix)
+        for i, s in enumerate(shards):
+            if not sp.issparse(s):
+                raise TypeError(
+                    f"shards_or_matrix[{i}] must be a scipy.sparse matrix; got {type(s).__name__}"
+                )
+        n_cols = shards[0].shape[1]
+        bad = [i for i, s in enumerate(shards) if s.shape[1] != n_cols]
+        if bad:
+            raise ValueError(
+                f"every shard must have {n_cols} columns like shard 0; shard "
+                f"{bad[0]} has {shards[bad[0]].shape[1]}"
+            )
+        n_rows = sum(s.shape[0] for s in shards)
+    else:
+        raise TypeError(
+            "shards_or_matrix must be a ShardedDataset, a scipy.sparse matrix or a non-empty "
+            f"list of them; got {type(shards_or_matrix).__name__}"
+        )
+    rows, cols = _encode(row_labels, col_labels, n_rows, n_cols, n_row_clusters, n_col_clusters)
+    client = _get_client(client)
+    scattered = []
+    if handles is None:
+        if shards is None:
+            step = rows_per_task or max(1, -(-n_rows // (_TASKS_PER_WORKER * _n_threads(client))))
+            M = M.tocsr() if M.format != "csr" else M
+            cuts = list(range(0, n_rows, step)) + [n_rows] if n_rows else [0, 0]
+            shards = [M[r0:r1] for r0, r1 in zip(cuts[:-1], cuts[1:], strict=True)]
+        bounds = np.concatenate([[0], np.cumsum([s.shape[0] for s in shards])])
+        handles = scattered = client.scatter(shards, hash=False)
+    if len(handles) == 0:
+        return np.zeros((rows.n_clusters, cols.n_clusters), np.int64)
+    cols_f = client.scatter(cols, broadcast=True, hash=False)
+    try:
+        tables = _map_shards(client, _counts_task, handles, bounds, rows, (cols_f, weighted))
+    finally:
+        _release(scattered, cols_f)
+    return _sum(tables)
+
+
+def block_stats_dask(
+    sharded: _sh.ShardedDataset,
+    row_labels: Any,
+    col_labels: Any,
+    n_row_clusters: int | None = None,
+    n_col_clusters: int | None = None,
+    client: Any = None,
+    *,
+    alpha: float = 0.05,
+    correction: str = "fdr_bh",
+) -> BlockStats:
+    """:func:`fastbip.blocks.block_stats` of the block counts of a sharded dataset (the
+    counts by :func:`block_counts_dask`; the statistics are computed here on K x K)."""
+    C = block_counts_dask(
+        _check_sharded(sharded), row_labels, col_labels, n_row_clusters, n_col_clusters, client
+    )
+    return block_stats(C, alpha=alpha, correction=correction)
+
+
+# --------------------------------------------------------------------------- windows
+
+
+@_one_kernel_thread
+def _windows_task(h, rows, cols, edges):
+    M, events = open_shard(h)
+    return block_counts_windows(M, events, rows, cols, edges)
+
+
+def block_counts_windows_dask(
+    sharded: _sh.ShardedDataset,
+    row_labels: Any,
+    col_labels: Any,
+    edges: ArrayLike,
+    n_row_clusters: int | None = None,
+    n_col_clusters: int | None = None,
+    client: Any = None,
+) -> np.ndarray:
+    """:func:`fastbip.blocks.block_counts_windows` from the shards' events, per shard on
+    the workers: int64 (T, K_A, K_B), equal to the local result exactly."""
+    sds = _check_sharded(sharded)
+    if not sds.has_events:
+        raise ValueError(
+            "the sharded dataset has no purchase times (its spec has no [time] section), so "
+            "it has no time windows"
+        )
+    n_rows, n_cols = sds.shape
+    rows, cols = _encode(row_labels, col_labels, n_rows, n_cols, n_row_clusters, n_col_clusters)
+    edges = np.asarray(edges, dtype=np.float64)
+    if edges.ndim != 1 or edges.shape[0] < 2:
+        raise ValueError(f"edges must be a 1-D array of at least 2 boundaries; got {edges.shape}")
+    if not np.all(np.isfinite(edges)) or np.any(np.diff(edges) <= 0):
+        raise ValueError("edges must be finite and strictly increasing")
+    client = _get_client(client)
+    if sds.n_shards == 0:
+        return np.zeros((edges.size - 1, rows.n_clusters, cols.n_clusters), np.int64)
+    cols_f = client.scatter(cols, broadcast=True, hash=False)
+    try:
+        tables = _map_shards(
+            client, _windows_task, shard_handles(sds), sds.row_bounds, rows, (cols_f, edges)
+        )
+    finally:
+        _release(cols_f)
+    return _sum(tables)
+
+
+# --------------------------------------------------------------------------- omega
+
+
+@_one_kernel_thread
+def _omega_task(h, rows, cols):
+    """Per shard: C (float64), the rows' degrees over assigned columns, the columns'
+    degrees over assigned rows, and sum log M! of the entries with both sides assigned."""
+    M = open_shard(h)[0]
+    a = rows.labels()
+    b = cols.labels()
+    C = block_counts(M, rows, cols).astype(np.float64)
+    row_ok = (a >= 0).astype(np.float64)
+    col_ok = (b >= 0).astype(np.float64)
+    Mf = M.astype(np.float64)
+    d = np.asarray(Mf @ col_ok).ravel() * row_ok
+    e = np.asarray(Mf.T @ row_ok).ravel() * col_ok
+    entry_rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
+    keep = (a[entry_rows] >= 0) & (b[M.indices] >= 0)
+    lgf = float(gammaln(M.data[keep].astype(np.float64) + 1.0).sum()) if M.nnz else 0.0
+    return C, d, e, lgf
+
+
+def estimate_omega_dask(
+    sharded: _sh.ShardedDataset,
+    row_labels: Any,
+    col_labels: Any,
+    n_row_clusters: int | None = None,
+    n_col_clusters: int | None = None,
+    client: Any = None,
+) -> OmegaEstimate:
+    """:func:`fastbip.blocks.estimate_omega` on a sharded dataset, one task per shard.
+
+    What comes back per shard: the K x K counts, the shard's row degrees (O(shard rows):
+    ``theta`` is an output of the same size), the column degrees (O(n_cols)) and one
+    number. ``omega``, ``theta``, ``phi`` and ``profile_log_likelihood`` equal the local
+    result exactly (integer counts summed in float64 are exact below 2**53);
+    ``log_likelihood`` sums ``log M!`` per shard, so it agrees to about 1e-12 relative
+    (a different order of the same float sum).
+    """
+    sds = _check_sharded(sharded)
+    n_rows, n_cols = sds.shape
+    rows, cols = _encode(row_labels, col_labels, n_rows, n_cols, n_row_clusters, n_col_clusters)
+    client = _get_client(client)
+    ka, kb = rows.n_clusters, cols.n_clusters
+    a, b = rows.labels(), cols.labels()
+    if sds.n_shards:
+        cols_f = client.scatter(cols, broadcast=True, hash=False)
+        try:
+            parts = _map_shards(
+                client, _omega_task, shard_handles(sds), sds.row_bounds, rows, (cols_f,)
+            )
+        finally:
+            _release(cols_f)
+        C = _sum([p[0] for p in parts])
+        d = np.concatenate([p[1] for p in parts])
+        e = _sum([p[2] for p in parts])
+        lgf = float(sum(p[3] for p in parts))
+    else:
+        C, d, e, lgf = np.zeros((ka, kb)), np.zeros(0), np.zeros(n_cols), 0.0
+    return omega_estimate_from_totals(C, d, e, a, b, lgf)
