@@ -148,7 +148,7 @@ def run_analysis(
     """What ``fastbip analyze`` does once its arguments are checked: read the log
     (:func:`fastbip.read_log` with ``read``), analyse it (:func:`fastbip.study.analyze` with
     ``opts``), study the twin when asked, print the text, write ``results.json``, the labels
-    and the report (with ``write_report(results, path)``); returns the Results."""
+    and the report (with ``write_report(results, dataset, path)``); returns the Results."""
     import time
 
     from ..io import read_log
@@ -171,7 +171,7 @@ def run_analysis(
     (out / "results.json").write_text(res.to_json())
     files = [out / "results.json", *write_labels(res, ds, out)]
     if report is not None and write_report is not None:
-        write_report(res, report)
+        write_report(res, ds, report)
         files.append(report)
     print(f"\nwrote {', '.join(map(str, files))} in {time.perf_counter() - t0:.1f} s")
     return res

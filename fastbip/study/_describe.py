@@ -62,7 +62,8 @@ def cluster_profiles(pop: Any, labels: np.ndarray, k: int) -> list[dict]:
 def _distinctive(pop: Any, labels: np.ndarray, c: int) -> tuple[str, float] | None:
     """The feature that sets cluster ``c`` apart: the numeric feature with the largest
     absolute standardised mean difference, or the categorical level with the largest lift
-    (whichever is stronger, a lift L counting as a difference of log2(L) sd)."""
+    among the levels holding at least 10% of the cluster (whichever is stronger, a lift L
+    counting as a difference of log2(L) sd)."""
     mask = labels == c
     best: tuple[str, float] | None = None
     best_score = 0.0
@@ -76,7 +77,8 @@ def _distinctive(pop: Any, labels: np.ndarray, c: int) -> tuple[str, float] | No
                 continue
             with np.errstate(divide="ignore", invalid="ignore"):
                 lift = (inc / inc.sum()) / (allc / allc.sum())
-            lift = np.where(np.isfinite(lift), lift, 0.0)
+            # a level must hold at least 10% of the cluster: a rare level's lift is noise
+            lift = np.where(np.isfinite(lift) & (inc >= 0.1 * inc.sum()), lift, 0.0)
             i = int(np.argmax(lift))
             score = float(np.log2(lift[i])) if lift[i] > 0 else 0.0
             if score > best_score:

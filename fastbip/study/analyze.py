@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._describe import cluster_profiles, name_clusters, over_time, relations
+from ._describe import cluster_profiles, name_clusters, over_time, relations, window_edges
 from ._fit import fit_algorithm, resolve_algorithms
 from .results import Entry, Results
 
@@ -103,22 +103,21 @@ def _choose_k(M, k_people, k_items, k_range, random_state, progress):
 
     t0 = time.perf_counter()
     grew = {"people": 0, "items": 0}
-    for _ in range(_K_STEPS + 1):
+    step = 0
+    while True:
         fill(rows, cols)
-        (bk_p, bk_i) = max(((r, c) for r in rows for c in cols), key=lambda rc: scores[rc])
-        more = False
-        if k_people is None and bk_p == rows[-1] and rows[-1] < n:
+        best = max(((r, c) for r in rows for c in cols), key=lambda rc: scores[rc])
+        edge_p = k_people is None and best[0] == rows[-1] and rows[-1] < n
+        edge_i = k_items is None and best[1] == cols[-1] and cols[-1] < m
+        if not (edge_p or edge_i) or step == _K_STEPS:
+            break
+        if edge_p:
             rows = rows + list(range(rows[-1] + 1, min(rows[-1] + _K_GROW, n) + 1))
             grew["people"] += 1
-            more = True
-        if k_items is None and bk_i == cols[-1] and cols[-1] < m:
+        if edge_i:
             cols = cols + list(range(cols[-1] + 1, min(cols[-1] + _K_GROW, m) + 1))
             grew["items"] += 1
-            more = True
-        if not more:
-            break
-    fill(rows, cols)
-    best = max(((r, c) for r in rows for c in cols), key=lambda rc: scores[rc])
+        step += 1
     at_edge = {
         "people": k_people is None and best[0] == rows[-1] and rows[-1] < n,
         "items": k_items is None and best[1] == cols[-1] and cols[-1] < m,
@@ -288,10 +287,12 @@ def analyze(
         k_items = check_n_clusters(k_items, "k_items", m, "items")
     n_seeds = check_int(n_seeds, "n_seeds", 0)
     n_bootstrap = check_int(n_bootstrap, "n_bootstrap", 0)
-    chosen = resolve_algorithms(
-        algorithms,
-        [a for a in DEFAULT_ALGORITHMS if _available(a)],
-    )
+    if algorithms is not None and not isinstance(algorithms, str) and len(list(algorithms)) == 0:
+        chosen = []
+    else:
+        chosen = resolve_algorithms(algorithms, [a for a in DEFAULT_ALGORITHMS if _available(a)])
+    if windows is not None and getattr(dataset, "events", None) is not None:
+        window_edges(np.asarray(dataset.events.times), windows)  # checked before any fit
     rng = as_generator(random_state, "random_state")
     seed_k, seed_fit = (int(x) for x in rng.integers(2**31 - 1, size=2))
     t_all = time.perf_counter()
