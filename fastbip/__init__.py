@@ -66,6 +66,8 @@ _NAMES = {
     "Results": "study",
     "StudyResult": "study",
     "recovery_sweep": "study",
+    "analyze": "study",
+    "fit_spec": "study",
 }
 _SUBMODULES = (
     "algorithms",

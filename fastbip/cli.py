@@ -9,6 +9,7 @@ fastbip spec [--format toml|json]         print the built-in study's spec
 fastbip algorithms                        list the registered algorithms
 fastbip info FILE.fbp [--verify]          summarise a saved dataset
 fastbip bench recovery [...]              ARI against difficulty, with the oracle and SNR
+fastbip analyze LOG --person COL --item COL --out DIR [...]   analyse a real purchase log
 """
 
 from __future__ import annotations
@@ -485,6 +486,42 @@ def _cmd_bench_recovery(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    """Read a log, analyse it without truth, write results.json and the labels with ids."""
+    from .study._analysis_out import run_analysis
+
+    log = _check_input_file(args.log, "LOG")
+    tables = {s: getattr(args, s) for s in ("people", "items")}
+    for side, path in tables.items():
+        if path is not None:
+            _check_input_file(path, f"--{side}")
+    if args.quantity is not None and args.weight is not None:
+        raise _UsageError("give --quantity or --weight, not both")
+    out = _check_out_dir(args.out, "--out")
+    report = _check_out_file(args.report, "--report") if args.report is not None else None
+    write_report = None
+    if report is not None:
+        try:
+            from .report import write_report
+        except ImportError as exc:
+            raise _UsageError(f"--report is not available in this installation ({exc})") from None
+    read = {k: getattr(args, k) for k in ("person", "item", "time", "time_unit", "quantity")}
+    read.update(weight=args.weight, id=args.id, **{s: p for s, p in tables.items() if p})
+    opts = {k: getattr(args, k) for k in ("k_people", "k_items", "n_seeds", "n_bootstrap")}
+    opts.update(windows=args.windows, algorithms=_check_algorithms(args.algorithms))
+    run_analysis(
+        log,
+        read,
+        opts,
+        out,
+        twin=args.twin,
+        seed=args.seed,
+        report=report,
+        write_report=write_report,
+    )
+    return 0
+
+
 def _add_size(p: argparse.ArgumentParser) -> None:
     size = _int_at_least(1)
     p.add_argument("--n-people", type=size, default=None, help="number of people (>= 1)")
@@ -569,6 +606,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="load the dataset: check every array's SHA-256 and its structure",
     )
     p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("analyze", help="analyse a real purchase log (no truth needed)")
+    p.add_argument("log", help="the log: .csv, .csv.gz or .parquet")
+    p.add_argument("--person", required=True, help="the column of person ids")
+    p.add_argument("--item", required=True, help="the column of item ids")
+    p.add_argument("--time", help="the column of purchase times")
+    p.add_argument("--time-unit", choices=("s", "ms", "us", "ns", "D"))
+    p.add_argument("--quantity", help="the column of quantities")
+    p.add_argument("--weight", help="the column of weights (ratings, spend)")
+    p.add_argument("--people", help="a table of the people (with features), by --id")
+    p.add_argument("--items", help="a table of the items (with features), by --id")
+    p.add_argument("--id", default="id", help="the id column of --people and --items")
+    p.add_argument("--out", required=True, help="directory for results.json and the labels")
+    p.add_argument("--report", help="an HTML report to write")
+    p.add_argument("--twin", action="store_true", help="also study a planted twin of the log")
+    for flag, help_ in (
+        ("--k-people", "people-clusters"),
+        ("--k-items", "item-clusters"),
+        ("--windows", "time windows (8)"),
+    ):
+        p.add_argument(flag, type=_int_at_least(1), help=f"fix the number of {help_}")
+    p.add_argument("--n-seeds", type=_int_at_least(0), default=5)
+    p.add_argument("--n-bootstrap", type=_int_at_least(0), default=5)
+    p.add_argument("--algorithms", help="comma-separated names compared with the block model")
+    p.add_argument("--seed", type=_int_at_least(0), default=0)
+    p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser("bench", help="benchmarks")
     bsub = p.add_subparsers(dest="bench", required=True)

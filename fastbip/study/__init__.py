@@ -1,9 +1,11 @@
 """Datasets x algorithms -> :class:`Results`.
 
 :func:`run_study` scores algorithms on one planted dataset, :func:`recovery_sweep` on the
-planted family across difficulty and seeds; both fit through the one runner
+planted family across difficulty and seeds, :func:`analyze` studies a real log without a
+truth (stability in its place); all three fit through the one runner
 (:mod:`fastbip.study._fit`) and return one :class:`Results` type with the same columns
-(:data:`COLUMNS`).
+(:data:`COLUMNS`). :func:`fit_spec` fits a planted twin (a :class:`~fastbip.spec.Spec`) to a
+log, so that the planted study can run on data shaped like it.
 """
 
 from __future__ import annotations
@@ -11,15 +13,19 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from .analyze import analyze
 from .planted import run_study
 from .results import COLUMNS, Entry, Results
 from .sweep import recovery_sweep
+from .twin import fit_spec
 
 __all__ = [
     "COLUMNS",
     "Entry",
     "Results",
     "StudyResult",
+    "analyze",
+    "fit_spec",
     "format_table",
     "recovery_sweep",
     "run_study",

@@ -104,6 +104,17 @@ def _clean(v: Any) -> Any:
     return v
 
 
+def _tree(v: Any) -> Any:
+    """A nested dict / list with every leaf :func:`_clean` (numpy arrays as lists)."""
+    if isinstance(v, dict):
+        return {str(k): _tree(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_tree(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return _tree(v.tolist())
+    return _clean(v)
+
+
 def _entry(row: dict) -> Entry:
     """An :class:`Entry` from a row dict (of this release or an earlier one)."""
     d = {_LEGACY.get(k, k): v for k, v in row.items()}
@@ -128,6 +139,9 @@ class Results:
         carry their datasets' ``snr``).
     summary : str
         What was studied (the dataset's summary, or the planted family of a sweep).
+    analysis : dict or None
+        What :func:`fastbip.study.analyze` found without a truth (chosen K, stability,
+        agreement, names, relations, time), JSON-ready; None for a planted study.
 
     Iterating over a Results, ``len`` and indexing give the rows (:attr:`rows`), as the list
     that ``recovery_sweep`` returned before.
@@ -136,6 +150,7 @@ class Results:
     entries: list[Entry] = field(default_factory=list)
     snr: float | None = None
     summary: str = ""
+    analysis: dict[str, Any] | None = None
 
     # --- construction -------------------------------------------------------------------
 
@@ -154,7 +169,9 @@ class Results:
         d = json.loads(text)
         if isinstance(d, list):
             return cls.from_rows(d)
-        return cls.from_rows(d.get("rows", []), snr=d.get("snr"), summary=d.get("summary", ""))
+        res = cls.from_rows(d.get("rows", []), snr=d.get("snr"), summary=d.get("summary", ""))
+        res.analysis = d.get("analysis")
+        return res
 
     # --- views --------------------------------------------------------------------------
 
@@ -219,14 +236,18 @@ class Results:
         return pd.DataFrame(self.rows, columns=list(COLUMNS))
 
     def to_dict(self) -> dict[str, Any]:
-        """``summary``, ``snr``, ``rows`` and ``failures``, JSON-ready (NaN as None)."""
-        return {
+        """``summary``, ``snr``, ``rows`` and ``failures`` (and ``analysis`` when there is
+        one), JSON-ready (NaN as None)."""
+        d = {
             "summary": self.summary,
             "snr": _clean(self.snr),
             "columns": list(COLUMNS),
             "rows": [{k: _clean(v) for k, v in r.items()} for r in self.rows],
             "failures": self.failures,
         }
+        if self.analysis is not None:
+            d["analysis"] = _tree(self.analysis)
+        return d
 
     def to_json(self) -> str:
         """:meth:`to_dict` as JSON text (NaN and infinities written as null)."""
