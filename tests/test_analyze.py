@@ -351,3 +351,14 @@ def test_real_log_movielens_100k():
     assert res.analysis["relations"]["chi2_pvalue"] < 1e-6
     assert len(res.analysis["names"]["people"]) == k["k_people"]
     assert res.analysis["time"]["counts"] and sum(res.analysis["time"]["window_totals"]) == 1e5
+
+
+def test_report_of_an_analysis_uses_the_fit_and_says_there_is_no_truth(planted, tmp_path):
+    pytest.importorskip("matplotlib")
+    from fastbip.report import write_report
+
+    page = write_report(planted["res"], planted["real"], tmp_path / "log.html")
+    html = page.read_text()
+    assert "no planted truth: the block-model fit" in html
+    assert "<strong>dcsbm</strong>" in html
+    assert "aligned to the planted clusters" not in html

@@ -277,6 +277,7 @@ def build_page(
         scores=_score_rows(results),
         is_sweep=results.is_sweep,
         missing=missing,
+        has_truth=ds.truth is not None,
         renderer=renderer,
         dot_names=dot_names,
         sample=sample,
