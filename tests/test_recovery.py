@@ -215,7 +215,7 @@ def _sweep(**kw):
             ValueError,
             r"unknown algorithm 'nope'; known algorithms",
         ),
-        (lambda: _sweep(algorithms=[3]), TypeError, "algorithms must hold registry names"),
+        (lambda: _sweep(algorithms=[3]), TypeError, r"algorithms\[0\] must be a registry name"),
     ],
 )
 def test_bad_arguments(call, exc, match):
