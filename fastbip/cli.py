@@ -89,10 +89,12 @@ def _cmd_spec(args: argparse.Namespace) -> int:
 def _cmd_algorithms(args: argparse.Namespace) -> int:
     from . import algorithms as registry
 
-    for name in registry.names():
+    for name in registry.names(available_only=False):
         info = registry.info(name)
         print(f"{name:24s} {info.kind:10s} {info.complexity}")
         print(f"{'':24s} {info.description}")
+        if not info.available:
+            print(f"{'':24s} unavailable: {info.unavailable_reason}")
     return 0
 
 
