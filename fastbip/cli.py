@@ -395,10 +395,12 @@ def _cmd_spec(args: argparse.Namespace) -> int:
 def _cmd_algorithms(args: argparse.Namespace) -> int:
     from . import algorithms as registry
 
-    for name in registry.names():
+    for name in registry.names(available_only=False):
         info = registry.info(name)
         print(f"{name:24s} {info.kind:10s} {info.complexity}")
         print(f"{'':24s} {info.description}")
+        if not info.available:
+            print(f"{'':24s} unavailable: {info.unavailable_reason}")
     return 0
 
 
@@ -444,6 +446,16 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_recovery(args: argparse.Namespace) -> int:
+    if args.algorithm or args.quick or args.ladder:
+        from .study.ladder import bench_recovery
+
+        return bench_recovery(
+            args.algorithm,
+            quick=args.quick,
+            seeds=args.seeds,
+            baselines=args.algorithms,
+            out=args.out,
+        )
     from .study import recovery_sweep
 
     out = _check_out_file(args.out, "--out") if args.out is not None else None
@@ -657,6 +669,15 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--seeds", default="0,1,2")
     b.add_argument("--algorithms", help="comma-separated registry names (default: all)")
     b.add_argument("--out", help="write the results as JSON")
+    b.add_argument(
+        "--algorithm",
+        action="append",
+        metavar="MODULE:CLASS",
+        help="run the difficulty ladder on this estimator beside dcsbm, svd-kmeans, "
+        "spectral-cocluster and the oracle, and print the leaderboard (repeatable)",
+    )
+    b.add_argument("--quick", action="store_true", help="the quick ladder (under a minute)")
+    b.add_argument("--ladder", action="store_true", help="the standard ladder, no --algorithm")
     b.set_defaults(func=_cmd_bench_recovery)
     return parser
 

@@ -215,7 +215,7 @@ def _sweep(**kw):
             ValueError,
             r"unknown algorithm 'nope'; known algorithms",
         ),
-        (lambda: _sweep(algorithms=[3]), TypeError, "algorithms must hold registry names"),
+        (lambda: _sweep(algorithms=[3]), TypeError, r"algorithms\[0\] must be a registry name"),
     ],
 )
 def test_bad_arguments(call, exc, match):
@@ -257,3 +257,29 @@ def test_the_deprecated_module_still_works():
         del r["relation"]
     back = Results.from_json(json.dumps(legacy))
     assert [r["relation"] for r in back] == [r["relation"] for r in rows]
+
+
+def test_a_sweep_takes_a_dict_and_module_class_strings():
+    from tests._fake import Est
+
+    res = recovery_sweep(
+        300,
+        200,
+        2,
+        2,
+        10.0,
+        [0.0],
+        [0],
+        {"mine": Est(), "str": "tests._fake:Est", "svd-kmeans": None},
+        oracle=False,
+    )
+    assert [e.algorithm for e in res.entries] == ["mine", "mine", "str", "str"] + ["svd-kmeans"] * 2
+    assert [r["ari"] for r in res if r["algorithm"] == "mine"] == [
+        r["ari"] for r in res if r["algorithm"] == "str"
+    ]
+    broken = recovery_sweep(300, 200, 2, 2, 10.0, [0.0], [0], ["tests._fake:NoColumns"])
+    assert broken.failures == {
+        "NoColumns": "AttributeError: NoColumns.fit did not set column_labels_ (a co-clusterer "
+        "sets row_labels_ for the people and column_labels_ for the items)"
+    }
+    assert "error: NoColumns (mixing 0.0, seed 0): AttributeError" in broken.table()

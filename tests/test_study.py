@@ -2,6 +2,7 @@
 
 import json
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -176,3 +177,166 @@ def test_kind_of_a_users_estimator_is_read_from_its_parameters(ds):
     res = run_study(ds, algorithms=[KMeans], oracle=False)  # no features: rows with the error
     assert len(res) == 2 and res[:1][0]["side"] == "people"
     assert all("no features on either side" in r["error"] for r in res)
+
+
+# --- users' algorithms: dicts, "module:Class" strings, what an estimator must have --------
+
+
+def test_a_dict_names_the_rows_and_none_means_the_registry_entry(ds):
+    from tests._fake import Est
+
+    res = run_study(
+        ds,
+        algorithms={"mine": Est(), "dcsbm": None, "cls": Est, "str": "tests._fake:Est"},
+        oracle=False,
+    )
+    assert [e.algorithm for e in res.entries] == [
+        n for n in ("mine", "dcsbm", "cls", "str") for _ in range(2)
+    ]
+    assert res.failures == {}
+    # the same estimator given three ways is configured alike (K from the truth) and agrees
+    for side, k in (("people", 2), ("items", 3)):
+        e = res.entry("mine", side)
+        assert e.k_asked == k and e.k_found == k
+        assert np.array_equal(e.labels, res.entry("cls", side).labels)
+        assert np.array_equal(e.labels, res.entry("str", side).labels)
+    assert res.entry("dcsbm", "people").estimator.__class__.__name__ == "DCSBM"
+
+
+def test_a_list_mixes_names_instances_classes_and_module_class_strings(ds):
+    from tests._fake import Est
+
+    res = run_study(ds, algorithms=["svd-kmeans", Est(), "tests._fake:NoColumns"], oracle=False)
+    assert [e.algorithm for e in res.entries[::2]] == ["svd-kmeans", "Est", "NoColumns"]
+    assert not math.isnan(res.entry("Est", "people").ari)
+
+
+@pytest.mark.parametrize(
+    "algorithms, exc, match",
+    [
+        (["tests._fake:NoFit"], TypeError, r"algorithms\[0\] must be .* NoFit without fit"),
+        ({"mine": object()}, TypeError, r"algorithms\['mine'\] .* object without fit"),
+        (["tests._fake:Missing"], ImportError, r"module 'tests._fake' has no 'Missing'"),
+        (["no_such_module_xyz:Est"], ImportError, r"cannot import 'no_such_module_xyz'"),
+        (["tests._fake:Est:x"], ValueError, r"must look like 'module:Class'"),
+        ({"mine": "nope"}, ValueError, "unknown algorithm 'nope'"),
+        ({3: "dcsbm"}, TypeError, "keys must be non-empty strings"),
+        ({}, ValueError, "non-empty dict"),
+    ],
+)
+def test_what_is_missing_is_named_when_the_algorithms_are_resolved(ds, algorithms, exc, match):
+    with pytest.raises(exc, match=match):
+        run_study(ds, algorithms=algorithms)
+
+
+def test_a_fit_that_sets_no_labels_is_a_row_naming_the_missing_attribute(ds):
+    res = run_study(ds, algorithms={"half": "tests._fake:NoColumns", "svd": "svd-kmeans"})
+    rows = [r for r in res if r["algorithm"] == "half"]
+    assert [r["side"] for r in rows] == ["people", "items"]
+    msg = "AttributeError: NoColumns.fit did not set column_labels_"
+    assert all(r["error"].startswith(msg) and math.isnan(r["ari"]) for r in rows)
+    table = res.table()
+    assert f"half failed: {msg}" in table
+    assert any(line.split()[:2] == ["half", "people"] for line in table.splitlines())
+
+
+def test_set_n_clusters_is_one_rule_for_the_runner_and_testing():
+    import fastbip.testing.asserts as asserts
+    from fastbip.study import _fit
+    from tests._fake import Est
+
+    assert asserts.set_n_clusters is _fit.set_n_clusters
+    est = Est(n_row_clusters=7)
+    _fit.set_n_clusters(est, 2, 3, only_unset=True)  # a value the user chose is kept
+    assert (est.n_row_clusters, est.n_col_clusters) == (7, 3)
+    _fit.set_n_clusters(est, 2, 3)
+    assert (est.n_row_clusters, est.n_col_clusters) == (2, 3)
+
+
+# --- the entry-point group fastbip.algorithms ---------------------------------------------
+
+_FAKE_PKG = '''
+import numpy as np
+
+
+class PkgEst:
+    """A co-clusterer from an installed package."""
+
+    def __init__(self, n_row_clusters=2, n_col_clusters=2):
+        self.n_row_clusters, self.n_col_clusters = n_row_clusters, n_col_clusters
+
+    def fit(self, M):
+        self.row_labels_ = np.arange(M.shape[0]) % self.n_row_clusters
+        self.column_labels_ = np.arange(M.shape[1]) % self.n_col_clusters
+        return self
+
+
+class PkgFeatures:
+    _fastbip_kind = "features"
+
+    def __init__(self, n_clusters=2):
+        self.n_clusters = n_clusters
+
+    def fit(self, X):
+        self.labels_ = np.zeros(len(X), dtype=int)
+        return self
+'''
+
+
+@pytest.fixture
+def fake_distribution(tmp_path, monkeypatch):
+    """An installed distribution ``fake_pkg`` with four fastbip.algorithms entry points."""
+    from fastbip.algorithms import _registry
+
+    (tmp_path / "fake_pkg").mkdir()
+    (tmp_path / "fake_pkg" / "__init__.py").write_text(_FAKE_PKG)
+    info = tmp_path / "fake_pkg-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake_pkg\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(
+        "[fastbip.algorithms]\n"
+        "pkg-est = fake_pkg:PkgEst\n"
+        "pkg-features = fake_pkg:PkgFeatures\n"
+        "pkg-broken = fake_pkg_missing.sub:Nothing\n"
+        "dcsbm = fake_pkg:PkgEst\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    _registry._reset_entry_points()
+    yield
+    _registry._reset_entry_points()
+    sys.modules.pop("fake_pkg", None)
+
+
+def test_an_installed_packages_estimators_are_registered_lazily(fake_distribution, capsys):
+    from fastbip.algorithms import _registry
+
+    with pytest.warns(RuntimeWarning, match=r"dcsbm = 'fake_pkg:PkgEst' of fake_pkg is skipped"):
+        all_names = fastbip.algorithms.names(available_only=False)
+    assert {"pkg-est", "pkg-features", "pkg-broken"} <= set(all_names)
+    assert "fake_pkg" not in sys.modules  # registered as "module:Class", not imported
+    assert _registry.info("dcsbm").target == "fastbip.algorithms.dcsbm:DCSBM"  # built-in kept
+    est = fastbip.algorithms.info("pkg-est")
+    assert (est.kind, est.target, est.available) == ("purchases", "fake_pkg:PkgEst", True)
+    assert est.description.startswith("A co-clusterer from an installed package.")
+    assert fastbip.algorithms.info("pkg-features").kind == "features"  # from _fastbip_kind
+    broken = fastbip.algorithms.info("pkg-broken")
+    assert not broken.available
+    assert "cannot be imported: ModuleNotFoundError" in broken.unavailable_reason
+    assert "pkg-broken" not in fastbip.algorithms.names()
+    assert "pkg-features" in fastbip.algorithms.names("features")
+    assert "pkg-est" not in fastbip.algorithms.names("features")
+
+    from fastbip.cli import main
+
+    assert main(["algorithms"]) == 0
+    out = capsys.readouterr().out
+    assert "pkg-est" in out and "unavailable: the entry point pkg-broken" in out
+
+
+def test_an_entry_point_runs_in_a_study_by_its_name(fake_distribution, ds):
+    with pytest.warns(RuntimeWarning, match="already a registered algorithm"):
+        res = run_study(ds, algorithms=["pkg-est"], oracle=False)
+    e = res.entry("pkg-est", "items")
+    assert e.error is None and e.k_asked == 3 and e.k_found == 3
+    with pytest.raises(ValueError, match="'pkg-broken' is unavailable: the entry point"):
+        run_study(ds, algorithms=["pkg-broken"])

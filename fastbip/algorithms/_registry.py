@@ -3,18 +3,31 @@
 Entries name their class as a ``"module:Class"`` string and import it only when asked for, so
 an optional dependency that is missing (scikit-network for ``louvain`` and ``leiden``) only
 hides its entries: :func:`names` lists what can run, :func:`info` says why an entry cannot.
+
+Installed packages add their estimators through the entry-point group ``fastbip.algorithms``
+(in their ``pyproject.toml``: ``[project.entry-points."fastbip.algorithms"]`` then
+``mine = "mypkg.mod:MyEstimator"``). The group is read on the first call of :func:`names`,
+:func:`info` or :func:`get`; each entry is registered under its name as its
+``"module:Class"`` string, not imported until its kind or its class is needed. Its kind is
+the class attribute ``_fastbip_kind`` (default ``"purchases"``); an entry whose import fails
+is listed as unavailable with the reason; a name that is already registered (a built-in one)
+is skipped with a warning.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["AlgorithmInfo", "KINDS", "names", "get", "info", "register", "unregister"]
 
 KINDS = ("features", "purchases", "joint")
+#: the entry-point group that installed packages register their estimators in
+ENTRY_POINT_GROUP = "fastbip.algorithms"
 
 
 @dataclass(frozen=True)
@@ -92,9 +105,94 @@ def unregister(name: str) -> None:
     _check_known(name)
     del _REGISTRY[name]
     del _TARGETS[name]
+    _FROM_ENTRY_POINT.pop(name, None)
+    _ENTRY_POINT_IMPORTED.pop(name, None)
+
+
+# --- entry points of installed packages ---------------------------------------------------
+
+_ENTRY_POINTS_READ = [False]
+_FROM_ENTRY_POINT: dict[str, str] = {}  # name -> "the entry point ... of <distribution>"
+_ENTRY_POINT_IMPORTED: dict[str, str] = {}  # name -> "" or why it cannot be imported
+
+
+def _read_entry_points() -> None:
+    """Register the entry points of :data:`ENTRY_POINT_GROUP`, once, without importing them."""
+    if _ENTRY_POINTS_READ[0]:
+        return
+    _ENTRY_POINTS_READ[0] = True
+    from importlib.metadata import entry_points
+
+    try:
+        found = entry_points(group=ENTRY_POINT_GROUP)
+    except Exception as exc:  # a broken installation must not break the built-in entries
+        warnings.warn(
+            f"cannot read the entry points of {ENTRY_POINT_GROUP!r}: {exc}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return
+    for ep in found:
+        dist = getattr(getattr(ep, "dist", None), "name", None) or "an installed package"
+        where = f"the entry point {ep.name} = {ep.value!r} of {dist}"
+        if ep.name in _REGISTRY:
+            warnings.warn(
+                f"{where} is skipped: {ep.name!r} is already a registered algorithm "
+                f"({_REGISTRY[ep.name].target})",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            continue
+        target = f"{ep.module}:{ep.attr}" if ep.attr else f"{ep.value}:"
+        _REGISTRY[ep.name] = AlgorithmInfo(
+            name=ep.name,
+            kind="purchases",
+            description=f"from {where}",
+            complexity="(not stated)",
+            when_to_use="(not stated)",
+            target=target,
+        )
+        _TARGETS[ep.name] = target
+        _FROM_ENTRY_POINT[ep.name] = where
+
+
+def _reset_entry_points() -> None:
+    """Forget the entry points read (their entries too); the next use reads them again."""
+    for name in list(_FROM_ENTRY_POINT):
+        _REGISTRY.pop(name, None)
+        _TARGETS.pop(name, None)
+    _FROM_ENTRY_POINT.clear()
+    _ENTRY_POINT_IMPORTED.clear()
+    _ENTRY_POINTS_READ[0] = False
+
+
+def _import_entry_point(name: str) -> str:
+    """Import an entry point's class once: "" (its kind and description now known) or why
+    it cannot be used."""
+    if name in _ENTRY_POINT_IMPORTED:
+        return _ENTRY_POINT_IMPORTED[name]
+    entry, where = _REGISTRY[name], _FROM_ENTRY_POINT[name]
+    reason = ""
+    try:
+        cls = _resolve(name)
+    except Exception as exc:  # any import failure is shown, not raised
+        reason = f"{where} cannot be imported: {type(exc).__name__}: {exc}"
+    else:
+        kind = getattr(cls, "_fastbip_kind", "purchases")
+        if kind not in KINDS:
+            reason = f"{where}: its _fastbip_kind must be one of {KINDS}; got {kind!r}"
+        elif not callable(getattr(cls, "fit", None)):
+            reason = f"{where} names {cls!r}, which has no fit method"
+        else:
+            doc = (getattr(cls, "__doc__", None) or "").strip().split("\n")[0]
+            description = f"{doc} ({where})" if doc else entry.description
+            _REGISTRY[name] = dataclasses.replace(entry, kind=kind, description=description)
+    _ENTRY_POINT_IMPORTED[name] = reason
+    return reason
 
 
 def _check_known(name):
+    _read_entry_points()
     if name not in _REGISTRY:
         known = ", ".join(sorted(_REGISTRY))
         raise ValueError(f"unknown algorithm {name!r}; known algorithms: {known}")
@@ -108,6 +206,8 @@ def _module_missing(module):
 
 
 def _why_unavailable(entry):
+    if entry.name in _FROM_ENTRY_POINT:
+        return _import_entry_point(entry.name)
     for module in entry.requires:
         if _module_missing(module):
             return f"needs the optional package {module!r}, which is not installed"
@@ -122,8 +222,8 @@ def _why_unavailable(entry):
 def info(name: str) -> AlgorithmInfo:
     """The :class:`AlgorithmInfo` of ``name``, with ``available`` and the reason if not."""
     _check_known(name)
-    entry = _REGISTRY[name]
-    reason = _why_unavailable(entry)
+    reason = _why_unavailable(_REGISTRY[name])
+    entry = _REGISTRY[name]  # an entry point's kind is known once it is imported
     return AlgorithmInfo(
         **{**entry.__dict__, "available": not reason, "unavailable_reason": reason}
     )
@@ -136,8 +236,13 @@ def names(kind: str | None = None, available_only: bool = True) -> list[str]:
     """
     if kind is not None and kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS} or None; got {kind!r}")
+    _read_entry_points()
     out = []
-    for name, entry in _REGISTRY.items():
+    for name in list(_REGISTRY):
+        if name in _FROM_ENTRY_POINT and (kind is not None or available_only):
+            if _import_entry_point(name) and available_only:  # its kind is known after this
+                continue
+        entry = _REGISTRY[name]
         if kind is not None and entry.kind != kind:
             continue
         if available_only and _why_unavailable(entry):
@@ -150,8 +255,11 @@ def _resolve(name):
     target = _TARGETS[name]
     if not isinstance(target, str):
         return target
-    module, cls = target.split(":")
-    return getattr(importlib.import_module(module), cls)
+    module, attrs = target.split(":")
+    obj = importlib.import_module(module)
+    for attr in attrs.split(".") if attrs else ():
+        obj = getattr(obj, attr)
+    return obj
 
 
 def get(name: str, **params: Any) -> Any:

@@ -1,22 +1,32 @@
 """The one runner: configure, fit, time and score any algorithm on one dataset.
 
 :func:`fit_algorithm` takes a registry name, an estimator instance or an estimator class,
-sets the numbers of clusters and ``random_state`` where the estimator has them, fits it on
+sets the numbers of clusters and ``random_state`` where the estimator has them (by
+:func:`set_n_clusters` and :func:`set_random_state`, the one rule that
+:mod:`fastbip.testing` shares), fits it on
 the dataset (a ``"features"`` algorithm once per side that has features, a co-clusterer once
 on the purchases), times each fit and returns a :class:`Fit` per side. A fit that raises is
 recorded as a :class:`Fit` with its error instead of raising, so one failing algorithm never
 hides the others. :func:`fit_oracle` gives the oracle's labels in the same shape, and
 :func:`score_fits` turns fits into the rows of :class:`fastbip.study.Results`.
-:func:`resolve_algorithms` checks a list of algorithms once for both runners.
+:func:`resolve_algorithms` checks a list (or a dict) of algorithms once for both runners:
+registry names, estimator instances, classes and ``"module:Class"`` strings.
+
+An estimator need not subclass scikit-learn's ``BaseEstimator``: ``fit`` and the label
+attributes (``row_labels_`` and ``column_labels_`` for a co-clusterer, ``labels_`` for a
+one-side clusterer) are all it needs; ``get_params``/``set_params`` are used when present,
+plain attributes otherwise.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import importlib
 import inspect
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +34,26 @@ import numpy as np
 
 from .results import Entry
 
-__all__ = ["Fit", "fit_algorithm", "fit_oracle", "resolve_algorithms", "score_fits"]
+__all__ = [
+    "Fit",
+    "fit_algorithm",
+    "fit_oracle",
+    "import_estimator",
+    "resolve_algorithms",
+    "score_fits",
+    "set_n_clusters",
+    "set_random_state",
+]
 
 SIDES = ("people", "items")
 _NAN = float("nan")
+_ROW_K, _COL_K, _ONE_K = "n_row_clusters", "n_col_clusters", "n_clusters"
+#: the label attributes a fitted estimator must have, by kind
+_LABELS = {
+    "features": ("labels_",),
+    "purchases": ("row_labels_", "column_labels_"),
+    "joint": ("row_labels_", "column_labels_"),
+}
 
 
 @dataclass
@@ -68,41 +94,196 @@ def _init_params(cls: type) -> dict:
 
 
 def _params(est: Any) -> dict:
-    if hasattr(est, "get_params"):
-        return est.get_params(deep=False)
-    return dict(vars(est)) if hasattr(est, "__dict__") else {}
+    """The parameters of ``est``: ``get_params(deep=False)`` when it has it, else the
+    cluster counts and ``random_state`` that it has as attributes."""
+    if hasattr(est, "get_params") and not isinstance(est, type):
+        return dict(est.get_params(deep=False))
+    names = (_ROW_K, _COL_K, _ONE_K, "random_state")
+    return {n: getattr(est, n) for n in names if hasattr(est, n)}
 
 
-def resolve_algorithms(algorithms: Iterable[Any] | None, default: list[str]) -> list[tuple]:
+def _set(est: Any, **values: Any) -> None:
+    if hasattr(est, "set_params"):
+        est.set_params(**values)
+    else:
+        for name, value in values.items():
+            setattr(est, name, value)
+
+
+def _defaults(est: Any) -> dict:
+    try:
+        sig = inspect.signature(type(est).__init__)
+    except (TypeError, ValueError):
+        return {}
+    return {
+        n: p.default for n, p in sig.parameters.items() if p.default is not inspect.Parameter.empty
+    }
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:  # an array or an odd object: not the default
+        return False
+
+
+def set_n_clusters(est: Any, k_rows: int, k_cols: int, *, only_unset: bool = False) -> None:
+    """Set the estimator's cluster counts to ``k_rows`` and ``k_cols``, in place.
+
+    A co-clusterer's ``n_row_clusters`` and ``n_col_clusters`` get ``k_rows`` and ``k_cols``;
+    an estimator with neither but with ``n_clusters`` gets ``k_rows`` there (the runner fits
+    a one-side clusterer once per side, with that side's K as ``k_rows``). An estimator
+    without such parameters (one that chooses its own K) is left alone.
+
+    Parameters
+    ----------
+    est : estimator
+        Read with ``get_params`` and written with ``set_params`` when it has them, as plain
+        attributes otherwise.
+    k_rows, k_cols : int
+        The numbers of clusters of the rows (people) and the columns (items).
+    only_unset : bool
+        Change a parameter only while it is unset: None, or equal to the default of the
+        class's ``__init__`` (a value the user chose is kept).
+    """
+    params = _params(est)
+    defaults = _defaults(est) if only_unset else {}
+
+    def unset(name: str) -> bool:
+        v = params[name]
+        return v is None or (name in defaults and _same(v, defaults[name]))
+
+    new = {}
+    for name, k in ((_ROW_K, k_rows), (_COL_K, k_cols), (_ONE_K, k_rows)):
+        if name == _ONE_K and (_ROW_K in params or _COL_K in params):
+            continue
+        if name in params and (not only_unset or unset(name)):
+            new[name] = k
+    if new:
+        _set(est, **new)
+
+
+def set_random_state(est: Any, random_state: Any) -> bool:
+    """Set ``random_state`` if the estimator has it; whether it has."""
+    if "random_state" in _params(est):
+        _set(est, random_state=random_state)
+        return True
+    return False
+
+
+@functools.lru_cache(maxsize=256)
+def _import_cached(target: str) -> Any:
+    module, _, attr = target.partition(":")
+    obj = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def import_estimator(target: str, name: str = "algorithm") -> Any:
+    """The object a ``"module:Class"`` string names (``"pkg.mod:Outer.Inner"`` too).
+
+    Raises ``ValueError`` for a string of another shape and ``ImportError`` (naming
+    ``name``, the module and the reason) when the module or the attribute is missing.
+    """
+    module, sep, attr = target.partition(":")
+    if not sep or not module or not attr or ":" in attr:
+        raise ValueError(f"{name} must look like 'module:Class'; got {target!r}")
+    try:
+        return _import_cached(target)
+    except ImportError as exc:
+        raise ImportError(f"{name} {target!r}: cannot import {module!r} ({exc})") from exc
+    except AttributeError as exc:
+        raise ImportError(f"{name} {target!r}: module {module!r} has no {attr!r}") from exc
+
+
+def resolve_algorithms(
+    algorithms: Iterable[Any] | Mapping[str, Any] | None, default: list[str]
+) -> list[tuple]:
     """``(name, algorithm, kind)`` for each entry of ``algorithms`` (``default`` when None).
 
-    A string must be a registered, available name (an unknown name raises ``ValueError``
-    listing the known ones, an unavailable one says why); an estimator instance or class is
-    taken as it is, named by its class, its kind read from its parameters.
+    ``algorithms`` is a list, or a dict from the name the rows carry to the algorithm (None
+    meaning the registry entry of that name). An entry is a registry name (an unknown name
+    raises ``ValueError`` listing the known ones, an unavailable one says why), a
+    ``"module:Class"`` string (imported now), an estimator instance or an estimator class;
+    it is named by the dict key, else its registry name, else its class name. Its kind is
+    the registry's, else the class attribute ``_fastbip_kind``, else read from its
+    parameters (``n_clusters`` alone: ``"features"``; ``fit(..., row_features=...)``:
+    ``"joint"``; otherwise ``"purchases"``).
+
+    Raises
+    ------
+    TypeError
+        An entry that is neither a string nor something with a ``fit`` method (the message
+        names the entry and what is missing), or a dict key that is not a string.
+    ValueError, ImportError
+        An unknown or unavailable name, or a ``"module:Class"`` that cannot be imported.
     """
-    from .. import algorithms as registry
     from .._validation import check_list
 
     if algorithms is None:
-        items = list(default)
+        pairs = [(None, name) for name in default]
+    elif isinstance(algorithms, Mapping):
+        if not algorithms:
+            raise ValueError("algorithms must be a non-empty dict of name -> estimator")
+        pairs = []
+        for key, value in algorithms.items():
+            if not isinstance(key, str) or not key:
+                raise TypeError(f"algorithms' keys must be non-empty strings; got {key!r}")
+            pairs.append((key, key if value is None else value))
     else:
-        items = check_list(algorithms, "algorithms", "registry names or estimators")
+        items = check_list(
+            algorithms, "algorithms", "registry names, 'module:Class' strings or estimators"
+        )
+        pairs = [(None, item) for item in items]
     out = []
-    for item in items:
-        if isinstance(item, str):
-            entry = registry.info(item)  # an unknown name raises, listing the known ones
-            if not entry.available:
-                raise ValueError(f"algorithm {item!r} is unavailable: {entry.unavailable_reason}")
-            out.append((item, item, entry.kind))
-        elif hasattr(item, "fit"):
-            cls = item if isinstance(item, type) else type(item)
-            out.append((cls.__name__, item, _kind_of(item)))
-        else:
-            raise TypeError(
-                "algorithms must hold registry names, estimators or estimator classes; "
-                f"got {item!r}"
-            )
+    for i, (key, item) in enumerate(pairs):
+        where = f"algorithms[{key!r}]" if key is not None else f"algorithms[{i}]"
+        out.append(_resolve_one(key, item, where))
     return out
+
+
+def _resolve_one(key: str | None, item: Any, where: str) -> tuple:
+    from .. import algorithms as registry
+
+    if isinstance(item, str) and ":" not in item:
+        entry = registry.info(item)  # an unknown name raises, listing the known ones
+        if not entry.available:
+            raise ValueError(f"algorithm {item!r} is unavailable: {entry.unavailable_reason}")
+        return (key or item, item, entry.kind)
+    if isinstance(item, str):
+        item = import_estimator(item, where)
+    if isinstance(item, str) or not callable(getattr(item, "fit", None)):
+        what = item.__name__ if isinstance(item, type) else type(item).__name__
+        raise TypeError(
+            f"{where} must be a registry name, a 'module:Class' string or an estimator with "
+            f"a fit method; got {item!r} (a {what} without fit). An estimator needs fit(M) "
+            "setting row_labels_ and column_labels_ (a co-clusterer) or fit(X) setting "
+            "labels_ (one side by its features)"
+        )
+    cls = item if isinstance(item, type) else type(item)
+    kind = getattr(cls, "_fastbip_kind", None) or _kind_of(item)
+    if kind not in _LABELS:
+        raise ValueError(
+            f"{where}: {cls.__name__}._fastbip_kind must be one of {tuple(_LABELS)}; got {kind!r}"
+        )
+    return (key or cls.__name__, item, kind)
+
+
+def _labels_of(est: Any, kind: str) -> tuple[np.ndarray, ...]:
+    """The label arrays a fitted ``est`` of ``kind`` set; AttributeError naming the missing."""
+    missing = [a for a in _LABELS[kind] if getattr(est, a, None) is None]
+    if missing:
+        raise AttributeError(
+            f"{type(est).__name__}.fit did not set {' and '.join(missing)} (a "
+            + (
+                "one-side clusterer sets labels_)"
+                if kind == "features"
+                else "co-clusterer sets row_labels_ for the people and column_labels_ for "
+                "the items)"
+            )
+        )
+    return tuple(np.asarray(getattr(est, a)) for a in _LABELS[kind])
 
 
 def _new(algorithm: Any) -> Any:
@@ -120,15 +301,11 @@ def _new(algorithm: Any) -> Any:
     return copy.deepcopy(algorithm)
 
 
-def _configure(est: Any, **wanted: Any) -> Any:
-    """Set each of ``wanted`` that ``est`` has as a parameter; ignore the others."""
-    params = _params(est)
-    chosen = {k: v for k, v in wanted.items() if k in params}
-    if hasattr(est, "set_params"):
-        est.set_params(**chosen)
-    else:
-        for k, v in chosen.items():
-            setattr(est, k, v)
+def _configure(est: Any, k_rows: int, k_cols: int, random_state: Any) -> Any:
+    """Set the cluster counts (:func:`set_n_clusters`) and ``random_state`` that ``est``
+    has; ignore the others."""
+    set_n_clusters(est, k_rows, k_cols)
+    set_random_state(est, random_state)
     return est
 
 
@@ -188,22 +365,18 @@ def fit_algorithm(
         for side, pop, k in sides:
             est, t0 = None, time.perf_counter()
             try:
-                est = _configure(_new(algorithm), n_clusters=k, random_state=random_state)
+                est = _configure(_new(algorithm), k, k, random_state)
                 t0 = time.perf_counter()
                 est.fit(pop)
                 seconds = time.perf_counter() - t0
-                out.append(Fit(name, side, kind, np.asarray(est.labels_), est, k, seconds))
+                (labels,) = _labels_of(est, kind)
+                out.append(Fit(name, side, kind, labels, est, k, seconds))
             except Exception as exc:  # one failing fit must not hide the others' results
                 out.append(Fit(name, side, kind, None, est, k, _NAN, _error(exc)))
         return out
     est = None
     try:
-        est = _configure(
-            _new(algorithm),
-            n_row_clusters=k_people,
-            n_col_clusters=k_items,
-            random_state=random_state,
-        )
+        est = _configure(_new(algorithm), k_people, k_items, random_state)
         t0 = time.perf_counter()
         if kind == "joint":
             est.fit(
@@ -214,7 +387,7 @@ def fit_algorithm(
         else:
             est.fit(ds.purchases)
         seconds = time.perf_counter() - t0
-        labels = (np.asarray(est.row_labels_), np.asarray(est.column_labels_))
+        labels = _labels_of(est, kind)
     except Exception as exc:  # one failing algorithm must not hide the others' results
         return [
             Fit(name, side, kind, None, est, k, _NAN, _error(exc))

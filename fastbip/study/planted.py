@@ -10,7 +10,7 @@ structure's signal-to-noise ratio are reported beside them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._fit import fit_algorithm, fit_oracle, resolve_algorithms, score_fits
@@ -21,7 +21,7 @@ __all__ = ["run_study"]
 
 def run_study(
     ds: Any,
-    algorithms: Iterable[Any] | None = None,
+    algorithms: Iterable[Any] | Mapping[str, Any] | None = None,
     random_state: Any = 0,
     oracle: bool = True,
 ) -> Results:
@@ -31,9 +31,13 @@ def run_study(
     ----------
     ds : Dataset
         A dataset with a planted truth (a generated one).
-    algorithms : iterable of str, estimators or estimator classes, optional
-        Registry names (default: every available registered algorithm) or users' own
-        estimators (an instance is cloned before fitting).
+    algorithms : list or dict, optional
+        Registry names (default: every available registered algorithm), users' own
+        estimators (an instance is cloned before fitting), their classes, or
+        ``"module:Class"`` strings; or a dict from the name the rows carry to one of these
+        (None: the registry entry of that name), e.g. ``{"mine": est, "dcsbm": None}``. An
+        estimator needs only ``fit`` and the label attributes (see
+        :func:`fastbip.study._fit.resolve_algorithms`).
     random_state : int, Generator or None
         Passed to every estimator's ``random_state``.
     oracle : bool
@@ -50,6 +54,9 @@ def run_study(
     ------
     ValueError
         ``ds`` has no truth, or an algorithm name is unknown or unavailable.
+    TypeError, ImportError
+        An algorithm without ``fit`` (the message names it), or a ``"module:Class"`` that
+        cannot be imported.
     """
     from .. import algorithms as registry
     from ..truth import snr

@@ -14,7 +14,7 @@ clusters and scores it against the truth, by the same runner as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._fit import fit_algorithm, fit_oracle, resolve_algorithms, score_fits
@@ -31,7 +31,7 @@ def recovery_sweep(
     mean_purchases: float,
     mixings: Iterable[float],
     seeds: Iterable[int],
-    algorithms: Iterable[Any] | None = None,
+    algorithms: Iterable[Any] | Mapping[str, Any] | None = None,
     *,
     oracle: bool = True,
     progress: Callable[[dict], None] | None = None,
@@ -48,9 +48,11 @@ def recovery_sweep(
         Difficulty values in [0, 1] (0 = planted relation, 1 = no structure).
     seeds : iterable of int
         Dataset seeds (>= 0); each algorithm gets the dataset's seed as ``random_state``.
-    algorithms : iterable of str, estimators or estimator classes, optional
-        Registry names or users' own estimators; default every available ``"purchases"``
-        algorithm, plus the ``"joint"`` ones when ``features=True`` is passed to the spec.
+    algorithms : list or dict, optional
+        As :func:`fastbip.study.run_study` takes them (registry names, estimators, classes,
+        ``"module:Class"`` strings, or a dict from row name to one of these); default every
+        available ``"purchases"`` algorithm, plus the ``"joint"`` ones when
+        ``features=True`` is passed to the spec.
     oracle : bool
         Compute the oracle's labels per dataset: its rows (``algorithm == "oracle"``) and
         every row's ``oracle_ari``.

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import copy
-import inspect
 from typing import Any
 
 import numpy as np
 
 from fastbip._validation import check_choice, check_real
+from fastbip.study._fit import set_n_clusters, set_random_state
 
 from ._planted import expected_oracle_ari
 
@@ -22,7 +22,6 @@ __all__ = [
 ]
 
 _SIDES = ("people", "items")
-_ROW_K, _COL_K, _ONE_K = "n_row_clusters", "n_col_clusters", "n_clusters"
 
 
 def fresh(estimator: Any) -> Any:
@@ -33,71 +32,6 @@ def fresh(estimator: Any) -> Any:
     if isinstance(estimator, BaseEstimator):
         return clone(estimator)
     return copy.deepcopy(estimator)
-
-
-def _params(estimator: Any) -> dict[str, Any]:
-    if hasattr(estimator, "get_params"):
-        return dict(estimator.get_params(deep=False))
-    names = [n for n in (_ROW_K, _COL_K, _ONE_K, "random_state") if hasattr(estimator, n)]
-    return {n: getattr(estimator, n) for n in names}
-
-
-def _set(estimator: Any, **values: Any) -> None:
-    if hasattr(estimator, "set_params"):
-        estimator.set_params(**values)
-    else:
-        for name, value in values.items():
-            setattr(estimator, name, value)
-
-
-def _defaults(estimator: Any) -> dict[str, Any]:
-    try:
-        sig = inspect.signature(type(estimator).__init__)
-    except (TypeError, ValueError):
-        return {}
-    return {
-        n: p.default for n, p in sig.parameters.items() if p.default is not inspect.Parameter.empty
-    }
-
-
-def set_n_clusters(estimator: Any, k_rows: int, k_cols: int, *, only_unset: bool) -> None:
-    """Set the estimator's cluster counts (``n_row_clusters``/``n_col_clusters``, or
-    ``n_clusters``) to ``k_rows`` and ``k_cols``, in place.
-
-    With ``only_unset`` a parameter is changed only while it is unset: None or equal to the
-    default of the class's ``__init__`` (a value the user chose is kept). An estimator
-    without such parameters (one that chooses its own K) is left alone.
-    """
-    params = _params(estimator)
-    defaults = _defaults(estimator)
-
-    def unset(name):
-        v = params[name]
-        return v is None or (name in defaults and _same(v, defaults[name]))
-
-    new = {}
-    for name, k in ((_ROW_K, k_rows), (_COL_K, k_cols), (_ONE_K, k_rows)):
-        if name == _ONE_K and (_ROW_K in params or _COL_K in params):
-            continue
-        if name in params and (not only_unset or unset(name)):
-            new[name] = k
-    if new:
-        _set(estimator, **new)
-
-
-def _same(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b) and type(a) is type(b)
-    except Exception:  # an array or an odd object: not the default
-        return False
-
-
-def set_random_state(estimator: Any, seed: int) -> bool:
-    """Set ``random_state`` to ``seed`` if the estimator has it; whether it has."""
-    if "random_state" in _params(estimator):
-        _set(estimator, random_state=seed)
-        return True
-    return False
 
 
 def fit_labels(estimator: Any, M: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -11,9 +11,11 @@ fastbip_planted
     :func:`fastbip.testing.planted`, the factory of planted datasets (session-scoped; the
     datasets are cached per process and read-only).
 fastbip_ladder
-    Parametrised over the difficulty ladder :data:`LADDER` (SNR 1.5, 3, 6, 12; ids
+    Parametrised over the difficulty ladder :data:`LADDER` (the rungs of
+    :data:`fastbip.study.ladder.PLUGIN`: 2000 x 500, K = 3 x 3, SNR 1.5, 3, 6, 12; ids
     ``"snr=1.5"`` ...): each value is a dict of :func:`~fastbip.testing.planted` keyword
-    arguments, so ``fastbip_planted(**fastbip_ladder)`` is one dataset per rung.
+    arguments, so ``fastbip_planted(**fastbip_ladder)`` is one dataset per rung. The ladder
+    is read when a test asks for the fixture, so loading the plugin imports nothing.
 fastbip_assert_recovers
     :func:`fastbip.testing.assert_recovers` with its defaults taken from the test's
     ``fastbip_recovery`` marker (keywords given in the call win).
@@ -39,13 +41,30 @@ from typing import Any
 
 import pytest
 
-#: The standard difficulty ladder: keyword arguments of :func:`fastbip.testing.planted`.
-LADDER: tuple[dict[str, Any], ...] = tuple(
-    {"n_people": 2000, "n_items": 500, "k_people": 3, "k_items": 3, "snr": s}
-    for s in (1.5, 3.0, 6.0, 12.0)
-)
 _MARKER = "fastbip_recovery"
 _RECOVERY_KEYS = ("at_least", "of", "side")
+
+
+def __getattr__(name: str) -> Any:
+    # LADDER, the rungs of fastbip.study.ladder.PLUGIN (keyword arguments of
+    # fastbip.testing.planted), built on first use so that loading the plugin stays free
+    if name == "LADDER":
+        return _ladder()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _ladder() -> tuple[dict[str, Any], ...]:
+    from fastbip.study.ladder import PLUGIN
+
+    return tuple(PLUGIN.rungs())
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise ``fastbip_ladder`` over the rungs of :data:`LADDER`."""
+    if "fastbip_ladder" in metafunc.fixturenames:
+        rungs = _ladder()
+        ids = [f"snr={p['snr']:g}" for p in rungs]
+        metafunc.parametrize("fastbip_ladder", rungs, ids=ids, indirect=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,7 +85,7 @@ def fastbip_planted() -> Callable[..., Any]:
     return planted
 
 
-@pytest.fixture(params=LADDER, ids=lambda p: f"snr={p['snr']:g}")
+@pytest.fixture
 def fastbip_ladder(request: pytest.FixtureRequest) -> dict[str, Any]:
     """One rung of :data:`LADDER`: the keyword arguments of ``fastbip_planted``."""
     return dict(request.param)
