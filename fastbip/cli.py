@@ -685,8 +685,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _is_user_error(e: BaseException) -> bool:
     """Whether ``e`` reports a user's mistake (one line) rather than a bug (a traceback).
 
-    fastbip's own error types and OS errors on files are mistakes; a ``ValueError`` or
-    ``TypeError`` is one when fastbip raised it (the innermost frame is fastbip's own,
+    fastbip's own error types and OS errors on files are mistakes; a ``ValueError``,
+    ``TypeError`` or ``ImportError`` is one when fastbip raised it (the innermost frame is fastbip's own,
     outside the kernels), not when it escaped from inside numpy, scipy or numba.
     """
     from .io import DatasetFormatError
@@ -694,9 +694,10 @@ def _is_user_error(e: BaseException) -> bool:
 
     if isinstance(e, (_UsageError, SpecError, DatasetFormatError, OSError)):
         return True
-    if isinstance(e, ImportError):
-        return "pip install" in str(e)
-    if isinstance(e, (ValueError, TypeError)) and str(e):
+    if isinstance(e, ImportError) and "pip install" in str(e):
+        return True
+    # an ImportError of fastbip's own (a user's "module:Class" that does not import) too
+    if isinstance(e, (ValueError, TypeError, ImportError)) and str(e):
         tb = e.__traceback__
         while tb is not None and tb.tb_next is not None:
             tb = tb.tb_next
