@@ -60,6 +60,7 @@ from fastbip._kernels.dcsbm import (
     _soft_assign_dense,
     _transpose_product_dense,
 )
+from fastbip._progress import progress as progress_bar
 from fastbip._rng import check_random_state
 from fastbip._validation import check_n_clusters
 from fastbip.algorithms._base import (
@@ -269,7 +270,7 @@ def _soft_sweeps(A, At, a, b, k_a, k_b, n_sweeps, beta0=1.0):
     return a, b
 
 
-def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol):
+def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol, bar=None):
     """Alternating batch sweeps; returns (a, b, C, L, n_sweeps) of the best state seen.
 
     Each row sweep also returns the block totals under the new row labels, and each column
@@ -282,6 +283,8 @@ def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol):
     n_done = 0
     for _ in range(max_sweeps):
         n_done += 1
+        if bar is not None:
+            bar.update(1)
         fill_a = largest_cluster(a[d_r > 0], k_a)
         a_new, C = _hard_assign_rows_csr(A.indptr, A.indices, A.data, b, _log_p(C), fill_a)
         fill_b = largest_cluster(b[d_c > 0], k_b)
@@ -339,6 +342,10 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         -1 all of numba's threads. Results are bit-identical whatever the value.
     random_state : None, int, numpy SeedSequence or Generator
         (see :mod:`fastbip._rng`; a legacy RandomState is accepted too).
+    progress : None or bool
+        A progress bar over the sweeps (n_init starts, then the best one's) on standard
+        error: None shows it where standard error is a terminal, False never (also
+        ``FASTBIP_PROGRESS=0``); see :mod:`fastbip._progress`.
 
     Attributes
     ----------
@@ -363,6 +370,7 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         "k_max": ("int", 1, None),
         "n_jobs": [None, ("int", None, -1), ("int", 1, None)],
         "random_state": ("random_state",),
+        "progress": [None, ("choice", (True, False))],
     }
 
     def __init__(
@@ -380,6 +388,7 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         k_max=8,
         n_jobs=None,
         random_state=None,
+        progress=None,
     ):
         self.n_row_clusters = n_row_clusters
         self.n_col_clusters = n_col_clusters
@@ -393,6 +402,7 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         self.k_max = k_max
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.progress = progress
 
     def fit(self, M, y=None):
         """Fit the model to the purchase matrix ``M`` (people x items, counts)."""
@@ -427,6 +437,7 @@ class DCSBM(CoclusterLabels, BaseEstimator):
                 n_init=self.n_init,
                 soft_sweeps=self.soft_sweeps,
                 random_state=self.random_state,
+                progress=self.progress,
             )
         else:
             k_a = check_n_clusters(self.n_row_clusters, "n_row_clusters", n_r, "people")
@@ -457,13 +468,20 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         # every start for a few sweeps, then the best one on to convergence
         best = None
         first = min(_FIRST_SWEEPS, self.max_sweeps) if len(starts) > 1 else self.max_sweeps
-        for a, b in starts:
-            res = _hard_sweeps(A, At, a, b, k_a, k_b, first, self.tol)
-            if best is None or res[3] > best[3]:
-                best = res
-        if best[4] == first < self.max_sweeps:
-            res = _hard_sweeps(A, At, best[0], best[1], k_a, k_b, self.max_sweeps - first, self.tol)
-            best = (*res[:4], first + res[4]) if res[3] >= best[3] else best
+        # a bar over the sweeps: n_init starts x their first sweeps, then the best one's rest
+        total = len(starts) * first + (self.max_sweeps - first if len(starts) > 1 else 0)
+        with progress_bar(
+            total=total, desc="DCSBM sweeps", unit="sweep", enable=self.progress
+        ) as bar:
+            for a, b in starts:
+                res = _hard_sweeps(A, At, a, b, k_a, k_b, first, self.tol, bar)
+                if best is None or res[3] > best[3]:
+                    best = res
+            if best[4] == first < self.max_sweeps:
+                res = _hard_sweeps(
+                    A, At, best[0], best[1], k_a, k_b, self.max_sweeps - first, self.tol, bar
+                )
+                best = (*res[:4], first + res[4]) if res[3] >= best[3] else best
         if self.soft_sweeps and (best[4] > _HARD_INSTANCE_SWEEPS or len(starts) == 1):
             # a hard instance (the best start still moving after its first sweeps, or a given
             # start): soft sweeps from the best hard optimum, then hard sweeps again; kept

@@ -256,6 +256,28 @@ class Birch(_FeatureClusterer):
         self._set_labels(centre_labels[sub])
 
 
+#: up to this many features the nearest micro-cluster centre is found with a k-d tree
+_KDTREE_MAX_FEATURES = 8
+
+
+def _nearest_centre(X, centres):
+    """Index (int64 (n,)) of the nearest row of ``centres`` (m, p) for every row of ``X``.
+
+    For few features a k-d tree over the centres answers each point in O(log m) instead of
+    the O(m p) of scikit-learn's ``KMeans.predict`` (at 10^7 points and 2,000 centres,
+    seconds instead of minutes); the distances are computed directly (not by
+    ``|x|^2 - 2 x.c + |c|^2``), so a point at an exact tie may pick the other centre.
+    """
+    if X.shape[1] > _KDTREE_MAX_FEATURES:
+        from sklearn.metrics import pairwise_distances_argmin
+
+        return pairwise_distances_argmin(X, centres).astype(np.int64, copy=False)
+    from scipy.spatial import cKDTree
+
+    _, idx = cKDTree(centres).query(X, k=1, workers=-1)
+    return idx.astype(np.int64, copy=False)
+
+
 def weighted_linkage_labels(
     centres: np.ndarray, weights: np.ndarray, n_clusters: int, linkage: str
 ) -> np.ndarray:
@@ -304,7 +326,8 @@ class Agglomerative(_FeatureClusterer):
     1. micro-clusters: k-means with ``n_micro`` centres (default 2,000; random initial
        centres, at most 20 Lloyd iterations) fitted on a random sample of
        ``sample_per_micro * n_micro`` points (default 40,000), then every point assigned to its
-       nearest centre; the centres are recomputed as the means of their points and weighted
+       nearest centre (a k-d tree over the centres up to 8 features); the centres are
+       recomputed as the means of their points and weighted
        by their sizes (empty ones dropped);
     2. the requested linkage on the centres by a nearest-neighbour chain in O(m^2): ward uses
        the size-weighted Ward distance, so it is exact ward on the data with every point moved
@@ -317,7 +340,8 @@ class Agglomerative(_FeatureClusterer):
        noise points than exact single linkage, but is not the same thing);
     3. every point gets its micro-cluster's label.
 
-    Time O(n * n_micro * p) for the assignment plus O(n_micro^2); memory O(n p + n_micro^2).
+    Time O(n log n_micro) for the assignment up to 8 features (O(n * n_micro * p) above),
+    plus O(n_micro^2) for the linkage; memory O(n p + n_micro^2).
     ``method_`` says which ran ("exact" or "two-stage"); a :class:`TwoStageWarning` is
     emitted when ``method="auto"`` switches to two-stage (silence it with ``method=
     "two-stage"``).
@@ -388,7 +412,7 @@ class Agglomerative(_FeatureClusterer):
             max_iter=20,
             random_state=int(rng.integers(2**31 - 1)),
         ).fit(sample)
-        assign = km.predict(X) if n_sample < n else km.labels_
+        assign = _nearest_centre(X, km.cluster_centers_) if n_sample < n else km.labels_
         sizes = np.bincount(assign, minlength=n_micro).astype(np.float64)
         sums = np.empty((n_micro, X.shape[1]))
         for j in range(X.shape[1]):
