@@ -103,7 +103,7 @@ def recovery_sweep(
         spec = planted_spec(
             n_people, n_items, k_people, k_items, mean_purchases, mixing, seed, **spec_options
         )
-        ds = generate(spec)
+        ds = generate(spec, progress=False)  # the sweep has its own bar
         where = {"snr": float(planted_snr(ds.truth)), "mixing": mixing, "seed": seed}
         oracle_ari = None
         if oracle:
