@@ -37,7 +37,7 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score as ari
 
-from fastbip.algorithms import Agglomerative
+from fastbip.algorithms.features import Agglomerative
 
 LINKAGES = ["ward", "average", "complete", "single"]
 

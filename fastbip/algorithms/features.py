@@ -278,6 +278,38 @@ def _nearest_centre(X, centres):
     return idx.astype(np.int64, copy=False)
 
 
+#: Lloyd iterations of the micro-cluster k-means
+_MICRO_MAX_ITER = 20
+
+
+def _centre_sums(X, assign, m):
+    """Sizes (float64 (m,)) and coordinate sums (float64 (m, p)) of the m groups of ``assign``."""
+    sizes = np.bincount(assign, minlength=m).astype(np.float64)
+    sums = np.empty((m, X.shape[1]))
+    for j in range(X.shape[1]):
+        sums[:, j] = np.bincount(assign, weights=X[:, j], minlength=m)
+    return sizes, sums
+
+
+def _lloyd_kdtree(X, m, rng, max_iter):
+    """Centres (float64 (m, p)) of k-means on ``X`` (n >= m, p <= 8 features): m distinct rows
+    of X drawn by ``rng`` as the start, then at most ``max_iter`` Lloyd iterations (each
+    point to its nearest centre by a k-d tree, each centre to the mean of its points; a
+    centre left without points stays where it is), stopping when no point changes centre.
+    O(n log m) per iteration instead of the O(n m p) of a brute-force assignment."""
+    centres = X[rng.choice(X.shape[0], size=m, replace=False)].copy()
+    assign = None
+    for _ in range(max_iter):
+        new = _nearest_centre(X, centres)
+        if assign is not None and np.array_equal(new, assign):
+            break
+        assign = new
+        sizes, sums = _centre_sums(X, assign, m)
+        full = sizes > 0
+        centres[full] = sums[full] / sizes[full, None]
+    return centres
+
+
 def weighted_linkage_labels(
     centres: np.ndarray, weights: np.ndarray, n_clusters: int, linkage: str
 ) -> np.ndarray:
@@ -405,18 +437,19 @@ class Agglomerative(_FeatureClusterer):
         rng = check_random_state(self.random_state)
         n_sample = min(n, per * n_micro)
         sample = X[np.sort(rng.choice(n, size=n_sample, replace=False))] if n_sample < n else X
-        km = sklearn.cluster.KMeans(
-            n_clusters=n_micro,
-            init="random",
-            n_init=1,
-            max_iter=20,
-            random_state=int(rng.integers(2**31 - 1)),
-        ).fit(sample)
-        assign = _nearest_centre(X, km.cluster_centers_) if n_sample < n else km.labels_
-        sizes = np.bincount(assign, minlength=n_micro).astype(np.float64)
-        sums = np.empty((n_micro, X.shape[1]))
-        for j in range(X.shape[1]):
-            sums[:, j] = np.bincount(assign, weights=X[:, j], minlength=n_micro)
+        if X.shape[1] <= _KDTREE_MAX_FEATURES:
+            centres = _lloyd_kdtree(sample, n_micro, rng, _MICRO_MAX_ITER)
+            assign = _nearest_centre(X, centres)
+        else:
+            km = sklearn.cluster.KMeans(
+                n_clusters=n_micro,
+                init="random",
+                n_init=1,
+                max_iter=_MICRO_MAX_ITER,
+                random_state=int(rng.integers(2**31 - 1)),
+            ).fit(sample)
+            assign = _nearest_centre(X, km.cluster_centers_) if n_sample < n else km.labels_
+        sizes, sums = _centre_sums(X, assign, n_micro)
         keep = sizes > 0
         centres = sums[keep] / sizes[keep, None]
         remap = np.cumsum(keep) - 1
