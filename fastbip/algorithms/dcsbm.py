@@ -47,19 +47,14 @@ People or items with no purchases get the label of the largest cluster of their 
 cluster with most members that have purchases); they do not enter ``omega_`` or ``L``.
 """
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh, svds
 from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 
-from fastbip._kernels.dcsbm import (
-    _hard_assign_rows_csr,
-    _row_profile_csr,
-    _row_soft_profile_csr,
-    _soft_assign_dense,
-    _transpose_product_dense,
-)
+from fastbip._kernels import dcsbm as _kd
 from fastbip._progress import progress as progress_bar
 from fastbip._rng import check_random_state
 from fastbip._validation import check_n_clusters
@@ -80,6 +75,15 @@ _DENSE_SVD_SIZE = 400
 # Below this many stored entries the kernels run on one thread: a parallel region costs more
 # than it saves there, and far more on a machine whose cores are busy. Results are the same.
 _PARALLEL_MIN_NNZ = 500_000
+
+
+def _kernel(name):
+    """The kernel ``name`` of :mod:`fastbip._kernels.dcsbm`, or its serial twin when numba
+    runs on one thread (``limit_threads``: below ``_PARALLEL_MIN_NNZ`` entries or with
+    ``n_jobs=None``): the same results, and the twin compiles several times faster."""
+    return getattr(_kd, name + "_serial" if numba.get_num_threads() == 1 else name)
+
+
 # With several starts, each runs this many sweeps; the best one then runs to convergence.
 _FIRST_SWEEPS = 3
 # Relative accuracy asked of the Lanczos solver: the vectors only seed k-means.
@@ -222,7 +226,7 @@ def _spectral_start(A, At, k_a, k_b, U, seed):
     a[~live] = largest_cluster(a[live], k_a)
     if k_b == 1:
         return a, np.zeros(n_c, dtype=np.int64)
-    X = _row_profile_csr(At.indptr, At.indices, At.data, a, k_a)
+    X = _kernel("_row_profile_csr")(At.indptr, At.indices, At.data, a, k_a)
     deg = X.sum(axis=1)
     live_c = deg > 0
     b = np.zeros(n_c, dtype=np.int64)
@@ -230,7 +234,7 @@ def _spectral_start(A, At, k_a, k_b, U, seed):
         P = X[live_c] / deg[live_c, None]
         _, centres = _kmeans(P, k_b, int(rng.integers(2**31 - 1)), weight=deg[live_c])
         log_p = np.log(np.maximum(centres, 0.0) + 1e-3 / k_a)
-        b, _ = _hard_assign_rows_csr(At.indptr, At.indices, At.data, a, log_p, 0)
+        b, _ = _kernel("_hard_assign_rows_csr")(At.indptr, At.indices, At.data, a, log_p, 0)
         b[~live_c] = largest_cluster(b[deg > 0], k_b)
     return a, b
 
@@ -255,18 +259,20 @@ def _soft_sweeps(A, At, a, b, k_a, k_b, n_sweeps, beta0=1.0):
     Qb[np.arange(n_c), b] = 1.0
     live_r = np.diff(A.indptr) > 0
     live_c = np.diff(At.indptr) > 0
-    Y = _row_soft_profile_csr(At.indptr, At.indices, At.data, Qa)
-    CT = _transpose_product_dense(Qb, Y)
+    Y = _kernel("_row_soft_profile_csr")(At.indptr, At.indices, At.data, Qa)
+    CT = _kernel("_transpose_product_dense")(Qb, Y)
     betas = np.linspace(beta0, 1.0, n_sweeps) if n_sweeps > 1 else np.ones(n_sweeps)
     for beta in betas:
-        X = _row_soft_profile_csr(A.indptr, A.indices, A.data, Qb)
+        X = _kernel("_row_soft_profile_csr")(A.indptr, A.indices, A.data, Qb)
         pi = np.maximum(Qa[live_r].mean(axis=0), 1e-12) if live_r.any() else np.ones(k_a)
-        Qa = _soft_assign_dense(X, beta * _log_p(CT.T.copy()), beta * np.log(pi / pi.sum()), a)
-        Y = _row_soft_profile_csr(At.indptr, At.indices, At.data, Qa)
-        CT = _transpose_product_dense(Qb, Y)
+        Qa = _kernel("_soft_assign_dense")(
+            X, beta * _log_p(CT.T.copy()), beta * np.log(pi / pi.sum()), a
+        )
+        Y = _kernel("_row_soft_profile_csr")(At.indptr, At.indices, At.data, Qa)
+        CT = _kernel("_transpose_product_dense")(Qb, Y)
         pi = np.maximum(Qb[live_c].mean(axis=0), 1e-12) if live_c.any() else np.ones(k_b)
-        Qb = _soft_assign_dense(Y, beta * _log_p(CT), beta * np.log(pi / pi.sum()), b)
-        CT = _transpose_product_dense(Qb, Y)
+        Qb = _kernel("_soft_assign_dense")(Y, beta * _log_p(CT), beta * np.log(pi / pi.sum()), b)
+        CT = _kernel("_transpose_product_dense")(Qb, Y)
     return a, b
 
 
@@ -286,9 +292,11 @@ def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol, bar=None):
         if bar is not None:
             bar.update(1)
         fill_a = largest_cluster(a[d_r > 0], k_a)
-        a_new, C = _hard_assign_rows_csr(A.indptr, A.indices, A.data, b, _log_p(C), fill_a)
+        a_new, C = _kernel("_hard_assign_rows_csr")(
+            A.indptr, A.indices, A.data, b, _log_p(C), fill_a
+        )
         fill_b = largest_cluster(b[d_c > 0], k_b)
-        b_new, CT = _hard_assign_rows_csr(
+        b_new, CT = _kernel("_hard_assign_rows_csr")(
             At.indptr, At.indices, At.data, a_new, _log_p(C.T.copy()), fill_b
         )
         C = np.ascontiguousarray(CT.T)
