@@ -356,11 +356,11 @@ class Agglomerative(_FeatureClusterer):
     Two-stage (``n > exact_max_n``, or ``method="two-stage"``):
 
     1. micro-clusters: k-means with ``n_micro`` centres (default 2,000; random initial
-       centres, at most 20 Lloyd iterations) fitted on a random sample of
-       ``sample_per_micro * n_micro`` points (default 40,000), then every point assigned to its
-       nearest centre (a k-d tree over the centres up to 8 features); the centres are
-       recomputed as the means of their points and weighted
-       by their sizes (empty ones dropped);
+       centres, at most 20 Lloyd iterations; up to 8 features each point finds its nearest
+       centre in a k-d tree over the centres, above scikit-learn's KMeans runs) fitted on a
+       random sample of ``sample_per_micro * n_micro`` points (default 40,000), then every
+       point assigned to its nearest centre; the centres are recomputed as the means of
+       their points and weighted by their sizes (empty ones dropped);
     2. the requested linkage on the centres by a nearest-neighbour chain in O(m^2): ward uses
        the size-weighted Ward distance, so it is exact ward on the data with every point moved
        to its micro-cluster's centre; average uses size-weighted UPGMA on centre distances
