@@ -10,7 +10,12 @@ As a pytest-benchmark file (``pytest benchmarks/bench_agglomerative.py``):
 
 As a script (``python benchmarks/bench_agglomerative.py [--n-exact 10000] [--n-big 1000000]
 [--repeats 3]``) it prints the same figures as a table (medians over repeats);
-``--study`` runs the same comparison on the built-in study's people instead (features age,
+``--ref-n 10000000 [--ref /tmp/base39]`` times the two-stage method on 10^7 people against
+the implementation of another checkout (default: commit 39bc045 checked out at
+``/tmp/base39`` with ``git worktree add /tmp/base39 39bc045``), each run in its own
+subprocess on the same data in the same run, and prints the time ratio and the ARI between
+the two labellings. ``--study`` runs the same comparison on the built-in study's people
+instead (features age,
 postcode one-hot, income, something: 11 columns, 4 overlapping clusters).
 
 Data: Gaussian blobs, 5 clusters in 3 dimensions, centres drawn with standard deviation
@@ -20,6 +25,10 @@ Data: Gaussian blobs, 5 clusters in 3 dimensions, centres drawn with standard de
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 
@@ -28,7 +37,7 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score as ari
 
-from fastbip.algorithms import Agglomerative
+from fastbip.algorithms.features import Agglomerative
 
 LINKAGES = ["ward", "average", "complete", "single"]
 
@@ -140,6 +149,45 @@ def _study(n_big, n_exact):
         )
 
 
+_REF_SCRIPT = """
+import sys, time, warnings
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from fastbip.algorithms.features import Agglomerative
+n, linkage, out = int(sys.argv[2]), sys.argv[3], sys.argv[4]
+rng = np.random.default_rng(2)
+labels = rng.integers(0, 5, size=n)
+centres = rng.normal(0.0, 4.0, size=(5, 3))
+X = centres[labels] + rng.normal(size=(n, 3))
+warnings.simplefilter("ignore")
+Agglomerative(5, linkage=linkage, method="two-stage", random_state=0).fit(X[:5000])  # compile
+t0 = time.perf_counter()
+est = Agglomerative(5, linkage=linkage, method="two-stage", random_state=0).fit(X)
+print(time.perf_counter() - t0)
+np.save(out, est.labels_)
+"""
+
+
+def compare_ref(n, ref, linkage="ward"):
+    """(seconds here, seconds at ``ref``, ARI between the two labellings) on blobs(n)."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    times, labels = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, root in enumerate((here, ref)):
+            out = os.path.join(tmp, f"labels{k}.npy")
+            res = subprocess.run(
+                [sys.executable, "-c", _REF_SCRIPT, root, str(n), linkage, out],
+                cwd=root,
+                capture_output=True,
+                text=True,
+            )
+            if res.returncode:
+                raise RuntimeError(f"the run at {root} failed:\n{res.stderr}")
+            times.append(float(res.stdout.strip().splitlines()[-1]))
+            labels.append(np.load(out))
+    return times[0], times[1], ari(labels[0], labels[1])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-exact", type=int, default=10_000)
@@ -149,7 +197,17 @@ def main():
     parser.add_argument(
         "--study", action="store_true", help="the built-in study's people instead of Gaussian blobs"
     )
+    parser.add_argument("--ref-n", type=int, default=0, help="compare with --ref at this n")
+    parser.add_argument("--ref", default="/tmp/base39", help="checkout to compare with")
+    parser.add_argument("--ref-linkages", nargs="+", default=["ward"])
     args = parser.parse_args()
+    if args.ref_n:
+        print(f"## two-stage at n = {args.ref_n}, 3 features, 5 clusters: here against {args.ref}")
+        print("linkage   here s   ref s  ref/here  ARI(here, ref)")
+        for linkage in args.ref_linkages:
+            t_here, t_ref, agree = compare_ref(args.ref_n, args.ref, linkage)
+            print(f"{linkage:8s} {t_here:7.2f} {t_ref:7.2f} {t_ref / t_here:9.2f}  {agree:14.3f}")
+        return
     _fit(blobs(2000)[0], "ward", "two-stage")  # compile the kernels once
     if args.study:
         _study(args.n_big, args.n_exact)

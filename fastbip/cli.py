@@ -686,8 +686,9 @@ def _is_user_error(e: BaseException) -> bool:
     """Whether ``e`` reports a user's mistake (one line) rather than a bug (a traceback).
 
     fastbip's own error types and OS errors on files are mistakes; a ``ValueError``,
-    ``TypeError`` or ``ImportError`` is one when fastbip raised it (the innermost frame is fastbip's own,
-    outside the kernels), not when it escaped from inside numpy, scipy or numba.
+    ``TypeError`` or ``ImportError`` is one when fastbip raised it (the innermost frame is
+    fastbip's own, outside the kernels), not when it escaped from inside numpy, scipy or
+    numba.
     """
     from .io import DatasetFormatError
     from .spec import SpecError

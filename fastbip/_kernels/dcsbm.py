@@ -29,9 +29,24 @@ or int64 indices).
 import numpy as np
 from numba import njit, prange
 
+from ._serial import serial_twin
+
 # Number of chunks of rows for the deterministic reductions: fixed, so that the summation
 # order does not depend on the number of threads.
 N_CHUNKS = 64
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sum_chunks(acc, k_rows, k_cols):
+    """The (k_rows, k_cols) sum of the rows of acc (float64 (N_CHUNKS, k_rows * k_cols)),
+    in chunk order. Loops, not array expressions (``C += acc[c]``, ``reshape``): those take
+    numba seconds to compile on first use, for no gain on K x K tables."""
+    C = np.zeros((k_rows, k_cols), dtype=np.float64)
+    for c in range(acc.shape[0]):
+        for k in range(k_rows):
+            for lab in range(k_cols):
+                C[k, lab] += acc[c, k * k_cols + lab]
+    return C
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -103,10 +118,10 @@ def _hard_assign_rows_csr(indptr, indices, data, column_labels, log_p, fallback)
     for c in prange(N_CHUNKS):
         lo = c * step
         hi = min(n, lo + step)
-        loc = np.zeros(k_rows * k_cols, dtype=np.float64)
         x = np.zeros(k_cols, dtype=np.float64)
         for i in range(lo, hi):
-            x[:] = 0.0
+            for lab in range(k_cols):
+                x[lab] = 0.0
             tot = 0.0
             for p in range(indptr[i], indptr[i + 1]):
                 lab = column_labels[indices[p]]
@@ -128,12 +143,8 @@ def _hard_assign_rows_csr(indptr, indices, data, column_labels, log_p, fallback)
             out[i] = best
             base = best * k_cols
             for lab in range(k_cols):
-                loc[base + lab] += x[lab]
-        acc[c] = loc
-    C = np.zeros(k_rows * k_cols, dtype=np.float64)
-    for c in range(N_CHUNKS):
-        C += acc[c]
-    return out, C.reshape((k_rows, k_cols))
+                acc[c, base + lab] += x[lab]
+    return out, _sum_chunks(acc, k_rows, k_cols)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -151,18 +162,13 @@ def _transpose_product_dense(Q, X):
     for c in prange(N_CHUNKS):
         lo = c * step
         hi = min(n, lo + step)
-        loc = np.zeros(kr * kc, dtype=np.float64)
         for i in range(lo, hi):
             for a in range(kr):
                 q = Q[i, a]
                 if q != 0.0:
                     for b in range(kc):
-                        loc[a * kc + b] += q * X[i, b]
-        acc[c] = loc
-    out = np.zeros(kr * kc, dtype=np.float64)
-    for c in range(N_CHUNKS):
-        out += acc[c]
-    return out.reshape((kr, kc))
+                        acc[c, a * kc + b] += q * X[i, b]
+    return _sum_chunks(acc, kr, kc)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -230,3 +236,13 @@ def _oracle_assign_dense(X, log_w, weight, mass, log_prior):
                 best = k
         out[i] = best
     return out
+
+
+# Serial twins (``_serial.py``): the same results, compiled several times faster; the
+# block-model fit uses them when numba runs on one thread (``fastbip.algorithms.dcsbm``).
+_row_profile_csr_serial = serial_twin(_row_profile_csr)
+_row_soft_profile_csr_serial = serial_twin(_row_soft_profile_csr)
+_hard_assign_rows_csr_serial = serial_twin(_hard_assign_rows_csr)
+_transpose_product_dense_serial = serial_twin(_transpose_product_dense)
+_soft_assign_dense_serial = serial_twin(_soft_assign_dense)
+_oracle_assign_dense_serial = serial_twin(_oracle_assign_dense)

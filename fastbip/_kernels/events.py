@@ -15,6 +15,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ._serial import serial_twin
 from .random import STREAM_EVENTS, _block_state, _uniform
 
 
@@ -142,3 +143,9 @@ def window_csr(indptr, indices, offsets, times, start, end, out_indptr):
                 out_data[d] = counts[e]
                 d += 1
     return out_indices, out_data
+
+
+# Serial twins (``_serial.py``): the same results, compiled several times faster; the caller
+# uses them below ``fastbip.generate.events._PARALLEL_MIN_EVENTS`` events.
+event_times_csr_serial = serial_twin(event_times_csr)
+window_csr_serial = serial_twin(window_csr)

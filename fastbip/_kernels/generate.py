@@ -30,6 +30,7 @@ import math
 import numpy as np
 from numba import get_thread_id, njit, prange
 
+from ._serial import serial_twin
 from .random import (
     _LOW32,
     _S32,
@@ -65,7 +66,10 @@ def row_counts_poisson(theta, people_labels, factor, block_size, key, draw_off, 
             draw_off[i + np.uint64(1)] = c
             mx = max(mx, c)
         top[b] = mx
-    return top.max() if nb > 0 else 0
+    mx = 0
+    for b in range(nb):  # a loop, not top.max(): array reductions take seconds to compile
+        mx = max(mx, top[b])
+    return mx
 
 
 @njit(cache=True, nogil=True)
@@ -204,7 +208,8 @@ def fill_wave_csr(
             # 2. LSD radix sort of the chunk's keys by item, digit by digit (stable)
             for q in range(n_pass):
                 shift = np.uint64(q * digit_bits)
-                hist[:] = 0
+                for d in range(nbuck):
+                    hist[d] = 0
                 for t in range(total):
                     hist[(src[t] >> shift) & dmask] += 1
                 acc = 0
@@ -269,3 +274,10 @@ def commit_wave_csr(b0, b1, block_size, draw_off, st_idx, st_cnt, indptr, indice
             for t in range(np.uint64(indptr[i + 1] - indptr[i])):
                 indices[dst + t] = st_idx[src + t]
                 data[dst + t] = st_cnt[src + t]
+
+
+# Serial twins (``_serial.py``): the same results, compiled several times faster; the caller
+# uses them below ``fastbip.generate.purchases._PARALLEL_MIN_DRAWS`` draws.
+row_counts_poisson_serial = serial_twin(row_counts_poisson)
+fill_wave_csr_serial = serial_twin(fill_wave_csr)
+commit_wave_csr_serial = serial_twin(commit_wave_csr)

@@ -95,7 +95,9 @@ def build_alias_tables(weights, ids, starts, table):
     """
     n = weights.size
     prob = np.ones(n, np.float64)
-    alias = np.arange(n).astype(np.int64)
+    alias = np.empty(n, np.int64)
+    for t in range(n):  # a loop, not np.arange(n).astype(...): faster to compile
+        alias[t] = t
     small = np.empty(n, np.int64)
     large = np.empty(n, np.int64)
     scaled = np.empty(n, np.float64)

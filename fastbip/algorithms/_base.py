@@ -288,8 +288,13 @@ class CoclusterLabels:
 
 def standardise(X: np.ndarray) -> np.ndarray:
     """Columns of float ``X`` (n, p) to mean 0 and standard deviation 1; constant columns are
-    only centred. Returns a new array."""
+    only centred. Returns a new array.
+
+    The same arithmetic as ``(X - X.mean(0)) / X.std(0)`` (bit for bit), with one centred
+    copy instead of three passes over X."""
     mean = X.mean(axis=0)
-    std = X.std(axis=0)
+    Z = X - mean
+    std = np.sqrt(np.square(Z).sum(axis=0) / X.shape[0])
     std[std == 0] = 1.0
-    return (X - mean) / std
+    Z /= std
+    return Z

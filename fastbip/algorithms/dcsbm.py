@@ -47,19 +47,15 @@ People or items with no purchases get the label of the largest cluster of their 
 cluster with most members that have purchases); they do not enter ``omega_`` or ``L``.
 """
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh, svds
 from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 
-from fastbip._kernels.dcsbm import (
-    _hard_assign_rows_csr,
-    _row_profile_csr,
-    _row_soft_profile_csr,
-    _soft_assign_dense,
-    _transpose_product_dense,
-)
+from fastbip._kernels import dcsbm as _kd
+from fastbip._progress import progress as progress_bar
 from fastbip._rng import check_random_state
 from fastbip._validation import check_n_clusters
 from fastbip.algorithms._base import (
@@ -81,6 +77,15 @@ _DENSE_SVD_SIZE = 400
 # Below this many stored entries the kernels run on one thread: a parallel region costs more
 # than it saves there, and far more on a machine whose cores are busy. Results are the same.
 _PARALLEL_MIN_NNZ = 500_000
+
+
+def _kernel(name):
+    """The kernel ``name`` of :mod:`fastbip._kernels.dcsbm`, or its serial twin when numba
+    runs on one thread (``limit_threads``: below ``_PARALLEL_MIN_NNZ`` entries or with
+    ``n_jobs=None``): the same results, and the twin compiles several times faster."""
+    return getattr(_kd, name + "_serial" if numba.get_num_threads() == 1 else name)
+
+
 # With several starts, each runs this many sweeps; the best one then runs to convergence.
 _FIRST_SWEEPS = 3
 # Relative accuracy asked of the Lanczos solver: the vectors only seed k-means.
@@ -216,7 +221,7 @@ def _spectral_start(A, At, k_a, k_b, U, seed):
     a[~live] = largest_cluster(a[live], k_a)
     if k_b == 1:
         return a, np.zeros(n_c, dtype=np.int64)
-    X = _row_profile_csr(At.indptr, At.indices, At.data, a, k_a)
+    X = _kernel("_row_profile_csr")(At.indptr, At.indices, At.data, a, k_a)
     deg = X.sum(axis=1)
     live_c = deg > 0
     b = np.zeros(n_c, dtype=np.int64)
@@ -224,7 +229,7 @@ def _spectral_start(A, At, k_a, k_b, U, seed):
         P = X[live_c] / deg[live_c, None]
         _, centres = _kmeans(P, k_b, int(rng.integers(2**31 - 1)), weight=deg[live_c])
         log_p = np.log(np.maximum(centres, 0.0) + 1e-3 / k_a)
-        b, _ = _hard_assign_rows_csr(At.indptr, At.indices, At.data, a, log_p, 0)
+        b, _ = _kernel("_hard_assign_rows_csr")(At.indptr, At.indices, At.data, a, log_p, 0)
         b[~live_c] = largest_cluster(b[deg > 0], k_b)
     return a, b
 
@@ -249,22 +254,24 @@ def _soft_sweeps(A, At, a, b, k_a, k_b, n_sweeps, beta0=1.0):
     Qb[np.arange(n_c), b] = 1.0
     live_r = np.diff(A.indptr) > 0
     live_c = np.diff(At.indptr) > 0
-    Y = _row_soft_profile_csr(At.indptr, At.indices, At.data, Qa)
-    CT = _transpose_product_dense(Qb, Y)
+    Y = _kernel("_row_soft_profile_csr")(At.indptr, At.indices, At.data, Qa)
+    CT = _kernel("_transpose_product_dense")(Qb, Y)
     betas = np.linspace(beta0, 1.0, n_sweeps) if n_sweeps > 1 else np.ones(n_sweeps)
     for beta in betas:
-        X = _row_soft_profile_csr(A.indptr, A.indices, A.data, Qb)
+        X = _kernel("_row_soft_profile_csr")(A.indptr, A.indices, A.data, Qb)
         pi = np.maximum(Qa[live_r].mean(axis=0), 1e-12) if live_r.any() else np.ones(k_a)
-        Qa = _soft_assign_dense(X, beta * _log_p(CT.T.copy()), beta * np.log(pi / pi.sum()), a)
-        Y = _row_soft_profile_csr(At.indptr, At.indices, At.data, Qa)
-        CT = _transpose_product_dense(Qb, Y)
+        Qa = _kernel("_soft_assign_dense")(
+            X, beta * _log_p(CT.T.copy()), beta * np.log(pi / pi.sum()), a
+        )
+        Y = _kernel("_row_soft_profile_csr")(At.indptr, At.indices, At.data, Qa)
+        CT = _kernel("_transpose_product_dense")(Qb, Y)
         pi = np.maximum(Qb[live_c].mean(axis=0), 1e-12) if live_c.any() else np.ones(k_b)
-        Qb = _soft_assign_dense(Y, beta * _log_p(CT), beta * np.log(pi / pi.sum()), b)
-        CT = _transpose_product_dense(Qb, Y)
+        Qb = _kernel("_soft_assign_dense")(Y, beta * _log_p(CT), beta * np.log(pi / pi.sum()), b)
+        CT = _kernel("_transpose_product_dense")(Qb, Y)
     return a, b
 
 
-def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol):
+def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol, bar=None):
     """Alternating batch sweeps; returns (a, b, C, L, n_sweeps) of the best state seen.
 
     Each row sweep also returns the block totals under the new row labels, and each column
@@ -277,10 +284,14 @@ def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol):
     n_done = 0
     for _ in range(max_sweeps):
         n_done += 1
+        if bar is not None:
+            bar.update(1)
         fill_a = largest_cluster(a[d_r > 0], k_a)
-        a_new, C = _hard_assign_rows_csr(A.indptr, A.indices, A.data, b, _log_p(C), fill_a)
+        a_new, C = _kernel("_hard_assign_rows_csr")(
+            A.indptr, A.indices, A.data, b, _log_p(C), fill_a
+        )
         fill_b = largest_cluster(b[d_c > 0], k_b)
-        b_new, CT = _hard_assign_rows_csr(
+        b_new, CT = _kernel("_hard_assign_rows_csr")(
             At.indptr, At.indices, At.data, a_new, _log_p(C.T.copy()), fill_b
         )
         C = np.ascontiguousarray(CT.T)
@@ -334,6 +345,10 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         -1 all of numba's threads. Results are bit-identical whatever the value.
     random_state : None, int, numpy SeedSequence or Generator
         (see :mod:`fastbip._rng`; a legacy RandomState is accepted too).
+    progress : None or bool
+        A progress bar over the sweeps (n_init starts, then the best one's) on standard
+        error: None shows it where standard error is a terminal, False never (also
+        ``FASTBIP_PROGRESS=0``); see :mod:`fastbip._progress`.
 
     Attributes
     ----------
@@ -358,6 +373,7 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         "k_max": ("int", 1, None),
         "n_jobs": [None, ("int", None, -1), ("int", 1, None)],
         "random_state": ("random_state",),
+        "progress": [None, ("choice", (True, False))],
     }
 
     def __init__(
@@ -375,6 +391,7 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         k_max=8,
         n_jobs=None,
         random_state=None,
+        progress=None,
     ):
         self.n_row_clusters = n_row_clusters
         self.n_col_clusters = n_col_clusters
@@ -388,6 +405,7 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         self.k_max = k_max
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.progress = progress
 
     def fit(self, M, y=None):
         """Fit the model to the purchase matrix ``M`` (people x items, counts)."""
@@ -422,6 +440,7 @@ class DCSBM(CoclusterLabels, BaseEstimator):
                 n_init=self.n_init,
                 soft_sweeps=self.soft_sweeps,
                 random_state=self.random_state,
+                progress=self.progress,
             )
         else:
             k_a = check_n_clusters(self.n_row_clusters, "n_row_clusters", n_r, "people")
@@ -452,13 +471,20 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         # every start for a few sweeps, then the best one on to convergence
         best = None
         first = min(_FIRST_SWEEPS, self.max_sweeps) if len(starts) > 1 else self.max_sweeps
-        for a, b in starts:
-            res = _hard_sweeps(A, At, a, b, k_a, k_b, first, self.tol)
-            if best is None or res[3] > best[3]:
-                best = res
-        if best[4] == first < self.max_sweeps:
-            res = _hard_sweeps(A, At, best[0], best[1], k_a, k_b, self.max_sweeps - first, self.tol)
-            best = (*res[:4], first + res[4]) if res[3] >= best[3] else best
+        # a bar over the sweeps: n_init starts x their first sweeps, then the best one's rest
+        total = len(starts) * first + (self.max_sweeps - first if len(starts) > 1 else 0)
+        with progress_bar(
+            total=total, desc="DCSBM sweeps", unit="sweep", enable=self.progress
+        ) as bar:
+            for a, b in starts:
+                res = _hard_sweeps(A, At, a, b, k_a, k_b, first, self.tol, bar)
+                if best is None or res[3] > best[3]:
+                    best = res
+            if best[4] == first < self.max_sweeps:
+                res = _hard_sweeps(
+                    A, At, best[0], best[1], k_a, k_b, self.max_sweeps - first, self.tol, bar
+                )
+                best = (*res[:4], first + res[4]) if res[3] >= best[3] else best
         if self.soft_sweeps and (best[4] > _HARD_INSTANCE_SWEEPS or len(starts) == 1):
             # a hard instance (the best start still moving after its first sweeps, or a given
             # start): soft sweeps from the best hard optimum, then hard sweeps again; kept

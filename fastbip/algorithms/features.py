@@ -256,6 +256,60 @@ class Birch(_FeatureClusterer):
         self._set_labels(centre_labels[sub])
 
 
+#: up to this many features the nearest micro-cluster centre is found with a k-d tree
+_KDTREE_MAX_FEATURES = 8
+
+
+def _nearest_centre(X, centres):
+    """Index (int64 (n,)) of the nearest row of ``centres`` (m, p) for every row of ``X``.
+
+    For few features a k-d tree over the centres answers each point in O(log m) instead of
+    the O(m p) of scikit-learn's ``KMeans.predict`` (at 10^7 points and 2,000 centres,
+    seconds instead of minutes); the distances are computed directly (not by
+    ``|x|^2 - 2 x.c + |c|^2``), so a point at an exact tie may pick the other centre.
+    """
+    if X.shape[1] > _KDTREE_MAX_FEATURES:
+        from sklearn.metrics import pairwise_distances_argmin
+
+        return pairwise_distances_argmin(X, centres).astype(np.int64, copy=False)
+    from scipy.spatial import cKDTree
+
+    _, idx = cKDTree(centres).query(X, k=1, workers=-1)
+    return idx.astype(np.int64, copy=False)
+
+
+#: Lloyd iterations of the micro-cluster k-means
+_MICRO_MAX_ITER = 20
+
+
+def _centre_sums(X, assign, m):
+    """Sizes (float64 (m,)) and coordinate sums (float64 (m, p)) of the m groups of ``assign``."""
+    sizes = np.bincount(assign, minlength=m).astype(np.float64)
+    sums = np.empty((m, X.shape[1]))
+    for j in range(X.shape[1]):
+        sums[:, j] = np.bincount(assign, weights=X[:, j], minlength=m)
+    return sizes, sums
+
+
+def _lloyd_kdtree(X, m, rng, max_iter):
+    """Centres (float64 (m, p)) of k-means on ``X`` (n >= m, p <= 8 features): m distinct rows
+    of X drawn by ``rng`` as the start, then at most ``max_iter`` Lloyd iterations (each
+    point to its nearest centre by a k-d tree, each centre to the mean of its points; a
+    centre left without points stays where it is), stopping when no point changes centre.
+    O(n log m) per iteration instead of the O(n m p) of a brute-force assignment."""
+    centres = X[rng.choice(X.shape[0], size=m, replace=False)].copy()
+    assign = None
+    for _ in range(max_iter):
+        new = _nearest_centre(X, centres)
+        if assign is not None and np.array_equal(new, assign):
+            break
+        assign = new
+        sizes, sums = _centre_sums(X, assign, m)
+        full = sizes > 0
+        centres[full] = sums[full] / sizes[full, None]
+    return centres
+
+
 def weighted_linkage_labels(
     centres: np.ndarray, weights: np.ndarray, n_clusters: int, linkage: str
 ) -> np.ndarray:
@@ -302,10 +356,11 @@ class Agglomerative(_FeatureClusterer):
     Two-stage (``n > exact_max_n``, or ``method="two-stage"``):
 
     1. micro-clusters: k-means with ``n_micro`` centres (default 2,000; random initial
-       centres, at most 20 Lloyd iterations) fitted on a random sample of
-       ``sample_per_micro * n_micro`` points (default 40,000), then every point assigned to its
-       nearest centre; the centres are recomputed as the means of their points and weighted
-       by their sizes (empty ones dropped);
+       centres, at most 20 Lloyd iterations; up to 8 features each point finds its nearest
+       centre in a k-d tree over the centres, above scikit-learn's KMeans runs) fitted on a
+       random sample of ``sample_per_micro * n_micro`` points (default 40,000), then every
+       point assigned to its nearest centre; the centres are recomputed as the means of
+       their points and weighted by their sizes (empty ones dropped);
     2. the requested linkage on the centres by a nearest-neighbour chain in O(m^2): ward uses
        the size-weighted Ward distance, so it is exact ward on the data with every point moved
        to its micro-cluster's centre; average uses size-weighted UPGMA on centre distances
@@ -317,7 +372,8 @@ class Agglomerative(_FeatureClusterer):
        noise points than exact single linkage, but is not the same thing);
     3. every point gets its micro-cluster's label.
 
-    Time O(n * n_micro * p) for the assignment plus O(n_micro^2); memory O(n p + n_micro^2).
+    Time O(n log n_micro) for the assignment up to 8 features (O(n * n_micro * p) above),
+    plus O(n_micro^2) for the linkage; memory O(n p + n_micro^2).
     ``method_`` says which ran ("exact" or "two-stage"); a :class:`TwoStageWarning` is
     emitted when ``method="auto"`` switches to two-stage (silence it with ``method=
     "two-stage"``).
@@ -381,18 +437,19 @@ class Agglomerative(_FeatureClusterer):
         rng = check_random_state(self.random_state)
         n_sample = min(n, per * n_micro)
         sample = X[np.sort(rng.choice(n, size=n_sample, replace=False))] if n_sample < n else X
-        km = sklearn.cluster.KMeans(
-            n_clusters=n_micro,
-            init="random",
-            n_init=1,
-            max_iter=20,
-            random_state=int(rng.integers(2**31 - 1)),
-        ).fit(sample)
-        assign = km.predict(X) if n_sample < n else km.labels_
-        sizes = np.bincount(assign, minlength=n_micro).astype(np.float64)
-        sums = np.empty((n_micro, X.shape[1]))
-        for j in range(X.shape[1]):
-            sums[:, j] = np.bincount(assign, weights=X[:, j], minlength=n_micro)
+        if X.shape[1] <= _KDTREE_MAX_FEATURES:
+            centres = _lloyd_kdtree(sample, n_micro, rng, _MICRO_MAX_ITER)
+            assign = _nearest_centre(X, centres)
+        else:
+            km = sklearn.cluster.KMeans(
+                n_clusters=n_micro,
+                init="random",
+                n_init=1,
+                max_iter=_MICRO_MAX_ITER,
+                random_state=int(rng.integers(2**31 - 1)),
+            ).fit(sample)
+            assign = _nearest_centre(X, km.cluster_centers_) if n_sample < n else km.labels_
+        sizes, sums = _centre_sums(X, assign, n_micro)
         keep = sizes > 0
         centres = sums[keep] / sizes[keep, None]
         remap = np.cumsum(keep) - 1

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaln
 
+from fastbip._progress import progress as progress_bar
 from fastbip._rng import check_random_state
 from fastbip._validation import check_choice, check_n_clusters
 from fastbip.algorithms._base import as_purchases
@@ -60,6 +61,7 @@ def select_k(
     soft_sweeps: int = 0,
     max_sweeps: int = 50,
     random_state: Any = None,
+    progress: bool | None = None,
 ) -> tuple[tuple[int, int], np.ndarray]:
     """Choose the number of clusters of each side by a model-selection criterion.
 
@@ -85,6 +87,9 @@ def select_k(
         Passed to each :class:`DCSBM` fit.
     random_state : None, int, SeedSequence or Generator
         One seed is drawn from it and used for every fit (:mod:`fastbip._rng`).
+    progress : bool or None
+        A progress bar over the fits on standard error: None shows it where standard error
+        is a terminal, False never (also ``FASTBIP_PROGRESS=0``); see :mod:`fastbip._progress`.
 
     Returns
     -------
@@ -102,19 +107,21 @@ def select_k(
     d_r = np.asarray(A.sum(axis=1)).ravel()
     d_c = np.asarray(A.sum(axis=0)).ravel()
     table = np.empty((len(ks_r), len(ks_c)))
-    for i, k_a in enumerate(ks_r):
-        for j, k_b in enumerate(ks_c):
-            est = DCSBM(
-                k_a,
-                k_b,
-                n_init=n_init,
-                soft_sweeps=soft_sweeps,
-                max_sweeps=max_sweeps,
-                random_state=seed,
-            ).fit(A)
-            table[i, j] = _criterion(
-                criterion, est.omega_, est.row_labels_, est.column_labels_, d_r, d_c
-            )
+    pairs = [(i, j) for i in range(len(ks_r)) for j in range(len(ks_c))]
+    for i, j in progress_bar(pairs, desc="select_k", unit="fit", enable=progress):
+        k_a, k_b = ks_r[i], ks_c[j]
+        est = DCSBM(
+            k_a,
+            k_b,
+            n_init=n_init,
+            soft_sweeps=soft_sweeps,
+            max_sweeps=max_sweeps,
+            random_state=seed,
+            progress=False,
+        ).fit(A)
+        table[i, j] = _criterion(
+            criterion, est.omega_, est.row_labels_, est.column_labels_, d_r, d_c
+        )
     flat = np.argmax(table) if criterion == "icl" else np.argmin(table)
     i, j = np.unravel_index(flat, table.shape)
     return (ks_r[i], ks_c[j]), table

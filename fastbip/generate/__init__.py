@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 
-def generate(spec: Spec, rng: Any = None) -> Dataset:
+def generate(spec: Spec, rng: Any = None, *, progress: bool | None = None) -> Dataset:
     """Generate people, items, purchases (and events) from ``spec``.
 
     Parameters
@@ -55,6 +55,8 @@ def generate(spec: Spec, rng: Any = None) -> Dataset:
     rng : None, int >= 0, numpy.random.SeedSequence or numpy.random.Generator
         None uses ``spec.seed`` (fresh entropy when that is None too); an int or a
         ``SeedSequence`` seeds everything; a ``Generator`` is drawn from once.
+    progress : bool or None
+        A progress bar while the purchases are drawn (see :func:`sample_purchases`).
 
     Returns
     -------
@@ -64,7 +66,7 @@ def generate(spec: Spec, rng: Any = None) -> Dataset:
     """
     plan = make_plan(spec, rng)
     args, kwargs = plan.purchase_args()
-    return assemble(spec, plan, sample_purchases(*args, **kwargs))
+    return assemble(spec, plan, sample_purchases(*args, progress=progress, **kwargs))
 
 
 class _CallableModule(types.ModuleType):
@@ -75,8 +77,8 @@ class _CallableModule(types.ModuleType):
     the function, so ``fastbip.generate(spec)`` works whichever of the two is bound.
     """
 
-    def __call__(self, spec: Spec, rng: Any = None) -> Dataset:
-        return generate(spec, rng)
+    def __call__(self, spec: Spec, rng: Any = None, *, progress: bool | None = None) -> Dataset:
+        return generate(spec, rng, progress=progress)
 
 
 sys.modules[__name__].__class__ = _CallableModule

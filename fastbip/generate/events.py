@@ -22,6 +22,10 @@ from .purchases import _key_from_seed, _wrap_csr
 
 __all__ = ["Events", "intensity", "sample_events"]
 
+# Below this many events the kernels' serial twins run (the same results; a parallel kernel
+# compiles several times slower and gains nothing on a small input).
+_PARALLEL_MIN_EVENTS = 1 << 20
+
 
 def _profile_terms(profile, name):
     if isinstance(profile, TimeProfile):  # validated when built
@@ -124,7 +128,8 @@ class Events:
         indptr = np.zeros(M.shape[0] + 1, M.indptr.dtype)
         offsets = np.ascontiguousarray(self.offsets, dtype=np.int64)
         times = np.ascontiguousarray(self.times, dtype=np.float64)
-        indices, data = _ke.window_csr(M.indptr, M.indices, offsets, times, start, end, indptr)
+        window = _ke.window_csr if times.size >= _PARALLEL_MIN_EVENTS else _ke.window_csr_serial
+        indices, data = window(M.indptr, M.indices, offsets, times, start, end, indptr)
         return _wrap_csr(data, indices, indptr, M.shape)
 
 
@@ -210,7 +215,10 @@ def sample_events(
     for l in range(k):
         guide[l] = np.searchsorted(cdf[l], np.arange(_GRID) / _GRID, side="right") - 1
     np.clip(guide, 0, _GRID - 1, out=guide)
-    times = _ke.event_times_csr(
+    kernel = (
+        _ke.event_times_csr if offsets[-1] >= _PARALLEL_MIN_EVENTS else _ke.event_times_csr_serial
+    )
+    times = kernel(
         M.indptr,
         M.indices,
         data,

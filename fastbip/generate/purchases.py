@@ -48,6 +48,7 @@ from numpy.typing import ArrayLike
 
 from fastbip._kernels import generate as _k
 from fastbip._kernels import sampling as _ks
+from fastbip._progress import progress as progress_bar
 from fastbip._rng import as_seed_sequence
 from fastbip._validation import as_labels, as_weights, check_choice, check_int
 from fastbip.spec.model import MODELS
@@ -63,6 +64,10 @@ _INT32_MAX = 2**31 - 1
 _WAVE_DRAWS = 1 << 21
 # draws sorted at once inside a block (16 bytes each of per-thread scratch)
 _CHUNK_DRAWS = 1 << 13
+# Below this many draws the kernels' serial twins run (same results): a parallel kernel
+# compiles several times slower and is no faster on a small sample (the first call of a
+# small generation, such as ``fastbip demo``, is mostly compilation).
+_PARALLEL_MIN_DRAWS = 1 << 20
 
 
 # --------------------------------------------------------------------------- validation
@@ -199,7 +204,11 @@ def _row_draws(theta, a32, factor, block_size, key, first_block):
     """Pass 1 over rows (the rows of blocks ``first_block``, ... when sharded): each row's
     number of draws in ``draw_off[1:]`` (not yet cumulated), and the largest one."""
     draw_off = np.zeros(theta.size + 1, np.int64)
-    max_row = int(_k.row_counts_poisson(theta, a32, factor, block_size, key, draw_off, first_block))
+    expected = float(np.dot(theta, factor[a32])) if theta.size else 0.0
+    kernel = (
+        _k.row_counts_poisson if expected >= _PARALLEL_MIN_DRAWS else _k.row_counts_poisson_serial
+    )
+    max_row = int(kernel(theta, a32, factor, block_size, key, draw_off, first_block))
     return draw_off, max_row
 
 
@@ -215,6 +224,7 @@ def sample_purchases(
     affinity: Affinity | None = None,
     block_size: int = 1024,
     row_blocks: tuple[int, int] | None = None,
+    progress: bool | None = None,
 ) -> sp.csr_matrix:
     """Sample the purchase matrix of the planted relation (see the module docstring).
 
@@ -237,6 +247,10 @@ def sample_purchases(
         a distributed run; stacking the shards gives the whole matrix). The arrays are
         still those of all people. Not available for model="exact", whose totals are
         allocated over all people at once. The index dtype follows the shard's size.
+    progress : bool or None
+        A progress bar over the draws (by waves) on standard error: None shows it where
+        standard error is a terminal, False never (also ``FASTBIP_PROGRESS=0``); see
+        :mod:`fastbip._progress`. It does not change the result.
 
     Returns
     -------
@@ -328,11 +342,15 @@ def sample_purchases(
     scratch = np.empty((numba.config.NUMBA_NUM_THREADS, 2 * per_chunk), np.uint64)
     st_idx = np.empty(staging, idx_dtype)
     st_cnt = np.empty(staging, np.int32)
+    parallel = total >= _PARALLEL_MIN_DRAWS
+    fill = _k.fill_wave_csr if parallel else _k.fill_wave_csr_serial
+    commit = _k.commit_wave_csr if parallel else _k.commit_wave_csr_serial
+    bar = progress_bar(total=total, desc="purchases", unit="draw", enable=progress)
     old_chunk = numba.get_parallel_chunksize()
     numba.set_parallel_chunksize(1)
     try:
         for w0, w1 in zip(waves[:-1], waves[1:], strict=True):
-            _k.fill_wave_csr(
+            fill(
                 w0,
                 w1,
                 block_size,
@@ -356,9 +374,11 @@ def sample_purchases(
                 indptr,
                 first_block,
             )
-            _k.commit_wave_csr(w0, w1, block_size, draw_off, st_idx, st_cnt, indptr, indices, data)
+            commit(w0, w1, block_size, draw_off, st_idx, st_cnt, indptr, indices, data)
+            bar.update(int(block_draws[w1] - block_draws[w0]))
     finally:
         numba.set_parallel_chunksize(old_chunk)
+        bar.close()
     del scratch, st_idx, st_cnt
     nnz = int(indptr[-1])
     indices = _shrink(indices, nnz)

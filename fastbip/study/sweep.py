@@ -34,7 +34,7 @@ def recovery_sweep(
     algorithms: Iterable[Any] | Mapping[str, Any] | None = None,
     *,
     oracle: bool = True,
-    progress: Callable[[dict], None] | None = None,
+    progress: Callable[[dict], None] | bool | None = None,
     keep_fits: bool = False,
     **spec_options: Any,
 ) -> Results:
@@ -56,8 +56,11 @@ def recovery_sweep(
     oracle : bool
         Compute the oracle's labels per dataset: its rows (``algorithm == "oracle"``) and
         every row's ``oracle_ari``.
-    progress : callable, optional
-        Called with each finished row (a dict of :data:`fastbip.study.COLUMNS`).
+    progress : callable, bool or None
+        A callable is called with each finished row (a dict of
+        :data:`fastbip.study.COLUMNS`). A progress bar over the datasets shows on standard
+        error where it is a terminal, unless ``progress=False`` (or ``FASTBIP_PROGRESS=0``;
+        see :mod:`fastbip._progress`).
     keep_fits : bool
         Keep every fit's labels and estimator in the entries (memory: the labels of every
         dataset); by default only the scores are kept.
@@ -93,25 +96,28 @@ def recovery_sweep(
         default += registry.names("joint")
     chosen = resolve_algorithms(algorithms, default)
 
+    from .._progress import progress as progress_bar
+
     entries = []
-    for mixing in mixings:
-        for seed in seeds:
-            spec = planted_spec(
-                n_people, n_items, k_people, k_items, mean_purchases, mixing, seed, **spec_options
-            )
-            ds = generate(spec)
-            where = {"snr": float(planted_snr(ds.truth)), "mixing": mixing, "seed": seed}
-            oracle_ari = None
-            if oracle:
-                rows = score_fits(ds, fit_oracle(ds), keep=keep_fits, **where)
-                oracle_ari = {e.side: e.ari for e in rows}
-                for e in rows:
-                    e.oracle_ari = e.ari
-                _add(entries, rows, progress)
-            for name, algorithm, kind in chosen:
-                fits = fit_algorithm(name, algorithm, kind, ds, k_people, k_items, seed)
-                rows = score_fits(ds, fits, oracle_ari=oracle_ari, keep=keep_fits, **where)
-                _add(entries, rows, progress)
+    grid = [(mixing, seed) for mixing in mixings for seed in seeds]
+    bar = None if callable(progress) else progress
+    for mixing, seed in progress_bar(grid, desc="recovery sweep", unit="dataset", enable=bar):
+        spec = planted_spec(
+            n_people, n_items, k_people, k_items, mean_purchases, mixing, seed, **spec_options
+        )
+        ds = generate(spec, progress=False)  # the sweep has its own bar
+        where = {"snr": float(planted_snr(ds.truth)), "mixing": mixing, "seed": seed}
+        oracle_ari = None
+        if oracle:
+            rows = score_fits(ds, fit_oracle(ds), keep=keep_fits, **where)
+            oracle_ari = {e.side: e.ari for e in rows}
+            for e in rows:
+                e.oracle_ari = e.ari
+            _add(entries, rows, progress)
+        for name, algorithm, kind in chosen:
+            fits = fit_algorithm(name, algorithm, kind, ds, k_people, k_items, seed)
+            rows = score_fits(ds, fits, oracle_ari=oracle_ari, keep=keep_fits, **where)
+            _add(entries, rows, progress)
     summary = (
         f"planted family: {n_people} people, {n_items} items, K = {k_people} x {k_items}, "
         f"{mean_purchases:g} purchases per person; mixings {mixings}, seeds {seeds}"
@@ -121,6 +127,6 @@ def recovery_sweep(
 
 def _add(entries: list, rows: list, progress: Callable[[dict], None] | None) -> None:
     entries += rows
-    if progress is not None:
+    if callable(progress):
         for e in rows:
             progress(e.row())
