@@ -401,6 +401,8 @@ def _cmd_algorithms(args: argparse.Namespace) -> int:
         print(f"{'':24s} {info.description}")
         if not info.available:
             print(f"{'':24s} unavailable: {info.unavailable_reason}")
+        if info.slow:
+            print(f"{'':24s} slow: left out of the default study; name it to run it")
     return 0
 
 

@@ -340,3 +340,16 @@ def test_an_entry_point_runs_in_a_study_by_its_name(fake_distribution, ds):
     assert e.error is None and e.k_asked == 3 and e.k_found == 3
     with pytest.raises(ValueError, match="'pkg-broken' is unavailable: the entry point"):
         run_study(ds, algorithms=["pkg-broken"])
+
+
+def test_slow_algorithms_run_only_when_named():
+    from fastbip import algorithms as registry
+
+    assert registry.info("bp").slow
+    assert "bp" in registry.names()
+    assert "bp" not in registry.names(include_slow=False)
+    ds = fastbip.generate(fastbip.planted_spec(300, 100, 2, 2, seed=0))
+    default = {e.algorithm for e in fastbip.run_study(ds).entries}
+    assert "bp" not in default and "dcsbm" in default
+    named = {e.algorithm for e in fastbip.run_study(ds, algorithms=["bp"]).entries}
+    assert "bp" in named

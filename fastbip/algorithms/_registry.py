@@ -37,7 +37,8 @@ class AlgorithmInfo:
     ``name``, ``kind`` (``"features"``, ``"purchases"`` or ``"joint"``), ``description``,
     ``complexity`` (time and memory), ``when_to_use``; then ``target`` (the ``"module:Class"``
     string), ``defaults`` (parameters passed unless overridden), ``requires`` (importable
-    modules the entry needs), ``available`` and ``unavailable_reason`` (empty when available).
+    modules the entry needs), ``available`` and ``unavailable_reason`` (empty when available),
+    ``slow`` (the default studies and sweeps leave it out; it runs when named).
     """
 
     name: str
@@ -50,6 +51,7 @@ class AlgorithmInfo:
     requires: tuple = ()
     available: bool = True
     unavailable_reason: str = ""
+    slow: bool = False
 
 
 _REGISTRY: dict[str, AlgorithmInfo] = {}
@@ -66,12 +68,15 @@ def register(
     defaults: dict | None = None,
     requires: tuple[str, ...] = (),
     replace: bool = False,
+    slow: bool = False,
 ) -> None:
     """Register an estimator class under ``name``.
 
     ``target`` is a ``"module:Class"`` string (imported lazily) or a class. ``defaults`` are
     parameters passed to the class unless :func:`get` overrides them. ``requires`` lists
-    modules that must be importable for the entry to be available.
+    modules that must be importable for the entry to be available. ``slow`` entries (many
+    times the others' time) are left out of the default lists of :func:`names`
+    (``include_slow=False``) that ``run_study`` and ``recovery_sweep`` use; they run when named.
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string; got {name!r}")
@@ -93,6 +98,7 @@ def register(
         target=target if isinstance(target, str) else f"{target.__module__}:{target.__name__}",
         defaults=dict(defaults or {}),
         requires=tuple(requires),
+        slow=bool(slow),
     )
     _TARGETS[name] = target
 
@@ -229,10 +235,13 @@ def info(name: str) -> AlgorithmInfo:
     )
 
 
-def names(kind: str | None = None, available_only: bool = True) -> list[str]:
+def names(
+    kind: str | None = None, available_only: bool = True, include_slow: bool = True
+) -> list[str]:
     """Registered names in registration order, optionally of one ``kind``.
 
-    By default only entries that can run here are listed (see :func:`info` for the others).
+    By default only entries that can run here are listed (see :func:`info` for the others);
+    ``include_slow=False`` also leaves out the entries registered as ``slow``.
     """
     if kind is not None and kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS} or None; got {kind!r}")
@@ -246,6 +255,8 @@ def names(kind: str | None = None, available_only: bool = True) -> list[str]:
         if kind is not None and entry.kind != kind:
             continue
         if available_only and _why_unavailable(entry):
+            continue
+        if not include_slow and entry.slow:
             continue
         out.append(name)
     return out
@@ -415,6 +426,7 @@ register(
     "(more near snr 1)",
     "the most accurate near the detection threshold (within 0.002 ARI of BP with the planted "
     "parameters at snr 1.5-2, K = 2 and 5); 10 to 50 times the time of the spectral methods",
+    slow=True,
 )
 register(
     "louvain",

@@ -32,7 +32,8 @@ def run_study(
     ds : Dataset
         A dataset with a planted truth (a generated one).
     algorithms : list or dict, optional
-        Registry names (default: every available registered algorithm), users' own
+        Registry names (default: every available registered algorithm but the slow ones,
+        such as bp, which run when named), users' own
         estimators (an instance is cloned before fitting), their classes, or
         ``"module:Class"`` strings; or a dict from the name the rows carry to one of these
         (None: the registry entry of that name), e.g. ``{"mine": est, "dcsbm": None}``. An
@@ -66,7 +67,7 @@ def run_study(
             "run_study needs a dataset with a planted truth (a generated one); "
             "real logs have no truth to score against"
         )
-    chosen = resolve_algorithms(algorithms, registry.names())
+    chosen = resolve_algorithms(algorithms, registry.names(include_slow=False))
     ka, kb = ds.truth.shape
     snr_value = float(snr(ds.truth))
     entries = []

@@ -91,9 +91,9 @@ def recovery_sweep(
         mixings, "mixings", "numbers in [0, 1]", check=lambda v, n: check_real(v, n, 0.0, 1.0)
     )
     seeds = check_list(seeds, "seeds", "integers >= 0", check=lambda v, n: check_int(v, n, 0))
-    default = registry.names("purchases")
+    default = registry.names("purchases", include_slow=False)
     if spec_options.get("features"):
-        default += registry.names("joint")
+        default += registry.names("joint", include_slow=False)
     chosen = resolve_algorithms(algorithms, default)
 
     from .._progress import progress as progress_bar
