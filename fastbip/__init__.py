@@ -58,6 +58,7 @@ _NAMES = {
     "snr": "truth",
     "snr_matrix": "truth",
     "oracle_labels": "truth",
+    "detectable_clusters": "truth",
     # algorithms/dcsbm.py
     "DCSBM": "algorithms.dcsbm",
     "select_k": "algorithms.select",

@@ -44,7 +44,7 @@ import numpy as np
 from fastbip._kernels import dcsbm as _kd
 from fastbip._validation import as_labels, as_purchases, check_choice, truth_arrays
 
-__all__ = ["oracle_labels", "snr", "snr_matrix"]
+__all__ = ["detectable_clusters", "oracle_labels", "snr", "snr_matrix"]
 
 _SIDES = ("people", "items")
 
@@ -140,6 +140,38 @@ def snr(truth: object) -> float:
     if lam[0] <= 0:
         return 0.0
     return float(lam[1] / np.sqrt(lam[0]))
+
+
+def detectable_clusters(truth: object) -> dict[str, int]:
+    """How many clusters the purchases can reveal at all, per side.
+
+    The count of eigenvalues ``lambda_k`` of the degree-corrected two-hop operator
+    (:func:`snr_matrix`) with ``lambda_k / sqrt(lambda_1) > 1``, the Kesten-Stigum threshold
+    (the leading one counts as one cluster: it carries the degrees, not a partition). The
+    non-zero eigenvalues are the squared singular values of the mean purchase matrix, the
+    same for both sides, so the count is at most ``min(K_A, K_B)``; a side with more
+    planted clusters than that has clusters no algorithm can tell apart from the purchases
+    alone (the features may still separate them).
+
+    Parameters
+    ----------
+    truth : Truth or Dataset
+        The planted parameters.
+
+    Returns
+    -------
+    dict
+        ``{"people": n, "items": n}``, each between 1 and that side's K.
+    """
+    S = snr_matrix(truth)
+    ka = S.shape[0]
+    kb = np.asarray(getattr(truth, "truth", truth).omega).shape[1]
+    ev = np.sort(np.linalg.eigvalsh(S))[::-1]
+    if ev.size == 0 or ev[0] <= 0:
+        n = 1
+    else:
+        n = max(1, int(np.sum(ev / np.sqrt(ev[0]) > 1.0)))
+    return {"people": min(n, ka), "items": min(n, kb)}
 
 
 # --------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ EXPECTED_ALL = [
     "consensus_score",
     "contingency",
     "default_spec",
+    "detectable_clusters",
     "encode_labels",
     "estimate_omega",
     "expected_block_totals",

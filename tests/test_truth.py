@@ -12,6 +12,7 @@ from scipy import stats
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score as ari
 
+import fastbip
 from fastbip.algorithms.dcsbm import DCSBM
 from fastbip.truth import oracle_labels, snr, snr_matrix
 
@@ -411,3 +412,22 @@ def test_snr_one_separates_detectable_from_not():
         ari[target] = adjusted_rand(truth.people_labels, _regularised_spectral_split(M))
     assert abs(ari[0.5]) < 0.01 and abs(ari[0.8]) < 0.02
     assert ari[1.5] > 0.15 and ari[2.5] > 0.45 and ari[2.5] > ari[1.5]
+
+
+def test_detectable_clusters_of_the_built_in_study_and_the_planted_family():
+    ds = fastbip.generate(fastbip.default_spec(seed=0))
+    # the built-in study plants 4 x 4, of which the purchases can reveal 3
+    assert fastbip.detectable_clusters(ds) == {"people": 3, "items": 3}
+    assert fastbip.detectable_clusters(ds.truth) == fastbip.detectable_clusters(ds)
+    clear = fastbip.generate(fastbip.planted_spec(2000, 500, 3, 4, seed=0))
+    assert fastbip.detectable_clusters(clear) == {"people": 3, "items": 3}
+    noise = fastbip.generate(fastbip.planted_spec(2000, 500, 3, 3, mixing=0.97, seed=0))
+    assert fastbip.snr(noise) < 1
+    assert fastbip.detectable_clusters(noise) == {"people": 1, "items": 1}
+
+
+@pytest.mark.parametrize("mixing", [0.0, 0.5, 0.8, 0.9, 0.95])
+def test_two_groups_are_detectable_exactly_above_snr_one(mixing):
+    ds = fastbip.generate(fastbip.planted_spec(4000, 1000, 2, 2, mixing=mixing, seed=1))
+    expected = 2 if fastbip.snr(ds) > 1 else 1
+    assert fastbip.detectable_clusters(ds)["people"] == expected

@@ -11,7 +11,6 @@ so the command line prints the answer without the ``[report]`` extra.
 
 from __future__ import annotations
 
-import importlib
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,37 +30,11 @@ SIDES = ("people", "items")
 
 
 def detectable_clusters(truth: Any) -> int:
-    """The number of clusters the purchases can reveal at all.
+    """The number of clusters the purchases can reveal at all (the same on both sides):
+    :func:`fastbip.truth.detectable_clusters`."""
+    from fastbip.truth import detectable_clusters as per_side
 
-    Uses ``fastbip.truth.detectable_clusters`` when the package has it; otherwise counts
-    the eigenvalues ``lambda_k`` of the two-hop operator (:func:`fastbip.snr_matrix`) with
-    ``lambda_k / sqrt(lambda_1) > 1`` (the Kesten-Stigum threshold; the leading eigenvalue
-    counts as one cluster). The non-zero eigenvalues are the squared singular values of the
-    mean purchase matrix, the same for both sides, so the count is capped by each side's K.
-
-    Parameters
-    ----------
-    truth : Truth
-        The planted parameters of a generated dataset.
-
-    Returns
-    -------
-    int
-        Between 1 and ``min(K_A, K_B)``.
-    """
-    try:
-        mod = importlib.import_module("fastbip.truth")
-        fn = getattr(mod, "detectable_clusters", None)
-    except ImportError:
-        fn = None
-    if fn is not None:
-        return int(fn(truth))
-    import fastbip
-
-    ev = np.sort(np.linalg.eigvalsh(np.asarray(fastbip.snr_matrix(truth), dtype=float)))[::-1]
-    if ev.size == 0 or ev[0] <= 0:
-        return 0
-    return max(1, int(np.sum(ev / math.sqrt(ev[0]) > 1.0)))
+    return int(per_side(truth)["people"])
 
 
 def choose_k(
