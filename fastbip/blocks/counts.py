@@ -21,7 +21,13 @@ from fastbip._kernels.blocks import (
     _block_sums_csr,
     _label_codes,
 )
-from fastbip._validation import as_labels, as_purchases, check_int, renamed_keyword
+from fastbip._validation import (
+    as_labels,
+    as_purchases,
+    check_csr_structure,
+    check_int,
+    renamed_keyword,
+)
 
 __all__ = [
     "EncodedLabels",
@@ -158,8 +164,20 @@ def _chunk_bounds(indptr: np.ndarray, cells: int) -> np.ndarray:
     return np.maximum.accumulate(bounds)
 
 
-def _prepare(M, row_labels, column_labels, n_row_clusters, n_col_clusters):
-    M = as_purchases(M, canonical=False)
+def _prepare(
+    M,
+    row_labels,
+    column_labels,
+    n_row_clusters,
+    n_col_clusters,
+    *,
+    fused=False,
+    canonical=False,
+    counts=False,
+):
+    # fused: the block-count kernel checks every column index as it reads it, so only the
+    # row pointers are checked here (O(n_rows)); see _counts
+    M = as_purchases(M, canonical=canonical, counts=counts, check_indices=not fused)
     n_rows, n_cols = M.shape
     _check_hard(row_labels, "row_labels")
     _check_hard(column_labels, "column_labels")
@@ -236,15 +254,32 @@ def block_counts(
     threads. Pass labels through :func:`encode_labels` once to skip their conversion on
     repeated calls.
     """
-    M, rows, cols = _prepare(M, row_labels, column_labels, n_row_clusters, n_col_clusters)
+    M, rows, cols = _prepare(
+        M, row_labels, column_labels, n_row_clusters, n_col_clusters, fused=True
+    )
     return _counts(M, rows, cols, weighted)
 
 
-def _counts(M, rows: EncodedLabels, cols: EncodedLabels, weighted: bool) -> np.ndarray:
+def _counts(
+    M, rows: EncodedLabels, cols: EncodedLabels, weighted: bool, name: str = "M"
+) -> np.ndarray:
+    """The block table of a CSR matrix whose row pointers are checked.
+
+    The kernel clamps the column indices and gathers the out-of-range ones in a guard column
+    (code ``K_B + 1``): when that column is not zero, :func:`check_csr_structure` raises,
+    naming the first bad index. Counting catches every bad index; a weighted sum catches all
+    but those whose values sum to zero, which change no block either.
+    """
     ka, kb = rows.n_clusters, cols.n_clusters
-    cells = (ka + 1) * (kb + 1)
+    if M.shape[1] == 0 and M.nnz:  # no column to clamp to
+        check_csr_structure(M, name)
+    cells = (ka + 1) * (kb + 2)
     indptr = _unsigned(M.indptr)
     indices = _unsigned(M.indices)
+    guard_dtype = cols.codes.dtype if kb + 1 <= np.iinfo(cols.codes.dtype).max else np.uint32
+    col_codes = np.empty(cols.codes.shape[0] + 1, dtype=guard_dtype)
+    col_codes[:-1] = cols.codes
+    col_codes[-1] = kb + 1
     bounds = _chunk_bounds(M.indptr, 2 * cells)
     data = M.data
     integer = data.dtype == np.bool_ or np.issubdtype(data.dtype, np.integer)
@@ -253,7 +288,7 @@ def _counts(M, rows: EncodedLabels, cols: EncodedLabels, weighted: bool) -> np.n
     count_only = not weighted or (integer and _all_ones(data))
     if count_only:
         out = np.zeros((bounds.shape[0] - 1, 2, cells), dtype=np.int64)
-        _block_sums_csr(indptr, indices, None, rows.codes, cols.codes, ka, kb, bounds, out)
+        data = None
     else:
         if integer:
             acc_dtype = np.int64
@@ -264,19 +299,14 @@ def _counts(M, rows: EncodedLabels, cols: EncodedLabels, weighted: bool) -> np.n
             if data.dtype != np.float64:
                 data = data.astype(np.float64)
         out = np.zeros((bounds.shape[0] - 1, 2, cells), dtype=acc_dtype)
-        _block_sums_csr(
-            indptr,
-            indices,
-            np.ascontiguousarray(data),
-            rows.codes,
-            cols.codes,
-            ka,
-            kb,
-            bounds,
-            out,
-        )
+        data = np.ascontiguousarray(data)
+    _block_sums_csr(indptr, indices, data, rows.codes, col_codes, ka, kb, bounds, out)
     table = out.sum(axis=(0, 1)) if out.shape[0] else np.zeros(cells, dtype=out.dtype)
-    return np.ascontiguousarray(table.reshape(ka + 1, kb + 1)[:ka, :kb])
+    table = table.reshape(ka + 1, kb + 2)
+    if table[:, kb + 1].any():
+        check_csr_structure(M, name)  # raises, naming the first index out of range
+        raise AssertionError("the block-count kernel found an index the check did not")
+    return np.ascontiguousarray(table[:ka, :kb])
 
 
 def _membership(Z, n: int, k: int | None, name: str) -> sp.csr_matrix | np.ndarray:
