@@ -25,6 +25,8 @@ __all__ = [
     "check_real",
     "check_choice",
     "truth_arrays",
+    "check_offsets",
+    "check_csr_structure",
 ]
 
 _ACCEPT = ("any", "sparse", "csr")
@@ -509,6 +511,55 @@ def _check_coo(M: Any, name: str) -> None:
                     f"{name} is not a valid COO matrix: {what} indices must be in [0, {n}); "
                     f"got {bad}"
                 )
+
+
+# --------------------------------------------------------------------------- event offsets
+
+
+def check_offsets(
+    offsets: Any, n_entries: int, n_times: int, name: str = "events.offsets"
+) -> np.ndarray:
+    """Event offsets as a contiguous int64 array, checked in one pass (numba).
+
+    ``offsets`` must be 1-D integers with ``n_entries + 1`` entries (one more than the stored
+    entries of the matrix they are aligned with), start at 0, never decrease and end at
+    ``n_times`` (the length of the times array), so that every ``times[offsets[e]:offsets[e +
+    1]]`` lies inside the times.
+
+    Raises
+    ------
+    TypeError
+        not integers.
+    ValueError
+        naming ``name``, the position and the value found.
+    """
+    from fastbip._kernels.validate import _offsets_status
+
+    off = np.asarray(offsets)
+    if off.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integers; got dtype {off.dtype}")
+    if off.ndim != 1 or off.shape[0] != n_entries + 1:
+        raise ValueError(
+            f"{name} must have one entry per stored purchase entry plus one, "
+            f"{n_entries + 1}; got shape {off.shape}"
+        )
+    if off.dtype == np.uint64 and off.size and int(off.max()) > np.iinfo(np.int64).max:
+        raise ValueError(f"{name} must be <= len(times) = {n_times}; got {int(off.max())}")
+    off = np.ascontiguousarray(off, dtype=np.int64)
+    status, pos = _offsets_status(off, int(n_entries), int(n_times))
+    if status == 2:
+        raise ValueError(f"{name} must start at 0; got {name}[0] = {int(off[0])}")
+    if status == 3:
+        raise ValueError(
+            f"{name} must never decrease; got {name}[{pos}] = {int(off[pos])} < "
+            f"{name}[{pos - 1}] = {int(off[pos - 1])}"
+        )
+    if status == 4:
+        raise ValueError(
+            f"{name} must end at len(times) = {n_times} (the number of events); got "
+            f"{name}[{pos}] = {int(off[pos])}"
+        )
+    return off
 
 
 # --------------------------------------------------------------------------- renamed keywords

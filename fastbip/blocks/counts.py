@@ -26,6 +26,7 @@ from fastbip._validation import (
     as_purchases,
     check_csr_structure,
     check_int,
+    check_offsets,
     renamed_keyword,
 )
 
@@ -99,7 +100,8 @@ def encode_labels(
         Cluster of each element, ``-1`` for unassigned.
     n_clusters : int, optional
         Number of clusters ``K``; every label must be ``< K``. Default: ``max(labels) + 1``
-        (0 when all labels are -1 or there are none).
+        (0 when all labels are -1 or there are none), refused when it exceeds both the
+        number of labels and 4096 (a stray label would make the table huge).
     name : str
         Name of the argument, used in error messages.
 
@@ -130,9 +132,24 @@ def encode_labels(
     if k is None:
         k = max(int(arr.max()) + 1, 0) if arr.size else 0
         _check_code_range(k, name)
+        _check_inferred(k, arr.shape[0], name)
     codes = np.empty(arr.shape[0], dtype=_code_dtype(k))
     _label_codes(arr, k, codes)
     return EncodedLabels(codes, k)
+
+
+# an inferred K may exceed the number of labels by this much before it is taken for a stray
+# label rather than a cluster count (a table of K x K_B cells would be allocated for it)
+_INFERRED_K_SLACK = 1 << 12
+
+
+def _check_inferred(k: int, n: int, name: str) -> None:
+    if k > max(n, _INFERRED_K_SLACK):
+        raise ValueError(
+            f"{name} holds a label {k - 1}, so n_clusters would be {k}, more clusters than "
+            f"its {n} labels: a stray label? Pass n_clusters explicitly to count {k} "
+            "clusters (the table then has a row or column for each)"
+        )
 
 
 def _check_code_range(k: int | None, name: str) -> None:
@@ -422,21 +439,10 @@ def block_counts_windows(
     for attr in ("offsets", "times"):
         if not hasattr(events, attr):
             raise TypeError(f"events must have an '{attr}' attribute; got {type(events)}")
-    offsets = np.asarray(events.offsets)
     times = np.asarray(events.times)
-    if offsets.ndim != 1 or offsets.shape[0] != M.nnz + 1:
-        raise ValueError(
-            f"events.offsets must have nnz + 1 = {M.nnz + 1} entries; got shape {offsets.shape}"
-        )
-    if not np.issubdtype(offsets.dtype, np.integer):
-        raise TypeError(f"events.offsets must hold integers; got dtype {offsets.dtype}")
     if times.ndim != 1 or not np.issubdtype(times.dtype, np.number):
         raise TypeError(f"events.times must be a 1-D numeric array; got {times.dtype}")
-    if offsets[0] != 0 or np.any(np.diff(offsets) < 0) or offsets[-1] != times.shape[0]:
-        raise ValueError(
-            "events.offsets must start at 0, never decrease and end at len(events.times)="
-            f"{times.shape[0]}; got start {int(offsets[0])}, end {int(offsets[-1])}"
-        )
+    offsets = check_offsets(events.offsets, M.nnz, times.shape[0])
     edges = np.asarray(edges, dtype=np.float64)
     if edges.ndim != 1 or edges.shape[0] < 2:
         raise ValueError(f"edges must be a 1-D array of at least 2 boundaries; got {edges.shape}")
@@ -452,7 +458,7 @@ def block_counts_windows(
     _block_counts_windows_csr(
         _unsigned(M.indptr),
         _unsigned(M.indices),
-        _unsigned(offsets.astype(np.int64)),
+        _unsigned(offsets),
         np.ascontiguousarray(times, dtype=np.float64),
         rows.codes,
         cols.codes,

@@ -190,6 +190,22 @@ def _copula_factor(corr: tuple | None, p: int) -> np.ndarray | None:
         return v * np.sqrt(np.clip(w, 0, None))
 
 
+def _warn_empty(spec: PopulationSpec, sizes: np.ndarray, name: str) -> None:
+    """A planted cluster that gets no member is legitimate but meaningless: say so."""
+    import warnings
+
+    for c in np.flatnonzero(sizes == 0):
+        cl = spec.clusters[int(c)]
+        warnings.warn(
+            f"{name}.clusters[{int(c)}] ({cl.name!r}) has share {cl.share:g} "
+            f"({float(spec.shares[c]):.3g} of the total) of {name}.n = {spec.n}: it gets no "
+            f"member, so only {int(np.count_nonzero(sizes))} of the {spec.k} planted "
+            f"{name}-clusters exist",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def generate_population(
     spec: PopulationSpec,
     name: str,
@@ -203,6 +219,7 @@ def generate_population(
     rng = as_generator(rng)
     n, k = spec.n, spec.k
     sizes = cluster_sizes(n, spec.shares)
+    _warn_empty(spec, sizes, name)
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     label_dtype = np.int32
     sorted_labels = np.repeat(np.arange(k, dtype=label_dtype), sizes)
