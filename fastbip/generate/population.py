@@ -80,7 +80,10 @@ class Population:
     def feature_matrix(self, features: list[str] | None = None, scale: bool = True) -> np.ndarray:
         """The features as one float64 matrix (n, p): numeric columns standardised to mean 0
         and standard deviation 1 (a constant column becomes 0) when ``scale``, categorical
-        columns one-hot encoded (one column per category)."""
+        columns one-hot encoded (one column per category).
+
+        Raises ValueError, naming the column, for a NaN or infinite numeric value or a
+        category code out of range."""
         names = self.feature_names if features is None else list(features)
         unknown = [f for f in names if f not in self.columns]
         if unknown:
@@ -94,11 +97,24 @@ class Population:
             col = self.columns[f]
             if self.kinds[f] == "categorical":
                 ncat = len(self.categories[f])
+                if col.size and (int(col.min()) < 0 or int(col.max()) >= ncat):
+                    bad = int(col.min()) if int(col.min()) < 0 else int(col.max())
+                    raise ValueError(
+                        f"X (the features of {self.name}): {self.name}.columns[{f!r}] must "
+                        f"hold category codes in [0, {ncat}); got {bad}"
+                    )
                 onehot = np.zeros((self.n, ncat))
                 onehot[np.arange(self.n), col] = 1.0
                 blocks.append(onehot)
             else:
                 x = col.astype(np.float64)
+                if not np.all(np.isfinite(x)):
+                    bad = x[~np.isfinite(x)][0]
+                    raise ValueError(
+                        f"X (the features of {self.name}): {self.name}.columns[{f!r}] must be "
+                        f"finite; got {bad} (a numeric feature cannot be scaled or clustered "
+                        "with NaN or infinite values)"
+                    )
                 if scale:
                     sd = x.std()
                     x = (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
