@@ -122,3 +122,17 @@ def _min_max_int(a):
         elif x > hi:
             hi = x
     return lo, hi
+
+
+@njit(cache=True, nogil=True)
+def _offsets_counts_status(offsets, data):
+    """First entry whose number of events differs from its count, or -1.
+
+    offsets : int64 (nnz + 1,), already checked monotone (``_offsets_status``).
+    data : any numeric dtype (nnz,), the stored counts.
+    Returns the first e with ``offsets[e + 1] - offsets[e] != data[e]``, or -1.
+    """
+    for e in range(data.size):
+        if offsets[e + 1] - offsets[e] != data[e]:
+            return e
+    return -1
