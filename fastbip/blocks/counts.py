@@ -211,6 +211,23 @@ def _prepare(
     return M, rows, cols
 
 
+def _check_table_size(cells: int, ka: int, kb: int) -> None:
+    """A table that cannot fit in memory is an error naming the cluster counts, not numpy's
+    MemoryError (accumulators: two per chunk, a chunk at most when cells are many, and the
+    sum)."""
+    if cells <= _MAX_ACC_CELLS:
+        return
+    from fastbip.generate.plan import physical_memory
+
+    need, have = 4 * 8 * cells, physical_memory()
+    if have is not None and need > have:
+        raise ValueError(
+            f"n_row_clusters={ka} x n_col_clusters={kb} make a block table of {cells:,} "
+            f"cells, about {need / 2**30:,.1f} GiB to count; this machine has "
+            f"{have / 2**30:,.1f} GiB"
+        )
+
+
 def _check_hard(labels, name: str) -> None:
     """Soft memberships (a 2-D argument) belong to soft_block_counts, not here."""
     shape = getattr(labels, "shape", None)
@@ -291,6 +308,7 @@ def _counts(
     if M.shape[1] == 0 and M.nnz:  # no column to clamp to
         check_csr_structure(M, name)
     cells = (ka + 1) * (kb + 2)
+    _check_table_size(cells, ka, kb)
     indptr = _unsigned(M.indptr)
     indices = _unsigned(M.indices)
     guard_dtype = cols.codes.dtype if kb + 1 <= np.iinfo(cols.codes.dtype).max else np.uint32
