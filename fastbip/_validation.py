@@ -540,25 +540,22 @@ def check_offsets(
         raise TypeError(f"{name} must hold integers; got dtype {off.dtype}")
     if off.ndim != 1 or off.shape[0] != n_entries + 1:
         raise ValueError(
-            f"{name} must have one entry per stored purchase entry plus one, "
-            f"{n_entries + 1}; got shape {off.shape}"
+            f"{name} must have nnz + 1 = {n_entries + 1} entries (one per stored purchase "
+            f"entry, plus one); got shape {off.shape}"
         )
+    rule = f"{name} must start at 0, never decrease and end at len(times) = {n_times}"
     if off.dtype == np.uint64 and off.size and int(off.max()) > np.iinfo(np.int64).max:
-        raise ValueError(f"{name} must be <= len(times) = {n_times}; got {int(off.max())}")
+        raise ValueError(f"{rule}; got a value {int(off.max())}")
     off = np.ascontiguousarray(off, dtype=np.int64)
     status, pos = _offsets_status(off, int(n_entries), int(n_times))
     if status == 2:
-        raise ValueError(f"{name} must start at 0; got {name}[0] = {int(off[0])}")
+        raise ValueError(f"{rule}; got {name}[0] = {int(off[0])}")
     if status == 3:
         raise ValueError(
-            f"{name} must never decrease; got {name}[{pos}] = {int(off[pos])} < "
-            f"{name}[{pos - 1}] = {int(off[pos - 1])}"
+            f"{rule}; got {name}[{pos}] = {int(off[pos])} < {name}[{pos - 1}] = {int(off[pos - 1])}"
         )
     if status == 4:
-        raise ValueError(
-            f"{name} must end at len(times) = {n_times} (the number of events); got "
-            f"{name}[{pos}] = {int(off[pos])}"
-        )
+        raise ValueError(f"{rule}; got {name}[{pos}] = {int(off[pos])} at the end")
     return off
 
 

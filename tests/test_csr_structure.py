@@ -165,12 +165,22 @@ def test_indptr_only_check_skips_the_indices():
 @pytest.mark.parametrize(
     ("offsets", "n_times", "exc", "match"),
     [
-        ([0, 2, 9], 5, ValueError, r"end at len\(times\) = 5 .*; got events.offsets\[2\] = 9"),
-        ([0, 10**12, 5], 5, ValueError, r"never decrease; got events.offsets\[2\] = 5"),
+        (
+            [0, 2, 9],
+            5,
+            ValueError,
+            r"end at len\(times\) = 5; got events.offsets\[2\] = 9 at the end",
+        ),
+        ([0, 10**12, 5], 5, ValueError, r"never decrease.*; got events.offsets\[2\] = 5 <"),
         ([1, 2, 5], 5, ValueError, r"must start at 0"),
-        ([0, 5], 5, ValueError, r"one entry per stored purchase entry plus one, 3"),
+        ([0, 5], 5, ValueError, r"must have nnz \+ 1 = 3 entries"),
         ([0.0, 2.0, 5.0], 5, TypeError, r"must hold integers"),
-        (np.array([0, 2**63 + 5, 5], dtype=np.uint64), 5, ValueError, r"must be <= len"),
+        (
+            np.array([0, 2**63 + 5, 5], dtype=np.uint64),
+            5,
+            ValueError,
+            r"got a value 9223372036854775813",
+        ),
     ],
 )
 def test_check_offsets_names_the_defect(offsets, n_times, exc, match):
