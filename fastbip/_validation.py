@@ -25,12 +25,16 @@ __all__ = [
     "check_real",
     "check_choice",
     "truth_arrays",
+    "check_offsets",
+    "check_csr_structure",
 ]
 
 _ACCEPT = ("any", "sparse", "csr")
 
 
-def as_purchases(M, name="M", *, accept="any", dtype=None, canonical=True, counts=False):
+def as_purchases(
+    M, name="M", *, accept="any", dtype=None, canonical=True, counts=False, check_indices=True
+):
     """``M`` as a ``scipy.sparse.csr_matrix``, checked; the input is never modified.
 
     Parameters
@@ -54,6 +58,13 @@ def as_purchases(M, name="M", *, accept="any", dtype=None, canonical=True, count
     counts : bool
         Also require at least one row and one column and finite, non-negative values (the
         checks a statistical model of purchase counts needs; they read every value once).
+    check_indices : bool
+        Check that every column index of a CSR input lies in ``[0, n_items)`` (one pass over
+        the indices). False checks only the O(n_people) row pointers and the array lengths:
+        for a caller whose kernel compares every index as it reads it and calls
+        :func:`check_csr_structure` for the message when one is out of range (the block
+        counts do). Ignored unless ``canonical`` is False (summing duplicates reads the
+        indices, so they are checked first).
 
     Returns
     -------
@@ -79,7 +90,12 @@ def as_purchases(M, name="M", *, accept="any", dtype=None, canonical=True, count
             raise ValueError(f"{name} must be 2-D (n_people, n_items); got shape {M.shape}")
         _check_dtype(M.dtype, name)
         if M.format == "csr":
-            check_csr_structure(M, name)  # before scipy or a kernel reads through it
+            # before scipy or a kernel reads through it
+            check_csr_structure(M, name, indices=check_indices or canonical)
+        elif M.format == "csc":
+            check_csr_structure(M, name, transposed=True)  # scipy's tocsr trusts it too
+        elif M.format == "coo":
+            _check_coo(M, name)
         M = sp.csr_matrix(M)  # CSR input: a new object around the same arrays
         owned = False
     else:
@@ -403,7 +419,14 @@ _CSR_MESSAGES = {
 }
 
 
-def check_csr_structure(M: Any, name: str = "M", *, canonical: bool = False) -> None:
+def check_csr_structure(
+    M: Any,
+    name: str = "M",
+    *,
+    canonical: bool = False,
+    indices: bool = True,
+    transposed: bool = False,
+) -> None:
     """Check that a CSR matrix's arrays are a valid structure, in one pass (numba).
 
     ``indptr`` has ``n_rows + 1`` integer entries, starts at 0, is non-decreasing and ends at
@@ -412,14 +435,20 @@ def check_csr_structure(M: Any, name: str = "M", *, canonical: bool = False) -> 
     These are the preconditions of every CSR kernel in ``fastbip._kernels``; scipy does not
     check them when a matrix is built from arrays.
 
+    With ``indices=False`` only the lengths and ``indptr`` are checked (O(n_rows)): for a
+    caller whose kernel checks the column indices as it reads them. With ``transposed`` the
+    matrix is CSC (``indptr`` over columns, ``indices`` are rows).
+
     Raises
     ------
     ValueError
         naming ``name``, the defect, its position and the value found.
     """
-    from fastbip._kernels.validate import _csr_structure_status
+    from fastbip._kernels.validate import _csr_structure_status, _indptr_status
 
-    n_rows, n_cols = M.shape
+    n_rows, n_cols = M.shape[::-1] if transposed else M.shape
+    rows, cols = ("n_items", "n_people") if transposed else ("n_people", "n_items")
+    check_indices = indices
     indptr, indices, data = M.indptr, M.indices, M.data
     for arr, what in ((indptr, "indptr"), (indices, "indices")):
         if arr.ndim != 1 or arr.dtype.kind not in "iu":
@@ -429,7 +458,7 @@ def check_csr_structure(M: Any, name: str = "M", *, canonical: bool = False) -> 
             )
     if indptr.shape[0] != n_rows + 1:
         raise ValueError(
-            f"{name}.indptr must have n_people + 1 = {n_rows + 1} entries for shape "
+            f"{name}.indptr must have {rows} + 1 = {n_rows + 1} entries for shape "
             f"{M.shape}; got {indptr.shape[0]}"
         )
     if data.ndim != 1 or data.shape[0] != indices.shape[0]:
@@ -437,11 +466,11 @@ def check_csr_structure(M: Any, name: str = "M", *, canonical: bool = False) -> 
             f"{name}.data and {name}.indices must have the same length; got {data.shape} "
             f"and {indices.shape}"
         )
-    ip = indptr if indptr.dtype.kind == "i" else indptr.astype(np.int64)
-    ix = indices if indices.dtype.kind == "i" else indices.astype(np.int64)
-    status, pos = _csr_structure_status(
-        np.ascontiguousarray(ip), np.ascontiguousarray(ix), int(n_cols), bool(canonical)
-    )
+    ip = _signed(indptr)
+    if check_indices or canonical:
+        status, pos = _csr_structure_status(ip, _signed(indices), int(n_cols), bool(canonical))
+    else:
+        status, pos = _indptr_status(ip, int(indices.shape[0]))
     if status == 0:
         return
     if status <= 3:
@@ -450,7 +479,84 @@ def check_csr_structure(M: Any, name: str = "M", *, canonical: bool = False) -> 
         what = _CSR_MESSAGES[status].format(p=pos, q=pos - 1, v=v, w=w, nnz=indices.shape[0])
     else:
         what = _CSR_MESSAGES[status].format(p=pos, v=int(indices[pos]), n_cols=n_cols)
-    raise ValueError(f"{name} is not a valid CSR matrix: {what}")
+        if transposed:
+            what = what.replace("column indices", "row indices").replace("n_items", "n_people")
+    fmt = "CSC" if transposed else "CSR"
+    raise ValueError(f"{name} is not a valid {fmt} matrix: {what}")
+
+
+def _signed(a: np.ndarray) -> np.ndarray:
+    """A contiguous signed view or copy of an integer index array (uint64 values past 2**63
+    become negative, hence out of range, as they are)."""
+    if a.dtype.kind == "u":
+        a = a.view(np.int64) if a.dtype == np.uint64 else a.astype(np.int64)
+    return np.ascontiguousarray(a)
+
+
+def _check_coo(M: Any, name: str) -> None:
+    """Row and column indices of a COO matrix inside its shape (scipy's tocsr trusts them)."""
+    from fastbip._kernels.validate import _min_max_int
+
+    for arr, what, n in ((M.row, "row", M.shape[0]), (M.col, "column", M.shape[1])):
+        if arr.ndim != 1 or arr.dtype.kind not in "iu" or arr.shape != M.data.shape:
+            raise ValueError(
+                f"{name}.{'row' if what == 'row' else 'col'} must be a 1-D integer array as "
+                f"long as {name}.data; got dtype {arr.dtype}, shape {arr.shape}"
+            )
+        if arr.size:
+            lo, hi = _min_max_int(_signed(arr))
+            if lo < 0 or hi >= n:
+                bad = lo if lo < 0 else hi
+                raise ValueError(
+                    f"{name} is not a valid COO matrix: {what} indices must be in [0, {n}); "
+                    f"got {bad}"
+                )
+
+
+# --------------------------------------------------------------------------- event offsets
+
+
+def check_offsets(
+    offsets: Any, n_entries: int, n_times: int, name: str = "events.offsets"
+) -> np.ndarray:
+    """Event offsets as a contiguous int64 array, checked in one pass (numba).
+
+    ``offsets`` must be 1-D integers with ``n_entries + 1`` entries (one more than the stored
+    entries of the matrix they are aligned with), start at 0, never decrease and end at
+    ``n_times`` (the length of the times array), so that every ``times[offsets[e]:offsets[e +
+    1]]`` lies inside the times.
+
+    Raises
+    ------
+    TypeError
+        not integers.
+    ValueError
+        naming ``name``, the position and the value found.
+    """
+    from fastbip._kernels.validate import _offsets_status
+
+    off = np.asarray(offsets)
+    if off.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integers; got dtype {off.dtype}")
+    if off.ndim != 1 or off.shape[0] != n_entries + 1:
+        raise ValueError(
+            f"{name} must have nnz + 1 = {n_entries + 1} entries (one per stored purchase "
+            f"entry, plus one); got shape {off.shape}"
+        )
+    rule = f"{name} must start at 0, never decrease and end at len(times) = {n_times}"
+    if off.dtype == np.uint64 and off.size and int(off.max()) > np.iinfo(np.int64).max:
+        raise ValueError(f"{rule}; got a value {int(off.max())}")
+    off = np.ascontiguousarray(off, dtype=np.int64)
+    status, pos = _offsets_status(off, int(n_entries), int(n_times))
+    if status == 2:
+        raise ValueError(f"{rule}; got {name}[0] = {int(off[0])}")
+    if status == 3:
+        raise ValueError(
+            f"{rule}; got {name}[{pos}] = {int(off[pos])} < {name}[{pos - 1}] = {int(off[pos - 1])}"
+        )
+    if status == 4:
+        raise ValueError(f"{rule}; got {name}[{pos}] = {int(off[pos])} at the end")
+    return off
 
 
 # --------------------------------------------------------------------------- renamed keywords

@@ -159,35 +159,16 @@ def _check_algorithms(text: str | None) -> list[str] | None:
 
 
 def _physical_memory() -> int | None:
-    """Bytes of physical memory (POSIX), or None where it cannot be known."""
-    try:
-        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
-        return None
+    from .generate.plan import physical_memory
 
-
-def estimate_bytes(
-    n_people: int,
-    n_items: int,
-    mean_purchases: float,
-    n_features: int = 0,
-    *,
-    with_time: bool = False,
-) -> int:
-    """A rough peak-memory estimate of generating a dataset, in bytes.
-
-    Purchases: at most ``n_people * mean_purchases`` stored entries of 8 bytes (int32 index
-    and count) plus 8 bytes a purchase for its time; populations: labels, degrees and
-    features, 8 bytes each; doubled for the working copies made while sampling.
-    """
-    purchases = n_people * mean_purchases * (8 + (8 if with_time else 0))
-    members = (n_people + n_items) * 8 * (3 + n_features)
-    return int(2 * (purchases + members + 8 * n_people))
+    return physical_memory()
 
 
 def _check_memory(
     n_people: int, n_items: int, mean_purchases: float, n_features: int, with_time: bool
 ) -> None:
+    from .generate.plan import estimate_bytes
+
     need = estimate_bytes(n_people, n_items, mean_purchases, n_features, with_time=with_time)
     have = _physical_memory()
     if have is not None and need > have:

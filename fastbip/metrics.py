@@ -31,7 +31,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.special import gammaln
 
 from fastbip._kernels.metrics import _contingency_table_dense, _expected_mutual_information
-from fastbip._validation import as_labels, renamed_keyword, truth_arrays
+from fastbip._validation import as_labels, as_purchases, renamed_keyword, truth_arrays
 
 __all__ = [
     "adjusted_mutual_info",
@@ -350,6 +350,7 @@ def relation_recovery(truth: object, M: object, row_labels: object, column_label
     from fastbip.blocks import block_counts
 
     omega, _, _, true_rows, true_cols = truth_arrays(truth)
+    M = as_purchases(M, counts=True)  # negative, NaN or infinite purchases are refused
     if omega.sum() <= 0:
         raise ValueError(f"truth.omega must be a non-zero K_A x K_B matrix; got {omega.shape}")
     r = as_labels(row_labels, "row_labels", dtype=None)

@@ -56,7 +56,7 @@ def test_true_labels_have_higher_profile_likelihood():
         (
             lambda: estimate_omega(sp.csr_matrix(np.array([[1, -2], [0, 3]])), [0, 1], [0, 1]),
             ValueError,
-            "M must hold non-negative counts",
+            "M must be non-negative",
         ),
         (
             lambda: estimate_omega(sp.csr_matrix(np.eye(2)), [0, 1], [0, 1, 1]),

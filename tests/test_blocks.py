@@ -166,7 +166,7 @@ def test_encoded_labels_reused_and_narrow():
     np.testing.assert_array_equal(ea.labels(), a)
     np.testing.assert_array_equal(block_counts(M, ea, eb), block_counts(M, a, b, 5))
     assert encode_labels(np.arange(300)).codes.dtype == np.uint16
-    assert encode_labels(np.array([0, 70000])).codes.dtype == np.uint32
+    assert encode_labels(np.array([0, 70000]), 70001).codes.dtype == np.uint32
     # 255 clusters still fit uint8 (255 is the unassigned code)
     assert encode_labels(np.array([254, -1]), 255).codes.dtype == np.uint8
     assert encode_labels(np.array([255])).codes.dtype == np.uint16

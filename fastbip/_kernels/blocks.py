@@ -28,8 +28,11 @@ Cache and threads
 - ``_label_codes`` and ``_all_ones`` are serial (``nogil=True``): one cheap pass over an array
   of length n or nnz, which threads would not speed up against their start cost.
 
-Nothing is validated here: the caller (``fastbip.blocks.counts``) checks shapes, ranges and
-dtypes and guarantees the preconditions stated in each docstring.
+Nothing is validated here beyond what a kernel reads anyway: the caller
+(``fastbip.blocks.counts``) checks shapes, ranges and dtypes and guarantees the preconditions
+stated in each docstring. The one exception is ``_block_sums_csr``, which clamps every column
+index as it reads it and counts the out-of-range ones in a guard column (a separate check would
+read every index a second time).
 """
 
 import numpy as np
@@ -69,55 +72,64 @@ def _all_ones(data):
 
 @njit(parallel=True, nogil=True, cache=True)
 def _block_sums_csr(indptr, indices, data, row_codes, col_codes, n_row, n_col, bounds, out):
-    """Sum the stored values (or count the stored entries) per (row cluster, column cluster).
+    """Sum the stored values (or count the stored entries) per (row cluster, column cluster),
+    with a guard column that catches every column index out of range.
 
     indptr: uint32 or uint64, (n_rows + 1,), non-decreasing CSR row pointers,
-        indptr[-1] = nnz.
-    indices: uint32 or uint64, (nnz,), CSR column indices, each < len(col_codes).
+        indptr[0] = 0, indptr[-1] = nnz (checked by the caller: an O(n_rows) pass).
+    indices: uint32 or uint64, (nnz,), CSR column indices, any values. Each is clamped to
+        len(col_codes) - 1 before its code is read (an unsigned view turns a negative index
+        into a huge one, so one ``min`` covers both ends, and no branch is taken).
     data: uint8, int32, int64 or float64, (nnz,), the stored values; or None to count the
         stored entries (numba compiles a separate specialisation without the data reads, so
         counting costs no more than a kernel of its own: measured with
         ``benchmarks/bench_blocks.py``).
     row_codes: uint8/16/32, (n_rows,), values in 0..n_row (n_row = unassigned).
-    col_codes: uint8/16/32, (n_cols,), values in 0..n_col (n_col = unassigned).
+    col_codes: uint8/16/32, (n_cols + 1,), values in 0..n_col (n_col = unassigned) for the
+        n_cols columns, then the guard code n_col + 1 in the last place: an index past the
+        last column lands there.
     n_row, n_col: int, the numbers of clusters K_A and K_B.
     bounds: int64, (n_chunks + 1,), non-decreasing row boundaries, bounds[0] = 0,
         bounds[-1] = n_rows.
-    out: int64 (counting, integer data) or float64, (n_chunks, 2, (n_row + 1) * (n_col + 1)),
+    out: int64 (counting, integer data) or float64, (n_chunks, 2, (n_row + 1) * (n_col + 2)),
         zero-filled; written in place.
-    The table is out.sum(axis=(0, 1)).reshape(n_row + 1, n_col + 1)[:n_row, :n_col]. Integer
-    sums are exact (no overflow below 2**63); float sums are accumulated in a fixed order for
-    a given ``bounds``, hence identical whatever the thread count.
+    The table is out.sum(axis=(0, 1)).reshape(n_row + 1, n_col + 2)[:n_row, :n_col]; its
+    column n_col + 1 (over all rows, unassigned ones included) holds the entries whose index
+    is out of range: when counting, any such entry makes it non-zero. Bad entries never
+    reach the table. Integer sums are exact (no overflow below 2**63); float sums are
+    accumulated in a fixed order for a given ``bounds``, hence identical whatever the thread
+    count.
     """
     n_chunks = bounds.shape[0] - 1
-    stride = np.uint64(n_col + 1)
-    skip = np.uint64(n_row)
+    stride = np.uint64(n_col + 2)
     one = np.uint64(1)
     two = np.uint64(2)
+    last = np.uint64(col_codes.shape[0] - 1)
     for c in prange(n_chunks):
         acc0 = np.zeros(out.shape[2], dtype=out.dtype)
         acc1 = np.zeros(out.shape[2], dtype=out.dtype)
         for i in range(np.uint64(bounds[c]), np.uint64(bounds[c + 1])):
-            rc = np.uint64(row_codes[i])
-            if rc == skip:
-                continue
-            base = rc * stride
+            # unassigned rows are counted into row n_row, which the caller drops: their
+            # indices are checked like the others
+            base = np.uint64(row_codes[i]) * stride
             k = np.uint64(indptr[i])
             end = np.uint64(indptr[i + one])
             if data is None:
                 while k + one < end:
-                    acc0[base + np.uint64(col_codes[indices[k]])] += 1
-                    acc1[base + np.uint64(col_codes[indices[k + one]])] += 1
+                    acc0[base + np.uint64(col_codes[min(np.uint64(indices[k]), last)])] += 1
+                    acc1[base + np.uint64(col_codes[min(np.uint64(indices[k + one]), last)])] += 1
                     k += two
                 if k < end:
-                    acc0[base + np.uint64(col_codes[indices[k]])] += 1
+                    acc0[base + np.uint64(col_codes[min(np.uint64(indices[k]), last)])] += 1
             else:
                 while k + one < end:
-                    acc0[base + np.uint64(col_codes[indices[k]])] += data[k]
-                    acc1[base + np.uint64(col_codes[indices[k + one]])] += data[k + one]
+                    j0 = min(np.uint64(indices[k]), last)
+                    j1 = min(np.uint64(indices[k + one]), last)
+                    acc0[base + np.uint64(col_codes[j0])] += data[k]
+                    acc1[base + np.uint64(col_codes[j1])] += data[k + one]
                     k += two
                 if k < end:
-                    acc0[base + np.uint64(col_codes[indices[k]])] += data[k]
+                    acc0[base + np.uint64(col_codes[min(np.uint64(indices[k]), last)])] += data[k]
         out[c, 0, :] = acc0
         out[c, 1, :] = acc1
 
@@ -139,7 +151,9 @@ def _block_counts_windows_csr(
 ):
     """Count events per (time window, row cluster, column cluster) in one pass.
 
-    indptr, indices, row_codes, col_codes, n_row, n_col, bounds: as in ``_block_sums_csr``.
+    indptr, indices, row_codes, n_row, n_col, bounds: as in ``_block_sums_csr``, with
+        column indices checked by the caller (each < len(col_codes)).
+    col_codes: uint8/16/32, (n_cols,), values in 0..n_col (n_col = unassigned).
     offsets: uint64, (nnz + 1,), non-decreasing; the events of stored entry e are
         times[offsets[e]:offsets[e + 1]].
     times: float64, (offsets[-1],).

@@ -24,6 +24,27 @@ CSR_DUPLICATE = 7
 
 
 @njit(cache=True, nogil=True)
+def _indptr_status(indptr, nnz):
+    """First defect of CSR row pointers, or ``(CSR_OK, -1)``: O(n_rows), no index is read.
+
+    indptr : int32 or int64 (n_rows + 1,), size >= 1.
+    nnz : int, the number of stored entries (the length of ``indices`` and ``data``).
+    Returns (status, position) with status ``CSR_FIRST_NOT_ZERO``, ``CSR_DECREASING`` or
+    ``CSR_LAST_NOT_NNZ`` and the offending position in ``indptr``. When OK, every row's
+    entries ``indptr[i]:indptr[i + 1]`` lie inside ``[0, nnz)``.
+    """
+    n_rows = indptr.size - 1
+    if indptr[0] != 0:
+        return CSR_FIRST_NOT_ZERO, 0
+    for i in range(n_rows):
+        if indptr[i + 1] < indptr[i]:
+            return CSR_DECREASING, i + 1
+    if indptr[n_rows] != nnz:
+        return CSR_LAST_NOT_NNZ, n_rows
+    return CSR_OK, -1
+
+
+@njit(cache=True, nogil=True)
 def _csr_structure_status(indptr, indices, n_cols, check_sorted):
     """First defect of a CSR structure, or ``(CSR_OK, -1)``.
 
@@ -39,13 +60,9 @@ def _csr_structure_status(indptr, indices, n_cols, check_sorted):
     """
     n_rows = indptr.size - 1
     nnz = indices.size
-    if indptr[0] != 0:
-        return CSR_FIRST_NOT_ZERO, 0
-    for i in range(n_rows):
-        if indptr[i + 1] < indptr[i]:
-            return CSR_DECREASING, i + 1
-    if indptr[n_rows] != nnz:
-        return CSR_LAST_NOT_NNZ, n_rows
+    status, pos = _indptr_status(indptr, nnz)
+    if status != CSR_OK:
+        return status, pos
     # the range of the indices as a branch-free min/max reduction (vectorised), and a
     # second pass to find the first offender only when the range is wrong
     lo = indices[0] if nnz else 0
@@ -105,3 +122,17 @@ def _min_max_int(a):
         elif x > hi:
             hi = x
     return lo, hi
+
+
+@njit(cache=True, nogil=True)
+def _offsets_counts_status(offsets, data):
+    """First entry whose number of events differs from its count, or -1.
+
+    offsets : int64 (nnz + 1,), already checked monotone (``_offsets_status``).
+    data : any numeric dtype (nnz,), the stored counts.
+    Returns the first e with ``offsets[e + 1] - offsets[e] != data[e]``, or -1.
+    """
+    for e in range(data.size):
+        if offsets[e + 1] - offsets[e] != data[e]:
+            return e
+    return -1

@@ -411,6 +411,15 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         """Fit the model to the purchase matrix ``M`` (people x items, counts)."""
         check_params(self)
         A = as_purchases(M)
+        if A.nnz == 0 or not A.data.any():
+            import warnings
+
+            warnings.warn(
+                f"M has no purchases (all {A.shape[0]} x {A.shape[1]} entries are zero): every "
+                "labelling explains it equally well, so the fit is meaningless",
+                UserWarning,
+                stacklevel=2,
+            )
         with limit_threads(A.nnz, _PARALLEL_MIN_NNZ, self.n_jobs, kernels=True):
             return self._fit(A)
 

@@ -21,7 +21,14 @@ from fastbip._kernels.blocks import (
     _block_sums_csr,
     _label_codes,
 )
-from fastbip._validation import as_labels, as_purchases, check_int, renamed_keyword
+from fastbip._validation import (
+    as_labels,
+    as_purchases,
+    check_csr_structure,
+    check_int,
+    check_offsets,
+    renamed_keyword,
+)
 
 __all__ = [
     "EncodedLabels",
@@ -93,7 +100,8 @@ def encode_labels(
         Cluster of each element, ``-1`` for unassigned.
     n_clusters : int, optional
         Number of clusters ``K``; every label must be ``< K``. Default: ``max(labels) + 1``
-        (0 when all labels are -1 or there are none).
+        (0 when all labels are -1 or there are none), refused when it exceeds both the
+        number of labels and 4096 (a stray label would make the table huge).
     name : str
         Name of the argument, used in error messages.
 
@@ -124,9 +132,24 @@ def encode_labels(
     if k is None:
         k = max(int(arr.max()) + 1, 0) if arr.size else 0
         _check_code_range(k, name)
+        _check_inferred(k, arr.shape[0], name)
     codes = np.empty(arr.shape[0], dtype=_code_dtype(k))
     _label_codes(arr, k, codes)
     return EncodedLabels(codes, k)
+
+
+# an inferred K may exceed the number of labels by this much before it is taken for a stray
+# label rather than a cluster count (a table of K x K_B cells would be allocated for it)
+_INFERRED_K_SLACK = 1 << 12
+
+
+def _check_inferred(k: int, n: int, name: str) -> None:
+    if k > max(n, _INFERRED_K_SLACK):
+        raise ValueError(
+            f"{name} holds a label {k - 1}, so n_clusters would be {k}, more clusters than "
+            f"its {n} labels: a stray label? Pass n_clusters explicitly to count {k} "
+            "clusters (the table then has a row or column for each)"
+        )
 
 
 def _check_code_range(k: int | None, name: str) -> None:
@@ -158,8 +181,20 @@ def _chunk_bounds(indptr: np.ndarray, cells: int) -> np.ndarray:
     return np.maximum.accumulate(bounds)
 
 
-def _prepare(M, row_labels, column_labels, n_row_clusters, n_col_clusters):
-    M = as_purchases(M, canonical=False)
+def _prepare(
+    M,
+    row_labels,
+    column_labels,
+    n_row_clusters,
+    n_col_clusters,
+    *,
+    fused=False,
+    canonical=False,
+    counts=False,
+):
+    # fused: the block-count kernel checks every column index as it reads it, so only the
+    # row pointers are checked here (O(n_rows)); see _counts
+    M = as_purchases(M, canonical=canonical, counts=counts, check_indices=not fused)
     n_rows, n_cols = M.shape
     _check_hard(row_labels, "row_labels")
     _check_hard(column_labels, "column_labels")
@@ -174,6 +209,23 @@ def _prepare(M, row_labels, column_labels, n_row_clusters, n_col_clusters):
             f"column_labels must have one label per column of M (n_cols={n_cols}); got {len(cols)}"
         )
     return M, rows, cols
+
+
+def _check_table_size(cells: int, ka: int, kb: int) -> None:
+    """A table that cannot fit in memory is an error naming the cluster counts, not numpy's
+    MemoryError (accumulators: two per chunk, a chunk at most when cells are many, and the
+    sum)."""
+    if cells <= _MAX_ACC_CELLS:
+        return
+    from fastbip.generate.plan import physical_memory
+
+    need, have = 4 * 8 * cells, physical_memory()
+    if have is not None and need > have:
+        raise ValueError(
+            f"n_row_clusters={ka} x n_col_clusters={kb} make a block table of {cells:,} "
+            f"cells, about {need / 2**30:,.1f} GiB to count; this machine has "
+            f"{have / 2**30:,.1f} GiB"
+        )
 
 
 def _check_hard(labels, name: str) -> None:
@@ -236,15 +288,33 @@ def block_counts(
     threads. Pass labels through :func:`encode_labels` once to skip their conversion on
     repeated calls.
     """
-    M, rows, cols = _prepare(M, row_labels, column_labels, n_row_clusters, n_col_clusters)
+    M, rows, cols = _prepare(
+        M, row_labels, column_labels, n_row_clusters, n_col_clusters, fused=True
+    )
     return _counts(M, rows, cols, weighted)
 
 
-def _counts(M, rows: EncodedLabels, cols: EncodedLabels, weighted: bool) -> np.ndarray:
+def _counts(
+    M, rows: EncodedLabels, cols: EncodedLabels, weighted: bool, name: str = "M"
+) -> np.ndarray:
+    """The block table of a CSR matrix whose row pointers are checked.
+
+    The kernel clamps the column indices and gathers the out-of-range ones in a guard column
+    (code ``K_B + 1``): when that column is not zero, :func:`check_csr_structure` raises,
+    naming the first bad index. Counting catches every bad index; a weighted sum catches all
+    but those whose values sum to zero, which change no block either.
+    """
     ka, kb = rows.n_clusters, cols.n_clusters
-    cells = (ka + 1) * (kb + 1)
+    if M.shape[1] == 0 and M.nnz:  # no column to clamp to
+        check_csr_structure(M, name)
+    cells = (ka + 1) * (kb + 2)
+    _check_table_size(cells, ka, kb)
     indptr = _unsigned(M.indptr)
     indices = _unsigned(M.indices)
+    guard_dtype = cols.codes.dtype if kb + 1 <= np.iinfo(cols.codes.dtype).max else np.uint32
+    col_codes = np.empty(cols.codes.shape[0] + 1, dtype=guard_dtype)
+    col_codes[:-1] = cols.codes
+    col_codes[-1] = kb + 1
     bounds = _chunk_bounds(M.indptr, 2 * cells)
     data = M.data
     integer = data.dtype == np.bool_ or np.issubdtype(data.dtype, np.integer)
@@ -253,7 +323,7 @@ def _counts(M, rows: EncodedLabels, cols: EncodedLabels, weighted: bool) -> np.n
     count_only = not weighted or (integer and _all_ones(data))
     if count_only:
         out = np.zeros((bounds.shape[0] - 1, 2, cells), dtype=np.int64)
-        _block_sums_csr(indptr, indices, None, rows.codes, cols.codes, ka, kb, bounds, out)
+        data = None
     else:
         if integer:
             acc_dtype = np.int64
@@ -264,19 +334,14 @@ def _counts(M, rows: EncodedLabels, cols: EncodedLabels, weighted: bool) -> np.n
             if data.dtype != np.float64:
                 data = data.astype(np.float64)
         out = np.zeros((bounds.shape[0] - 1, 2, cells), dtype=acc_dtype)
-        _block_sums_csr(
-            indptr,
-            indices,
-            np.ascontiguousarray(data),
-            rows.codes,
-            cols.codes,
-            ka,
-            kb,
-            bounds,
-            out,
-        )
+        data = np.ascontiguousarray(data)
+    _block_sums_csr(indptr, indices, data, rows.codes, col_codes, ka, kb, bounds, out)
     table = out.sum(axis=(0, 1)) if out.shape[0] else np.zeros(cells, dtype=out.dtype)
-    return np.ascontiguousarray(table.reshape(ka + 1, kb + 1)[:ka, :kb])
+    table = table.reshape(ka + 1, kb + 2)
+    if table[:, kb + 1].any():
+        check_csr_structure(M, name)  # raises, naming the first index out of range
+        raise AssertionError("the block-count kernel found an index the check did not")
+    return np.ascontiguousarray(table[:ka, :kb])
 
 
 def _membership(Z, n: int, k: int | None, name: str) -> sp.csr_matrix | np.ndarray:
@@ -392,21 +457,10 @@ def block_counts_windows(
     for attr in ("offsets", "times"):
         if not hasattr(events, attr):
             raise TypeError(f"events must have an '{attr}' attribute; got {type(events)}")
-    offsets = np.asarray(events.offsets)
     times = np.asarray(events.times)
-    if offsets.ndim != 1 or offsets.shape[0] != M.nnz + 1:
-        raise ValueError(
-            f"events.offsets must have nnz + 1 = {M.nnz + 1} entries; got shape {offsets.shape}"
-        )
-    if not np.issubdtype(offsets.dtype, np.integer):
-        raise TypeError(f"events.offsets must hold integers; got dtype {offsets.dtype}")
     if times.ndim != 1 or not np.issubdtype(times.dtype, np.number):
         raise TypeError(f"events.times must be a 1-D numeric array; got {times.dtype}")
-    if offsets[0] != 0 or np.any(np.diff(offsets) < 0) or offsets[-1] != times.shape[0]:
-        raise ValueError(
-            "events.offsets must start at 0, never decrease and end at len(events.times)="
-            f"{times.shape[0]}; got start {int(offsets[0])}, end {int(offsets[-1])}"
-        )
+    offsets = check_offsets(events.offsets, M.nnz, times.shape[0])
     edges = np.asarray(edges, dtype=np.float64)
     if edges.ndim != 1 or edges.shape[0] < 2:
         raise ValueError(f"edges must be a 1-D array of at least 2 boundaries; got {edges.shape}")
@@ -422,7 +476,7 @@ def block_counts_windows(
     _block_counts_windows_csr(
         _unsigned(M.indptr),
         _unsigned(M.indices),
-        _unsigned(offsets.astype(np.int64)),
+        _unsigned(offsets),
         np.ascontiguousarray(times, dtype=np.float64),
         rows.codes,
         cols.codes,

@@ -155,13 +155,23 @@ def estimate_omega(
     log-likelihood is
     ``sum C log C - sum R log R - sum S log S + sum d log d + sum e log e - N - sum log M!``
     (:func:`degree_corrected_log_likelihood` less ``sum log M!``).
-    Non-integer values are accepted (``log M!`` becomes ``lgamma(M + 1)``).
+    Non-integer values are accepted (``log M!`` becomes ``lgamma(M + 1)``). Duplicate
+    entries are summed first (the same matrix gives the same log-likelihood however it is
+    stored).
+
+    Raises
+    ------
+    ValueError
+        ``M`` has no row or no column, a NaN, infinite or negative value, or a malformed
+        structure; labels out of range or of the wrong length.
     """
     from scipy.special import gammaln
 
-    M, rows, cols = _prepare(M, row_labels, column_labels, n_row_clusters, n_col_clusters)
-    if M.nnz and np.any(M.data < 0):
-        raise ValueError("M must hold non-negative counts for the Poisson model")
+    # canonical: log M! is a sum over distinct entries, so duplicates are summed first;
+    # counts: NaN, infinite and negative purchases are refused, naming M
+    M, rows, cols = _prepare(
+        M, row_labels, column_labels, n_row_clusters, n_col_clusters, canonical=True, counts=True
+    )
     a = rows.labels()
     b = cols.labels()
     C = _counts(M, rows, cols, weighted=True).astype(np.float64)

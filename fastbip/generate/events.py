@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from fastbip._kernels import events as _ke
-from fastbip._validation import as_labels, as_purchases, check_int
+from fastbip._validation import as_labels, as_purchases, check_int, check_offsets
 from fastbip.spec.time import TimeProfile
 
 from .purchases import _key_from_seed, _wrap_csr
@@ -117,20 +117,38 @@ class Events:
         Entries with no event in the window are dropped; windows that partition the
         period sum back to ``M``.
         """
-        M = as_purchases(M, accept="csr")
-        if self.offsets.shape != (M.nnz + 1,):
-            raise ValueError(
-                f"M has {M.nnz} entries but the events describe {self.offsets.size - 1}"
+        M = as_purchases(M, accept="csr", canonical=False)
+        times = np.asarray(self.times)
+        if times.ndim != 1 or not (
+            np.issubdtype(times.dtype, np.floating) or np.issubdtype(times.dtype, np.integer)
+        ):
+            raise TypeError(
+                f"events.times must be a 1-D array of numbers; got dtype {times.dtype}, "
+                f"shape {times.shape}"
             )
-        start, end = float(start), float(end)
-        if not end >= start:
-            raise ValueError(f"end must be >= start; got start={start}, end={end}")
+        offsets = np.asarray(self.offsets)
+        if offsets.ndim == 1 and offsets.shape[0] != M.nnz + 1:
+            raise ValueError(
+                f"M has {M.nnz} entries but the events describe {offsets.shape[0] - 1} "
+                f"(events.offsets must have nnz + 1 = {M.nnz + 1} entries)"
+            )
+        offsets = check_offsets(offsets, M.nnz, times.shape[0])
+        start, end = _window_bounds(start, end)
         indptr = np.zeros(M.shape[0] + 1, M.indptr.dtype)
-        offsets = np.ascontiguousarray(self.offsets, dtype=np.int64)
-        times = np.ascontiguousarray(self.times, dtype=np.float64)
+        times = np.ascontiguousarray(times, dtype=np.float64)
         window = _ke.window_csr if times.size >= _PARALLEL_MIN_EVENTS else _ke.window_csr_serial
         indices, data = window(M.indptr, M.indices, offsets, times, start, end, indptr)
         return _wrap_csr(data, indices, indptr, M.shape)
+
+
+def _window_bounds(start, end):
+    for value, what in ((start, "start"), (end, "end")):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"{what} must be a number; got {value!r}")
+    start, end = float(start), float(end)
+    if math.isnan(start) or math.isnan(end) or not end >= start:
+        raise ValueError(f"end must be >= start, neither NaN; got start={start}, end={end}")
+    return start, end
 
 
 _GRID = 1 << 14

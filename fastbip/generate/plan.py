@@ -32,6 +32,7 @@ This module is internal: its names may change between releases.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,12 +52,74 @@ __all__ = [
     "Plan",
     "PurchaseArgs",
     "assemble",
+    "check_memory",
     "check_purchase_args",
+    "estimate_bytes",
     "make_plan",
+    "physical_memory",
     "root_seed",
     "shard_draw_count",
     "stack_shards",
 ]
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory (POSIX ``sysconf``), or None where it cannot be known."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
+
+
+def estimate_bytes(
+    n_people: int,
+    n_items: int,
+    mean_purchases: float,
+    n_features: int = 0,
+    *,
+    with_time: bool = False,
+) -> int:
+    """A rough peak-memory estimate of generating a dataset, in bytes.
+
+    Purchases: at most ``n_people * mean_purchases`` stored entries of 8 bytes (int32 index
+    and count) plus 8 bytes a purchase for its time; populations: labels, degrees and
+    features, 8 bytes each; doubled for the working copies made while sampling.
+    """
+    purchases = n_people * mean_purchases * (8 + (8 if with_time else 0))
+    members = (n_people + n_items) * 8 * (3 + n_features)
+    return int(2 * (purchases + members + 8 * n_people))
+
+
+def check_memory(spec: Spec) -> None:
+    """Refuse, before anything is allocated, a spec whose dataset would not fit in memory.
+
+    Raises
+    ------
+    MemoryError
+        naming ``people.n`` and ``items.n``, the estimated bytes
+        (:func:`estimate_bytes`) and the machine's physical memory.
+    """
+    have = physical_memory()
+    if have is None:
+        return
+    n_feat = len(spec.people.features) + len(spec.items.features)
+    need = estimate_bytes(
+        spec.people.n,
+        spec.items.n,
+        spec.relation.mean_purchases,
+        n_feat,
+        with_time=spec.time is not None,
+    )
+    if need > have:
+        raise MemoryError(
+            f"people.n = {spec.people.n:,} and items.n = {spec.items.n:,} (with "
+            f"relation.mean_purchases = {spec.relation.mean_purchases:g}) need about "
+            f"{need / 2**30:,.1f} GiB of memory to generate; this machine has "
+            f"{have / 2**30:,.1f} GiB"
+        )
 
 
 # --------------------------------------------------------------------------- before
@@ -114,6 +177,7 @@ def make_plan(spec: Spec, rng: Any = None) -> Plan:
         raise TypeError(
             f"spec must be a fastbip Spec (see load_spec, default_spec); got {type(spec).__name__}"
         )
+    check_memory(spec)
     ss_people, ss_items, ss_deg, ss_buy, ss_events = root_seed(spec, rng).spawn(5)
     people = generate_population(spec.people, "people", ss_people)
     items = generate_population(spec.items, "items", ss_items)

@@ -80,7 +80,10 @@ class Population:
     def feature_matrix(self, features: list[str] | None = None, scale: bool = True) -> np.ndarray:
         """The features as one float64 matrix (n, p): numeric columns standardised to mean 0
         and standard deviation 1 (a constant column becomes 0) when ``scale``, categorical
-        columns one-hot encoded (one column per category)."""
+        columns one-hot encoded (one column per category).
+
+        Raises ValueError, naming the column, for a NaN or infinite numeric value or a
+        category code out of range."""
         names = self.feature_names if features is None else list(features)
         unknown = [f for f in names if f not in self.columns]
         if unknown:
@@ -94,11 +97,24 @@ class Population:
             col = self.columns[f]
             if self.kinds[f] == "categorical":
                 ncat = len(self.categories[f])
+                if col.size and (int(col.min()) < 0 or int(col.max()) >= ncat):
+                    bad = int(col.min()) if int(col.min()) < 0 else int(col.max())
+                    raise ValueError(
+                        f"X (the features of {self.name}): {self.name}.columns[{f!r}] must "
+                        f"hold category codes in [0, {ncat}); got {bad}"
+                    )
                 onehot = np.zeros((self.n, ncat))
                 onehot[np.arange(self.n), col] = 1.0
                 blocks.append(onehot)
             else:
                 x = col.astype(np.float64)
+                if not np.all(np.isfinite(x)):
+                    bad = x[~np.isfinite(x)][0]
+                    raise ValueError(
+                        f"X (the features of {self.name}): {self.name}.columns[{f!r}] must be "
+                        f"finite; got {bad} (a numeric feature cannot be scaled or clustered "
+                        "with NaN or infinite values)"
+                    )
                 if scale:
                     sd = x.std()
                     x = (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
@@ -190,6 +206,22 @@ def _copula_factor(corr: tuple | None, p: int) -> np.ndarray | None:
         return v * np.sqrt(np.clip(w, 0, None))
 
 
+def _warn_empty(spec: PopulationSpec, sizes: np.ndarray, name: str) -> None:
+    """A planted cluster that gets no member is legitimate but meaningless: say so."""
+    import warnings
+
+    for c in np.flatnonzero(sizes == 0):
+        cl = spec.clusters[int(c)]
+        warnings.warn(
+            f"{name}.clusters[{int(c)}] ({cl.name!r}) has share {cl.share:g} "
+            f"({float(spec.shares[c]):.3g} of the total) of {name}.n = {spec.n}: it gets no "
+            f"member, so only {int(np.count_nonzero(sizes))} of the {spec.k} planted "
+            f"{name}-clusters exist",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def generate_population(
     spec: PopulationSpec,
     name: str,
@@ -203,6 +235,7 @@ def generate_population(
     rng = as_generator(rng)
     n, k = spec.n, spec.k
     sizes = cluster_sizes(n, spec.shares)
+    _warn_empty(spec, sizes, name)
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     label_dtype = np.int32
     sorted_labels = np.repeat(np.arange(k, dtype=label_dtype), sizes)

@@ -4,8 +4,9 @@ consistency of the arrays with each other (used by :mod:`fastbip.io.fbp`).
 Every check raises :class:`Inconsistent` naming the member (``manifest.json`` or an array's
 name) and what is wrong; :func:`fastbip.io.load` turns it into a ``DatasetFormatError`` that
 also names the file, :func:`fastbip.io.save` into a ``ValueError`` before anything is written.
-The checks that read every entry work in bounded chunks (reductions, no array-sized
-temporaries beyond one bit per entry for the row starts).
+The checks that read every entry are single numba passes (the CSR structure and the event
+offsets, shared with :mod:`fastbip._validation`) or reductions (value ranges): no
+array-sized temporaries.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 import numpy as np
 
 MANIFEST = "manifest.json"
-CHUNK = 1 << 22  # entries per chunk of the checks that read every value
 
 _DTYPE = re.compile(r"^[<>|=]?[biufU][0-9]{1,3}$")
 _SHA = re.compile(r"^[0-9a-f]{64}$")
@@ -229,33 +229,81 @@ def _range(a: np.ndarray, name: str, lo: float, hi: float | None, what: str) -> 
         raise Inconsistent(name, f"holds {bad}; {what} must be finite")
 
 
+def _signed(x: np.ndarray) -> np.ndarray:
+    if x.dtype.kind == "u":
+        x = x.view(np.int64) if x.dtype.itemsize == 8 else x.astype(np.int64)
+    return np.ascontiguousarray(x)
+
+
+def _check_csr(indptr: np.ndarray, indices: np.ndarray, k: int) -> None:
+    """Canonical CSR structure in one numba pass (the check every CSR kernel relies on)."""
+    from fastbip._kernels import validate as kv
+
+    if indptr[0] == 0 and indptr[-1] != indices.shape[0]:  # named before any decrease
+        raise Inconsistent(
+            "purchases.indptr",
+            f"ends at {indptr[-1]}; it must end at nnz={indices.shape[0]}, the entries",
+        )
+    status, pos = kv._csr_structure_status(_signed(indptr), _signed(indices), int(k), True)
+    if status == kv.CSR_OK:
+        return
+    if status == kv.CSR_FIRST_NOT_ZERO:
+        raise Inconsistent("purchases.indptr", f"starts at {indptr[0]}; it must start at 0")
+    if status == kv.CSR_DECREASING:
+        raise Inconsistent(
+            "purchases.indptr",
+            f"decreases (indptr[{pos}] = {indptr[pos]} < indptr[{pos - 1}] = "
+            f"{indptr[pos - 1]}); it must be non-decreasing",
+        )
+    if status == kv.CSR_LAST_NOT_NNZ:
+        raise Inconsistent(
+            "purchases.indptr",
+            f"ends at {indptr[-1]}; it must end at nnz={indices.shape[0]}, the entries",
+        )
+    what = f"column indices (n_items={k})"
+    if status == kv.CSR_INDEX_NEGATIVE:
+        raise Inconsistent("purchases.indices", f"holds {indices[pos]}; {what} must be >= 0")
+    if status == kv.CSR_INDEX_TOO_LARGE:
+        raise Inconsistent("purchases.indices", f"holds {indices[pos]}; {what} must be < {k}")
+    raise Inconsistent(
+        "purchases.indices",
+        f"is not sorted or repeats a column inside a row (at entry {pos}); canonical CSR is needed",
+    )
+
+
+def _check_offsets(off: np.ndarray, data: np.ndarray, nnz: int, n_times: int) -> None:
+    """Event offsets from 0 to the number of times, one time per purchase, in one pass."""
+    from fastbip._kernels import validate as kv
+
+    if off[0] == 0 and off[-1] != n_times:
+        raise Inconsistent(
+            "events.offsets",
+            f"ends at {off[-1]}; it must end at the number of times, {n_times}",
+        )
+    o = _signed(off)
+    status, pos = kv._offsets_status(o, int(nnz), int(n_times))
+    if status == 2:
+        raise Inconsistent("events.offsets", f"starts at {off[0]}; it must start at 0")
+    if status == 4:
+        raise Inconsistent(
+            "events.offsets",
+            f"ends at {off[-1]}; it must end at the number of times, {n_times}",
+        )
+    e = kv._offsets_counts_status(o, np.ascontiguousarray(data)) if status == 0 else pos
+    if status != 0 or e >= 0:
+        raise Inconsistent(
+            "events.offsets",
+            "does not give each entry as many times as its purchases "
+            f"(offsets[e + 1] - offsets[e] must equal purchases.data[e]; first at e = {e})",
+        )
+
+
 def check_values(m: dict, a: dict[str, np.ndarray]) -> None:
     """The arrays agree with each other: CSR structure, label ranges, event offsets."""
     n, k = m["people"]["n"], m["items"]["n"]
     indptr, indices, data = a["purchases.indptr"], a["purchases.indices"], a["purchases.data"]
     nnz = indices.shape[0]
-    if indptr[0] != 0:
-        raise Inconsistent("purchases.indptr", f"starts at {indptr[0]}; it must start at 0")
-    if indptr[-1] != nnz:
-        raise Inconsistent(
-            "purchases.indptr", f"ends at {indptr[-1]}; it must end at nnz={nnz}, the entries"
-        )
-    for s in range(0, n, CHUNK):
-        e = min(n, s + CHUNK)
-        if np.any(indptr[s + 1 : e + 1] < indptr[s:e]):
-            raise Inconsistent("purchases.indptr", "decreases; it must be non-decreasing")
-    _range(indices, "purchases.indices", 0, k, f"column indices (n_items={k})")
-    if nnz > 1:  # canonical: column indices increase strictly inside each row
-        starts = np.zeros(nnz + 1, dtype=bool)
-        starts[indptr] = True
-        for s in range(0, nnz - 1, CHUNK):
-            e = min(nnz - 1, s + CHUNK)
-            if np.any((indices[s + 1 : e + 1] <= indices[s:e]) & ~starts[s + 1 : e + 1]):
-                raise Inconsistent(
-                    "purchases.indices",
-                    "is not sorted or repeats a column inside a row; canonical CSR is needed",
-                )
-        del starts
+    _check_csr(indptr, indices, k)
     _range(data, "purchases.data", 0, None, "purchase counts")
     truth = m["truth"] is not None
     if truth:
@@ -279,19 +327,5 @@ def check_values(m: dict, a: dict[str, np.ndarray]) -> None:
                 _range(a[f"{side}.col{i}"], f"{side}.col{i}", -1, hi, f"codes of {c!r}")
     if m["events"]:
         off, times = a["events.offsets"], a["events.times"]
-        if off[0] != 0:
-            raise Inconsistent("events.offsets", f"starts at {off[0]}; it must start at 0")
-        if off[-1] != times.shape[0]:
-            raise Inconsistent(
-                "events.offsets",
-                f"ends at {off[-1]}; it must end at the number of times, {times.shape[0]}",
-            )
-        for s in range(0, nnz, CHUNK):
-            e = min(nnz, s + CHUNK)
-            if not np.array_equal(np.diff(off[s : e + 1]), data[s:e]):
-                raise Inconsistent(
-                    "events.offsets",
-                    "does not give each entry as many times as its purchases "
-                    "(offsets[e + 1] - offsets[e] must equal purchases.data[e])",
-                )
+        _check_offsets(off, data, nnz, times.shape[0])
         _range(times, "events.times", -np.inf, None, "times")

@@ -10,6 +10,7 @@ re-exported here, the whole :class:`~fastbip.spec.Spec` in :mod:`fastbip.spec`.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -308,6 +309,15 @@ class PopulationSpec:
             ClusterSpec.from_dict(c, f"{path}.clusters[{i}]", feats, f"{side}-{i}")
             for i, c in enumerate(raw_clusters)
         )
+        total = sum(c.share for c in clusters)
+        if not math.isfinite(total):
+            i = max(range(len(clusters)), key=lambda j: clusters[j].share)
+            raise _fail(
+                f"{path}.clusters[{i}].share",
+                "must be small enough that the shares sum to a finite number (shares are "
+                "relative: 1, 2, 3 is 1/6, 2/6, 3/6)",
+                clusters[i].share,
+            )
         cnames = [c.name for c in clusters]
         if len(set(cnames)) != len(cnames):
             raise _fail(f"{path}.clusters", "must have distinct names", cnames)

@@ -345,7 +345,14 @@ def fit_algorithm(
     list of Fit
         A features algorithm: one per side with features (both sides, with the error, when
         neither has any); a co-clusterer: people and items of the same fit.
+
+    Warns
+    -----
+    UserWarning
+        ``ds`` has a planted truth in which fewer clusters have members than asked for (a
+        cluster whose share gave it no member): only the non-empty ones are asked for.
     """
+    k_people, k_items = _nonempty_k(ds, k_people, k_items)
     if kind == "features":
         sides = [
             (side, pop, k)
@@ -397,6 +404,32 @@ def fit_algorithm(
         Fit(name, side, kind, lab, est, k, seconds)
         for side, lab, k in zip(SIDES, labels, (k_people, k_items), strict=True)
     ]
+
+
+def _nonempty_k(ds: Any, k_people: int, k_items: int) -> tuple[int, int]:
+    """The numbers of clusters to ask for: at most the planted clusters that have members."""
+    truth = getattr(ds, "truth", None)
+    if truth is None:
+        return k_people, k_items
+    out = []
+    for side, k, labels in (
+        ("people", k_people, truth.people_labels),
+        ("items", k_items, truth.item_labels),
+    ):
+        lab = np.asarray(labels)
+        present = int(np.unique(lab[lab >= 0]).size)
+        if isinstance(k, (int, np.integer)) and 1 <= present < k:
+            import warnings
+
+            warnings.warn(
+                f"only {present} of the {k} planted {side}-clusters have members (a share "
+                f"too small for the {side}.n); the algorithms are asked for {present}",
+                UserWarning,
+                stacklevel=3,
+            )
+            k = present
+        out.append(k)
+    return out[0], out[1]
 
 
 def fit_oracle(ds: Any) -> list[Fit]:
