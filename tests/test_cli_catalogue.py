@@ -150,7 +150,9 @@ def test_huge_size_gives_the_figures(capsys):
     assert main(["generate", "--planted", "--n-people", HUGE, "--out", "x.fbp"]) == 2
     err = capsys.readouterr().err
     assert "GiB of memory to generate; this machine has" in err
-    have = cli._physical_memory() / 2**30
+    from fastbip._cli_args import _physical_memory
+
+    have = _physical_memory() / 2**30
     assert f"{have:,.1f} GiB" in err
 
 
