@@ -239,12 +239,20 @@ def _cmd_bench_recovery(args: argparse.Namespace) -> int:
     if args.algorithm or args.quick or args.ladder:
         from .study.ladder import bench_recovery
 
+        report = _report_path(args.report)
+        if args.out is not None:
+            _check_out_file(args.out, "--out")
         return bench_recovery(
             args.algorithm,
             quick=args.quick,
             seeds=args.seeds,
             baselines=args.algorithms,
             out=args.out,
+            report=report,
+        )
+    if args.report is not None:
+        raise _UsageError(
+            "--report draws the ladder's page: give it with --algorithm, --quick or --ladder"
         )
     from .study import recovery_sweep
 
@@ -468,6 +476,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--quick", action="store_true", help="the quick ladder (under a minute)")
     b.add_argument("--ladder", action="store_true", help="the standard ladder, no --algorithm")
+    b.add_argument(
+        "--report",
+        metavar="FILE.html",
+        help="with the ladder: also write the page, with ARI against SNR for every algorithm",
+    )
     b.set_defaults(func=_cmd_bench_recovery)
     return parser
 

@@ -117,3 +117,17 @@ def test_the_plugin_ladder_is_the_ladder_modules():
 
     assert plugin.LADDER == tuple(ladder.PLUGIN.rungs())
     assert [r["snr"] for r in plugin.LADDER] == [1.5, 3.0, 6.0, 12.0]
+
+
+def test_bench_recovery_report_draws_ari_against_snr(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(ladder, "QUICK", TINY.with_(seeds=(0,)))
+    page = tmp_path / "ladder.html"
+    argv = ["bench", "recovery", "--quick", "--report", str(page)]
+    assert main([*argv, "--algorithms", "svd-kmeans"]) == 0
+    html = page.read_text()
+    assert "ARI against the signal-to-noise ratio" in html
+    assert "Items: recovery against difficulty" in html
+    assert main(["bench", "recovery", "--report", str(tmp_path / "x.html")]) == 2
+    assert "--report draws the ladder's page" in capsys.readouterr().err
+    assert main(["bench", "recovery", "--quick", "--report", str(tmp_path)]) == 2

@@ -384,6 +384,7 @@ def bench_recovery(
     seeds: str | None = None,
     baselines: str | None = None,
     out: str | None = None,
+    report: Any = None,
 ) -> int:
     """``fastbip bench recovery --algorithm ...``: run the ladder and print the leaderboard.
 
@@ -399,6 +400,9 @@ def bench_recovery(
         Comma-separated registry names replacing :data:`BASELINES`.
     out : str, optional
         A file for :meth:`LadderRun.to_json`.
+    report : path, optional
+        A page (:func:`fastbip.report.write_report`) of the sweep: ARI against SNR for every
+        algorithm, the other sections drawn on the easiest rung's dataset (its first seed).
 
     Returns
     -------
@@ -428,4 +432,13 @@ def bench_recovery(
     if out:
         Path(out).write_text(run.to_json())
         print(f"wrote {out}")
+    if report is not None:
+        from ..generate import generate
+        from ..report import write_report
+        from ..spec import planted_spec
+
+        easiest = max(ladder.rungs(), key=lambda r: r["snr"])
+        ds = generate(planted_spec(**easiest, seed=ladder.seeds[0]), progress=False)
+        write_report(run.results, ds, report)
+        print(f"wrote {report} (ARI against SNR; the other sections on the easiest rung)")
     return 1 if run.results.failures else 0
