@@ -59,19 +59,6 @@ __all__ = ["generate_dask", "generate_purchases_dask"]
 @_one_kernel_thread
 def _shard_task(a, b, theta, phi, omega, affinity, seed, model, block_size, b0, b1):
     """One task: the CSR shard of blocks [b0, b1) (all rows for b0 = None) and its draws."""
-    if b0 is None:
-        M = sample_purchases(
-            a,
-            b,
-            theta,
-            phi,
-            omega,
-            seed=seed,
-            model=model,
-            affinity=affinity,
-            block_size=block_size,
-        )
-        return M, None
     M = sample_purchases(
         a,
         b,
@@ -82,8 +69,10 @@ def _shard_task(a, b, theta, phi, omega, affinity, seed, model, block_size, b0, 
         model=model,
         affinity=affinity,
         block_size=block_size,
-        row_blocks=(b0, b1),
+        row_blocks=None if b0 is None else (b0, b1),
     )
+    if b0 is None:
+        return M, None
     return M, _plan.shard_draw_count(a, b, theta, phi, omega, seed, block_size, b0, b1)
 
 
