@@ -37,7 +37,6 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
-from fastbip.dataset import Truth
 from fastbip.generate import plan as _plan
 from fastbip.generate import sample_events, sample_purchases
 from fastbip.io import sharded as _sh
@@ -301,14 +300,7 @@ def generate_dask(
     ev = None
     if spec.time is not None:
         ev = (list(spec.time.profiles), plan.seed_events, spec.time.start, spec.time.end)
-    truth = Truth(
-        omega=plan.omega,
-        theta=plan.theta,
-        phi=plan.phi,
-        people_labels=plan.people.labels,
-        item_labels=plan.items.labels,
-        model=plan.model,
-    )
+    truth = plan.truth()
     if path is not None:
         _sh.write_base(path, plan.people, plan.items, truth, spec)
     arrays = [pa.people_labels, pa.item_labels, pa.theta, pa.phi, pa.omega, pa.affinity]

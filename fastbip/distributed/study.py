@@ -83,15 +83,17 @@ def _hard(lab: Any, name: str) -> None:
         )
 
 
-def _encode(row_labels, col_labels, n_rows, n_cols, n_row_clusters, n_col_clusters):
+def _encode(row_labels, column_labels, n_rows, n_cols, n_row_clusters, n_col_clusters):
     _hard(row_labels, "row_labels")
-    _hard(col_labels, "col_labels")
+    _hard(column_labels, "column_labels")
     rows = encode_labels(row_labels, n_row_clusters, name="row_labels")
-    cols = encode_labels(col_labels, n_col_clusters, name="col_labels")
+    cols = encode_labels(column_labels, n_col_clusters, name="column_labels")
     if len(rows) != n_rows:
         raise ValueError(f"row_labels must have {n_rows} entries (one per row); got {len(rows)}")
     if len(cols) != n_cols:
-        raise ValueError(f"col_labels must have {n_cols} entries (one per column); got {len(cols)}")
+        raise ValueError(
+            f"column_labels must have {n_cols} entries (one per column); got {len(cols)}"
+        )
     return rows, cols
 
 
@@ -130,7 +132,7 @@ def _counts_task(h, rows, cols, weighted):
 def block_counts_dask(
     shards_or_matrix: Any,
     row_labels: Any,
-    col_labels: Any,
+    column_labels: Any,
     n_row_clusters: int | None = None,
     n_col_clusters: int | None = None,
     client: Any = None,
@@ -146,7 +148,7 @@ def block_counts_dask(
         matrices with the same number of columns whose rows, stacked in order, are the rows
         of the matrix. A ShardedDataset is counted where its shards are (worker memory, or
         read on the workers from its directory); a matrix or list here is scattered first.
-    row_labels, col_labels : int labels (n_rows,), (n_cols,), -1 = unassigned, or
+    row_labels, column_labels : int labels (n_rows,), (n_cols,), -1 = unassigned, or
         :class:`~fastbip.blocks.EncodedLabels`; hard labels only (no soft memberships).
     n_row_clusters, n_col_clusters : int or None (largest label + 1).
     client : dask.distributed.Client or None (the default client).
@@ -191,7 +193,7 @@ def block_counts_dask(
             "shards_or_matrix must be a ShardedDataset, a scipy.sparse matrix or a non-empty "
             f"list of them; got {type(shards_or_matrix).__name__}"
         )
-    rows, cols = _encode(row_labels, col_labels, n_rows, n_cols, n_row_clusters, n_col_clusters)
+    rows, cols = _encode(row_labels, column_labels, n_rows, n_cols, n_row_clusters, n_col_clusters)
     client = _get_client(client)
     scattered = []
     if handles is None:
@@ -215,7 +217,7 @@ def block_counts_dask(
 def block_stats_dask(
     sharded: _sh.ShardedDataset,
     row_labels: Any,
-    col_labels: Any,
+    column_labels: Any,
     n_row_clusters: int | None = None,
     n_col_clusters: int | None = None,
     client: Any = None,
@@ -226,7 +228,7 @@ def block_stats_dask(
     """:func:`fastbip.blocks.block_stats` of the block counts of a sharded dataset (the
     counts by :func:`block_counts_dask`; the statistics are computed here on K x K)."""
     C = block_counts_dask(
-        _check_sharded(sharded), row_labels, col_labels, n_row_clusters, n_col_clusters, client
+        _check_sharded(sharded), row_labels, column_labels, n_row_clusters, n_col_clusters, client
     )
     return block_stats(C, alpha=alpha, correction=correction)
 
@@ -243,7 +245,7 @@ def _windows_task(h, rows, cols, edges):
 def block_counts_windows_dask(
     sharded: _sh.ShardedDataset,
     row_labels: Any,
-    col_labels: Any,
+    column_labels: Any,
     edges: ArrayLike,
     n_row_clusters: int | None = None,
     n_col_clusters: int | None = None,
@@ -258,7 +260,7 @@ def block_counts_windows_dask(
             "it has no time windows"
         )
     n_rows, n_cols = sds.shape
-    rows, cols = _encode(row_labels, col_labels, n_rows, n_cols, n_row_clusters, n_col_clusters)
+    rows, cols = _encode(row_labels, column_labels, n_rows, n_cols, n_row_clusters, n_col_clusters)
     edges = np.asarray(edges, dtype=np.float64)
     if edges.ndim != 1 or edges.shape[0] < 2:
         raise ValueError(f"edges must be a 1-D array of at least 2 boundaries; got {edges.shape}")
@@ -302,7 +304,7 @@ def _omega_task(h, rows, cols):
 def estimate_omega_dask(
     sharded: _sh.ShardedDataset,
     row_labels: Any,
-    col_labels: Any,
+    column_labels: Any,
     n_row_clusters: int | None = None,
     n_col_clusters: int | None = None,
     client: Any = None,
@@ -318,7 +320,7 @@ def estimate_omega_dask(
     """
     sds = _check_sharded(sharded)
     n_rows, n_cols = sds.shape
-    rows, cols = _encode(row_labels, col_labels, n_rows, n_cols, n_row_clusters, n_col_clusters)
+    rows, cols = _encode(row_labels, column_labels, n_rows, n_cols, n_row_clusters, n_col_clusters)
     client = _get_client(client)
     ka, kb = rows.n_clusters, cols.n_clusters
     a, b = rows.labels(), cols.labels()

@@ -156,6 +156,17 @@ class Plan:
         args = (self.people.labels, self.items.labels, self.theta, self.phi, self.omega)
         return args, {"seed": self.seed_purchases, "model": self.model, "affinity": self.affinity}
 
+    def truth(self) -> Truth:
+        """The planted parameters of the dataset this plan makes."""
+        return Truth(
+            omega=self.omega,
+            theta=self.theta,
+            phi=self.phi,
+            people_labels=self.people.labels,
+            item_labels=self.items.labels,
+            model=self.model,
+        )
+
 
 def root_seed(spec: Spec, rng: Any) -> np.random.SeedSequence:
     """The dataset's root seed: ``spec.seed`` when ``rng`` is None (fresh entropy when that
@@ -212,14 +223,7 @@ def assemble(spec: Spec, plan: Plan, purchases: sp.csr_matrix) -> Dataset:
             start=spec.time.start,
             end=spec.time.end,
         )
-    truth = Truth(
-        omega=plan.omega,
-        theta=plan.theta,
-        phi=plan.phi,
-        people_labels=plan.people.labels,
-        item_labels=plan.items.labels,
-        model=plan.model,
-    )
+    truth = plan.truth()
     return Dataset(plan.people, plan.items, purchases, truth, spec, events)
 
 
