@@ -127,7 +127,7 @@ def feature_curves(
 ) -> Figure:
     """BIC of a Gaussian mixture over K, and the agglomerative (Ward) merge heights, per
     side, on the features of a sample of members."""
-    from scipy.cluster.hierarchy import linkage
+    from scipy.cluster.hierarchy import dendrogram, linkage
     from sklearn.mixture import GaussianMixture
 
     fig, axes = _new(2, 2, 2.6)
@@ -155,7 +155,8 @@ def feature_curves(
             for k in ks
         ]
         best = ks[int(np.argmin(bic))]
-        heights = linkage(X, method="ward")[:, 2][::-1][:15]
+        Z = linkage(X, method="ward")
+        heights = Z[:, 2][::-1][:15]
         data[side] = {"k": ks, "bic": bic, "bic_best": best, "merge_heights": heights.tolist()}
         ax_bic.plot(ks, bic, "o-", color="#009E73")
         ax_bic.axvline(best, color="#D55E00", ls="--", label=f"lowest BIC at K = {best}")
@@ -163,14 +164,24 @@ def feature_curves(
         ax_bic.set_ylabel("BIC (lower is better)")
         ax_bic.set_title(f"{side.capitalize()}: features alone, Gaussian mixture")
         ax_bic.legend(fontsize=7)
-        ax_h.bar(np.arange(1, len(heights) + 1), heights, color="#56B4E9")
-        ax_h.set_xlabel("clusters left after the merge (K)")
+        # the top of the tree: the last 15 merges, leaves labelled by the members under them
+        dendrogram(
+            Z,
+            ax=ax_h,
+            truncate_mode="lastp",
+            p=16,
+            color_threshold=0.0,
+            above_threshold_color="#0072B2",
+            show_leaf_counts=True,
+            leaf_font_size=6,
+        )
+        ax_h.set_xlabel("groups of members (count under each leaf)")
         ax_h.set_ylabel("Ward merge height")
-        ax_h.set_title(f"{side.capitalize()}: the last agglomerative merges")
-        ax_h.set_xticks(range(1, len(heights) + 1))
+        ax_h.set_title(f"{side.capitalize()}: dendrogram of the last 15 merges")
     note = (
         f"on {len(samples['people']):,} people and {len(samples['items']):,} items drawn at "
-        "random; a big step in the merge heights at K means K clusters stand apart"
+        "random; a long vertical stretch in the dendrogram above K branches means K clusters stand "
+        "apart"
     )
     return Figure("features", "What the features alone suggest", _svg(fig, "features"), data, note)
 
