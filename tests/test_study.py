@@ -353,3 +353,25 @@ def test_slow_algorithms_run_only_when_named():
     assert "bp" not in default and "dcsbm" in default
     named = {e.algorithm for e in fastbip.run_study(ds, algorithms=["bp"]).entries}
     assert "bp" in named
+
+
+def test_relation_recovery_has_its_chance_level_beside_it():
+    ds = fastbip.generate(fastbip.default_spec(n_people=600, n_items=200, seed=1))
+
+    class Random:  # random labels with 4 clusters on each side
+        def __init__(self, n_row_clusters=None, n_col_clusters=None):
+            self.n_row_clusters, self.n_col_clusters = n_row_clusters, n_col_clusters
+
+        def fit(self, M):
+            g = np.random.default_rng(7)
+            self.row_labels_ = g.integers(0, self.n_row_clusters, M.shape[0])
+            self.column_labels_ = g.integers(0, self.n_col_clusters, M.shape[1])
+            return self
+
+    res = run_study(ds, algorithms={"random": Random(), "dcsbm": None}, oracle=False)
+    rnd, fit = res.entry("random", "people"), res.entry("dcsbm", "people")
+    assert "relation_chance" in COLUMNS and "(chance)" in res.table()
+    # random labels score their chance level (three permutations, stated tolerance 0.05)
+    assert abs(rnd.relation - rnd.relation_chance) < 0.05
+    assert 0 < rnd.relation_chance < 1
+    assert fit.relation > fit.relation_chance + 0.05

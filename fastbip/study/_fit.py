@@ -475,10 +475,15 @@ def score_fits(
         if f.kind in ("purchases", "joint") and f.labels is not None:
             together.setdefault(id(f.estimator), {})[f.side] = f.labels
     rows = []
-    relations: dict[int, float] = {}
+    relations: dict[int, tuple[float, float]] = {}
+
+    def relation_and_chance(pair: dict, found: tuple[str, ...]) -> tuple[float, float]:
+        rel = float(relation_recovery(truth, ds.purchases, pair["people"], pair["items"]))
+        return rel, _relation_chance(truth, ds.purchases, pair, found)
+
     for f in fits:
         if f.labels is None:
-            ari = ami = nmi = rel = _NAN
+            ari = ami = nmi = rel = chance = _NAN
             k_found = n_unassigned = 0
         else:
             s = score_labels(true[f.side], f.labels)
@@ -488,14 +493,12 @@ def score_fits(
             if f.kind in ("purchases", "joint"):
                 key = id(f.estimator)
                 if key not in relations:
-                    pair = {**true, **together[key]}
-                    relations[key] = float(
-                        relation_recovery(truth, ds.purchases, pair["people"], pair["items"])
+                    relations[key] = relation_and_chance(
+                        {**true, **together[key]}, tuple(together[key])
                     )
-                rel = relations[key]
+                rel, chance = relations[key]
             else:
-                pair = {**true, f.side: f.labels}
-                rel = float(relation_recovery(truth, ds.purchases, pair["people"], pair["items"]))
+                rel, chance = relation_and_chance({**true, f.side: f.labels}, (f.side,))
         orc = _NAN if oracle_ari is None else oracle_ari.get(f.side, _NAN)
         rows.append(
             Entry(
@@ -511,6 +514,7 @@ def score_fits(
                 ami=ami,
                 nmi=nmi,
                 relation=rel,
+                relation_chance=chance,
                 oracle_ari=float(orc) if not math.isnan(orc) else _NAN,
                 seconds=float(f.seconds),
                 error=f.error,
@@ -519,3 +523,17 @@ def score_fits(
             )
         )
     return rows
+
+
+def _relation_chance(truth: Any, M: Any, pair: dict, found: tuple[str, ...], n: int = 3) -> float:
+    """The relation recovery of random labels with the found cluster sizes: the mean over
+    ``n`` random permutations (seeded, so the same every run) of the found sides' labels,
+    the other side keeping its true labels as in the score itself."""
+    from ..metrics import relation_recovery
+
+    rng = np.random.default_rng(0)
+    vals = []
+    for _ in range(n):
+        shuffled = {s: (rng.permutation(pair[s]) if s in found else pair[s]) for s in pair}
+        vals.append(relation_recovery(truth, M, shuffled["people"], shuffled["items"]))
+    return float(np.mean(vals))

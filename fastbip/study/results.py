@@ -42,12 +42,13 @@ COLUMNS = (
     "ami",
     "nmi",
     "relation",
+    "relation_chance",
     "oracle_ari",
     "seconds",
     "error",
 )
 
-_FLOATS = ("snr", "ari", "ami", "nmi", "relation", "oracle_ari", "seconds")
+_FLOATS = ("snr", "ari", "ami", "nmi", "relation", "relation_chance", "oracle_ari", "seconds")
 _NAN = float("nan")
 # keys of the rows of earlier releases: run_study's "k", recovery_sweep's "relation_recovery"
 _LEGACY = {"k": "k_found", "relation_recovery": "relation"}
@@ -84,6 +85,7 @@ class Entry:
     ami: float = _NAN
     nmi: float = _NAN
     relation: float = _NAN
+    relation_chance: float = _NAN
     oracle_ari: float = _NAN
     seconds: float = _NAN
     error: str | None = None
@@ -256,10 +258,11 @@ class Results:
     def table(self) -> str:
         """The fixed-width text table the command line prints.
 
-        A study of one dataset: a row per algorithm and side (K found, ARI, AMI, NMI,
-        relation, seconds), then the signal-to-noise ratio and the failures. A sweep: the
-        medians over seeds per mixing, algorithm and side, with the oracle's ARI and the ARI
-        as a fraction of it, then the errors.
+        A study of one dataset: a row per algorithm and side (K asked and found, members left
+        unassigned, ARI, AMI, NMI, relation recovery beside its chance level, seconds), then
+        the signal-to-noise ratio and the failures. A sweep: the medians over seeds per
+        mixing, algorithm and side, with the oracle's ARI and the ARI as a fraction of it,
+        then the errors.
         """
         if self.is_sweep:
             return _sweep_table(self.entries)
@@ -299,16 +302,31 @@ def _grid(header: list[str], body: list[list[str]], text_cols: set[int]) -> list
 
 
 def _study_table(entries: list[Entry]) -> str:
-    header = ["algorithm", "side", "K", "ARI", "AMI", "NMI", "relation", "seconds"]
+    header = [
+        "algorithm",
+        "side",
+        "K asked",
+        "K found",
+        "unassigned",
+        "ARI",
+        "AMI",
+        "NMI",
+        "relation",
+        "(chance)",
+        "seconds",
+    ]
     body = [
         [
             e.algorithm,
             e.side,
+            "-" if e.k_asked is None else str(e.k_asked),
             "-" if e.error is not None else str(e.k_found),
+            "-" if e.error is not None else str(e.n_unassigned),
             _f(e.ari),
             _f(e.ami),
             _f(e.nmi),
             _f(e.relation),
+            _f(e.relation_chance),
             _f(e.seconds, 2),
         ]
         for e in entries
