@@ -103,7 +103,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             "--algorithms chooses what to fit; saved results are not refitted "
             f"(got --algorithms {args.algorithms} with {args.inputs[0]})"
         )
-    from .dataset import load
+    from .io import load
     from .study import Results, run_study
 
     ds = load(args.inputs[-1])

@@ -129,7 +129,7 @@ def test_block_stats_errors(call, exc, match):
 
 @pytest.fixture(scope="module")
 def generated():
-    from fastbip.dataset import generate
+    from fastbip.generate import generate
     from fastbip.purchases import sample_events
     from fastbip.spec import planted_spec
 

@@ -336,7 +336,7 @@ def test_study_on_shards_equals_one_machine(client, one_worker, local, name, tmp
         np.testing.assert_array_equal(st.adjusted_residuals, st0.adjusted_residuals)
         assert st.chi2 == st0.chi2
         got = estimate_omega_dask(sds, rows, cols, 4, 3, c)
-        for attr in ("omega", "theta", "phi", "row_labels", "col_labels"):
+        for attr in ("omega", "theta", "phi", "row_labels", "column_labels"):
             np.testing.assert_array_equal(getattr(got, attr), getattr(om, attr), err_msg=attr)
         assert got.profile_log_likelihood == om.profile_log_likelihood
         # log M! is summed per shard: the same float sum in another order

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import fastbip
-from fastbip.dataset import generate
+from fastbip.generate import generate
 from fastbip.spec import planted_spec
 from fastbip.study import COLUMNS, Entry, Results, recovery_sweep, run_study
 from fastbip.study._fit import fit_algorithm

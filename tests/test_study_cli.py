@@ -7,7 +7,8 @@ import pytest
 import fastbip
 from fastbip import algorithms
 from fastbip.cli import main
-from fastbip.dataset import generate, load
+from fastbip.generate import generate
+from fastbip.io import load
 from fastbip.spec import Spec, default_spec, planted_spec
 from fastbip.study import run_study
 

@@ -225,10 +225,8 @@ def test_theta_enters_the_score():
 
 
 def test_with_generated_dataset():
-    spec_mod = pytest.importorskip("fastbip.spec")
-    dataset_mod = pytest.importorskip("fastbip.dataset")
-    ds = dataset_mod.generate(
-        spec_mod.planted_spec(3000, 500, 3, 3, mean_purchases=30.0, seed=1, ratio=15.0)
+    ds = fastbip.generate(
+        fastbip.planted_spec(3000, 500, 3, 3, mean_purchases=30.0, seed=1, ratio=15.0)
     )
     assert ari(oracle_labels(ds), ds.truth.people_labels) > 0.9
 
@@ -345,7 +343,7 @@ def test_errors(call, exc, match):
 
 
 def test_snr_falls_with_mixing():
-    from fastbip.dataset import generate
+    from fastbip.generate import generate
     from fastbip.spec import planted_spec
 
     values = [
