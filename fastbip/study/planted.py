@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._fit import fit_algorithm, fit_oracle, resolve_algorithms, score_fits
+from ._fit import (
+    fit_algorithm,
+    fit_oracle,
+    oracle_references,
+    resolve_algorithms,
+    score_fits,
+)
 from .results import Results
 
 __all__ = ["run_study"]
@@ -74,9 +80,7 @@ def run_study(
     oracle_ari = None
     if oracle:
         entries = score_fits(ds, fit_oracle(ds), snr=snr_value)
-        oracle_ari = {e.side: e.ari for e in entries}
-        for e in entries:
-            e.oracle_ari = e.ari
+        oracle_ari = oracle_references(entries)
     for name, algorithm, kind in chosen:
         fits = fit_algorithm(name, algorithm, kind, ds, ka, kb, random_state)
         entries += score_fits(ds, fits, snr=snr_value, oracle_ari=oracle_ari)

@@ -17,7 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ._fit import fit_algorithm, fit_oracle, resolve_algorithms, score_fits
+from ._fit import (
+    fit_algorithm,
+    fit_oracle,
+    oracle_references,
+    resolve_algorithms,
+    score_fits,
+)
 from .results import Results
 
 __all__ = ["recovery_sweep"]
@@ -110,9 +116,7 @@ def recovery_sweep(
         oracle_ari = None
         if oracle:
             rows = score_fits(ds, fit_oracle(ds), keep=keep_fits, **where)
-            oracle_ari = {e.side: e.ari for e in rows}
-            for e in rows:
-                e.oracle_ari = e.ari
+            oracle_ari = oracle_references(rows)
             _add(entries, rows, progress)
         for name, algorithm, kind in chosen:
             fits = fit_algorithm(name, algorithm, kind, ds, k_people, k_items, seed)
