@@ -173,10 +173,17 @@ def _copula_loglik(reads: list[dict], R: np.ndarray, rows: np.ndarray) -> tuple:
     lo = np.column_stack([r["lo"] for r in reads])
     hi = np.column_stack([r["hi"] for r in reads])
     jac = np.column_stack([r["jac"] for r in reads])
-    patterns, inverse = np.unique(interval[rows], axis=0, return_inverse=True)
+    # members grouped by which features are intervals (a bit per feature)
+    if len(reads) <= 62:
+        codes = interval[rows].astype(np.int64) @ (np.int64(1) << np.arange(len(reads)))
+        patterns, codes = np.unique(codes, return_inverse=True)
+        patterns = (patterns[:, None] >> np.arange(len(reads))) & 1 == 1
+    else:  # more features than bits
+        patterns, codes = np.unique(interval[rows], axis=0, return_inverse=True)
+    codes = codes.ravel()
     idx_rows = np.flatnonzero(rows)
     for g, pat in enumerate(patterns):
-        members = idx_rows[inverse.ravel() == g]
+        members = idx_rows[codes == g]
         U, C = np.flatnonzero(~pat), np.flatnonzero(pat)
         ll = np.zeros(members.size)
         mean = np.zeros((members.size, C.size))

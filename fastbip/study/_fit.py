@@ -509,13 +509,20 @@ def _warn_degenerate(f: Fit, k_found: int, n_singletons: int) -> None:
     if isinstance(f.k_asked, (int, np.integer)) and k_found < f.k_asked:
         parts.append(f"{f.k_asked - k_found} of the {f.k_asked} clusters asked for empty")
     if parts:
+        import os
+        import sys
         import warnings
 
+        # point at the first frame outside fastbip (run_study's caller, whatever the path)
+        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        frame, level = sys._getframe(0), 1
+        while frame.f_back is not None and frame.f_code.co_filename.startswith(package):
+            frame, level = frame.f_back, level + 1
         warnings.warn(
             f"{f.algorithm} ({f.side}): degenerate clusters: {' and '.join(parts)} "
             f"({k_found} found); see the columns k_found and n_singletons",
             DegenerateClustersWarning,
-            stacklevel=3,
+            stacklevel=level,
         )
 
 
