@@ -27,7 +27,8 @@ from fastbip._oracle_features import IMPOSSIBLE, feature_loglik
 from fastbip.generate.population import Population
 from fastbip.metrics import score_labels
 from fastbip.spec import PopulationSpec, Spec
-from fastbip.study import ORACLES, DegenerateClustersWarning, run_study
+from fastbip.study import ORACLES, DegenerateClustersWarning, Results, recovery_sweep, run_study
+from fastbip.study._fit import fit_algorithm, score_fits
 from fastbip.truth import oracle_labels
 
 #: how far an algorithm may come above its oracle on ARI or AMI (finite-sample noise: the
@@ -375,3 +376,45 @@ def test_a_clean_fit_does_not_warn(default_ds):
         warnings.simplefilter("error", DegenerateClustersWarning)
         res = run_study(default_ds, algorithms=["svd-kmeans"])
     assert all(e.n_singletons == 0 for e in res.entries if e.algorithm == "svd-kmeans")
+
+
+# --- the columns ----------------------------------------------------------------------------
+
+
+def test_each_row_names_its_oracle_and_the_columns_survive_json(default_ds):
+    res = run_study(default_ds, algorithms=["kmeans", "svd-kmeans", "joint-svd-kmeans"])
+    want = {
+        "oracle": "oracle",
+        "oracle-features": "oracle-features",
+        "oracle-joint": "oracle-joint",
+        "kmeans": "oracle-features",
+        "svd-kmeans": "oracle",
+        "joint-svd-kmeans": "oracle-joint",
+    }
+    for side in ("people", "items"):
+        got = {e.algorithm: e.oracle for e in res.entries if e.side == side}
+        assert got == want
+        for e in res.entries:
+            if e.side == side:
+                ref = res.entry(e.oracle, side)
+                assert (e.oracle_ari, e.oracle_ami) == (ref.ari, ref.ami)
+    back = Results.from_json(res.to_json())
+    for a, b in zip(res.entries, back.entries, strict=True):
+        assert (a.oracle, a.n_singletons, a.k_found) == (b.oracle, b.n_singletons, b.k_found)
+        assert a.oracle_ami == pytest.approx(b.oracle_ami)
+
+
+def test_a_plain_side_dict_is_still_the_purchases_oracle(default_ds):
+    fits = fit_algorithm("kmeans", "kmeans", "features", default_ds, 4, 4, 0)
+    rows = score_fits(default_ds, fits, snr=1.0, oracle_ari={"people": 0.5, "items": 0.25})
+    assert [(e.oracle, e.oracle_ari) for e in rows] == [("oracle", 0.5), ("oracle", 0.25)]
+
+
+def test_a_sweep_with_features_compares_with_the_matching_oracle():
+    res = recovery_sweep(300, 100, 2, 2, 10.0, [0.3], [0], ["kmeans", "svd-kmeans"], features=True)
+    table = res.table()
+    for name, ceiling in (("kmeans", "oracle-features"), ("svd-kmeans", "oracle")):
+        e = res.entry(name, "people")
+        assert e.oracle == ceiling and e.oracle_ari == res.entry(ceiling, "people").ari
+        line = next(r for r in table.splitlines() if f" {name} " in f" {r} " and "people" in r)
+        assert f"{e.oracle_ari:.3f}" in line

@@ -4,8 +4,10 @@ Every registered algorithm (or the ones named) is fitted with the true numbers o
 timed, and scored against the truth by the one runner (:mod:`fastbip.study._fit`): ARI, AMI
 and NMI per side, and the relation recovery (:func:`fastbip.metrics.relation_recovery`); a
 one-side algorithm is scored for relation recovery with the other side's true labels. The
-oracle (the best assignment anyone could make knowing the planted parameters) and the planted
-structure's signal-to-noise ratio are reported beside them.
+oracles (the best assignments anyone could make knowing the planted parameters, from the
+purchases, from the features and from both: :data:`fastbip.study.ORACLES`) and the planted
+structure's signal-to-noise ratio are reported beside them; each algorithm's
+``oracle_ari`` is that of the oracle reading what it reads.
 """
 
 from __future__ import annotations
@@ -48,8 +50,10 @@ def run_study(
     random_state : int, Generator or None
         Passed to every estimator's ``random_state``.
     oracle : bool
-        Also compute the oracle's labels and report them as the rows of ``"oracle"`` and in
-        every row's ``oracle_ari``.
+        Also compute the oracles' labels and report them as the rows ``"oracle"``
+        (purchases), ``"oracle-features"`` and ``"oracle-joint"`` (on the sides with
+        features) and in every row's ``oracle``, ``oracle_ari`` and ``oracle_ami`` (the
+        oracle reading what the row's algorithm reads).
 
     Returns
     -------

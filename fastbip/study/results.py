@@ -3,8 +3,9 @@
 :func:`fastbip.study.run_study` (one dataset) and :func:`fastbip.study.recovery_sweep` (the
 planted family over difficulty and seeds) both return it, with the same columns
 (:data:`COLUMNS`): one row per algorithm and side (and, in a sweep, per dataset), beside the
-references, the oracle's rows (``algorithm == "oracle"``) and the signal-to-noise ratio of
-the planted structure. :meth:`Results.table` is the text the command line prints,
+references, the oracles' rows (:data:`ORACLES`: ``"oracle"`` from the purchases,
+``"oracle-features"`` and ``"oracle-joint"``) and the signal-to-noise ratio of the planted
+structure. :meth:`Results.table` is the text the command line prints,
 :meth:`Results.to_json` what it writes, :meth:`Results.to_frame` a pandas DataFrame.
 """
 
@@ -292,11 +293,13 @@ class Results:
     def table(self) -> str:
         """The fixed-width text table the command line prints.
 
-        A study of one dataset: a row per algorithm and side (K asked and found, members left
-        unassigned, ARI, AMI, NMI, relation recovery beside its chance level, seconds), then
-        the signal-to-noise ratio and the failures. A sweep: the medians over seeds per
-        mixing, algorithm and side, with the oracle's ARI and the ARI as a fraction of it,
-        then the errors.
+        A study of one dataset: a row per algorithm and side (K asked and found, marked
+        ``*`` when fewer were found than asked, one-member clusters, members left
+        unassigned, ARI, AMI, NMI, relation recovery beside its chance level, the oracle
+        reading what the algorithm reads and the ARI as a fraction of that oracle's,
+        seconds), then the signal-to-noise ratio and the failures. A sweep: the medians over
+        seeds per mixing, algorithm and side, with the ARI of the oracle reading what the
+        algorithm reads and the ARI as a fraction of it, then the errors.
         """
         if self.is_sweep:
             return _sweep_table(self.entries)

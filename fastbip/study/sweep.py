@@ -60,8 +60,9 @@ def recovery_sweep(
         available ``"purchases"`` algorithm, plus the ``"joint"`` ones when
         ``features=True`` is passed to the spec.
     oracle : bool
-        Compute the oracle's labels per dataset: its rows (``algorithm == "oracle"``) and
-        every row's ``oracle_ari``.
+        Compute the oracles' labels per dataset: their rows (:data:`fastbip.study.ORACLES`;
+        the features and joint ones with ``features=True``) and every row's ``oracle``,
+        ``oracle_ari`` and ``oracle_ami`` (the oracle reading what its algorithm reads).
     progress : callable, bool or None
         A callable is called with each finished row (a dict of
         :data:`fastbip.study.COLUMNS`). A progress bar over the datasets shows on standard
