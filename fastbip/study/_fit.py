@@ -7,7 +7,7 @@ sets the numbers of clusters and ``random_state`` where the estimator has them (
 the dataset (a ``"features"`` algorithm once per side that has features, a co-clusterer once
 on the purchases), times each fit and returns a :class:`Fit` per side. A fit that raises is
 recorded as a :class:`Fit` with its error instead of raising, so one failing algorithm never
-hides the others. :func:`fit_oracle` gives the oracle's labels in the same shape, and
+hides the others. :func:`fit_oracle` gives the three oracles' labels in the same shape, and
 :func:`score_fits` turns fits into the rows of :class:`fastbip.study.Results`.
 :func:`resolve_algorithms` checks a list (or a dict) of algorithms once for both runners:
 registry names, estimator instances, classes and ``"module:Class"`` strings.
@@ -24,7 +24,6 @@ import copy
 import functools
 import importlib
 import inspect
-import math
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,7 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from .results import ORACLES, DegenerateClustersWarning, Entry
+from ._references import reference as _reference
+from ._references import warn_degenerate as _warn_degenerate
+from .results import ORACLES, Entry
 
 __all__ = [
     "Fit",
@@ -481,49 +482,6 @@ def oracle_references(rows: list[Entry]) -> dict[tuple[str, str], Entry]:
         refs[(e.algorithm, e.side)] = e
         e.oracle, e.oracle_ari, e.oracle_ami = e.algorithm, e.ari, e.ami
     return refs
-
-
-def _reference(oracle_ari: dict | None, kind: str, side: str) -> tuple:
-    """``(name, ari, ami)`` of the oracle that reads what an algorithm of ``kind`` reads."""
-    if not oracle_ari:
-        return None, _NAN, _NAN
-    if any(isinstance(key, str) for key in oracle_ari):  # a plain {side: ari} dict
-        v = float(oracle_ari.get(side, _NAN))
-        return (None if math.isnan(v) else ORACLES["purchases"]), v, _NAN
-    name = ORACLES.get(kind, ORACLES["purchases"])
-    ref = oracle_ari.get((name, side))
-    if ref is None and kind == "joint":  # no features on this side: it reads the purchases
-        name, ref = ORACLES["purchases"], oracle_ari.get((ORACLES["purchases"], side))
-    if ref is None:
-        return None, _NAN, _NAN
-    return name, float(ref.ari), float(ref.ami)
-
-
-def _warn_degenerate(f: Fit, k_found: int, n_singletons: int) -> None:
-    """Warn when ``f``'s labels have one-member clusters or fewer clusters than asked."""
-    if f.kind == "oracle":
-        return
-    parts = []
-    if n_singletons:
-        parts.append(f"{n_singletons} cluster(s) of a single member")
-    if isinstance(f.k_asked, (int, np.integer)) and k_found < f.k_asked:
-        parts.append(f"{f.k_asked - k_found} of the {f.k_asked} clusters asked for empty")
-    if parts:
-        import os
-        import sys
-        import warnings
-
-        # point at the first frame outside fastbip (run_study's caller, whatever the path)
-        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        frame, level = sys._getframe(0), 1
-        while frame.f_back is not None and frame.f_code.co_filename.startswith(package):
-            frame, level = frame.f_back, level + 1
-        warnings.warn(
-            f"{f.algorithm} ({f.side}): degenerate clusters: {' and '.join(parts)} "
-            f"({k_found} found); see the columns k_found and n_singletons",
-            DegenerateClustersWarning,
-            stacklevel=level,
-        )
 
 
 def score_fits(
