@@ -51,6 +51,7 @@ from fastbip._validation import as_labels, as_purchases, check_choice, truth_arr
 __all__ = ["detectable_clusters", "oracle_labels", "snr", "snr_matrix"]
 
 _SIDES = ("people", "items")
+_USING = ("purchases", "features", "joint")
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,7 +202,10 @@ def oracle_labels(dataset: object, side: str = "people", using: str = "purchases
         (:mod:`fastbip._oracle_features`: the log-density of the features under each
         planted cluster, copula and all); or both, the sum of the two log-likelihoods. Each
         adds the log prior (the true cluster shares) and takes the argmax (ties: the
-        smallest cluster index).
+        smallest cluster index). The purchases term ignores feature-dependent affinities
+        (``relation.affinity``) and takes the Poisson formula for the Bernoulli and
+        exact-total variants (module docstring): with those the purchases and joint
+        oracles are close to, not exactly, the posterior's argmax.
 
     Returns
     -------
@@ -229,9 +233,6 @@ def oracle_labels(dataset: object, side: str = "people", using: str = "purchases
     a = _own_labels(truth, side)
     scores = X @ log_w.T - theta[:, None] * mass[None, :] + log_prior[None, :]
     return _argmax(scores + _features_term(dataset, side, a))
-
-
-_USING = ("purchases", "features", "joint")
 
 
 def _side_k(truth: object, side: str) -> int:
