@@ -7,10 +7,14 @@ Dataset (or anything with ``purchases`` and ``truth``).
 
 - :func:`snr`, :func:`snr_matrix` -- the planted structure's signal-to-noise ratio (1 = the
   detection threshold) and the matrix whose eigenvalues give it.
-- :func:`oracle_labels` -- the best assignment anyone could make knowing the parameters.
+- :func:`oracle_labels` -- the best assignment anyone could make knowing the parameters:
+  from the purchases (``using="purchases"``, the formula below), from the side's own
+  features (``using="features"``: the planted feature distributions, their copula
+  included; :mod:`fastbip._oracle_features` says how each value is read) or from both
+  (``using="joint"``: the sum of the two log-likelihoods, one log prior).
 
-The oracle
-----------
+The purchases oracle
+--------------------
 For a person ``i`` (side ``"people"``), knowing ``omega``, ``theta``, ``phi`` and every item's
 true cluster, the Poisson likelihood of their purchases ``x_i`` under cluster ``k`` is, up to
 terms that do not depend on ``k``::
@@ -47,6 +51,7 @@ from fastbip._validation import as_labels, as_purchases, check_choice, truth_arr
 __all__ = ["detectable_clusters", "oracle_labels", "snr", "snr_matrix"]
 
 _SIDES = ("people", "items")
+_USING = ("purchases", "features", "joint")
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,25 +184,126 @@ def detectable_clusters(truth: object) -> dict[str, int]:
 # --------------------------------------------------------------------------------------------
 
 
-def oracle_labels(dataset: object, side: str = "people") -> np.ndarray:
-    """Labels of one side assigned by the oracle (see the module docstring for the formula).
+def oracle_labels(dataset: object, side: str = "people", using: str = "purchases") -> np.ndarray:
+    """Labels of one side assigned by an oracle that knows the planted parameters.
 
     Parameters
     ----------
     dataset : fastbip.Dataset
         A dataset with a planted truth: ``purchases`` (scipy.sparse, n_people x n_items) and
         ``truth`` (``omega``, ``theta``, ``phi``, ``people_labels``, ``item_labels``; every
-        member labelled, no -1), or any object with those two attributes.
+        member labelled, no -1), or any object with those two attributes. The features and
+        joint oracles also read ``spec`` (the planted feature distributions) and ``people``
+        / ``items`` (the drawn features).
     side : {"people", "items"}
+    using : {"purchases", "features", "joint"}
+        What the oracle reads besides the planted parameters: the side's purchases with the
+        other side's true labels (the module docstring's formula); the side's own features
+        (:mod:`fastbip._oracle_features`: the log-density of the features under each
+        planted cluster, copula and all); or both, the sum of the two log-likelihoods. Each
+        adds the log prior (the true cluster shares) and takes the argmax (ties: the
+        smallest cluster index). The purchases term ignores feature-dependent affinities
+        (``relation.affinity``) and takes the Poisson formula for the Bernoulli and
+        exact-total variants (module docstring): with those the purchases and joint
+        oracles are close to, not exactly, the posterior's argmax.
 
     Returns
     -------
     ndarray of int64, shape (n_people,) or (n_items,)
+
+    Raises
+    ------
+    ValueError
+        An unknown ``side`` or ``using``, a dataset without a truth, labels that do not fit
+        the purchases, or (features, joint) a dataset without its ``spec`` or whose feature
+        columns do not match the spec's features.
     """
     check_choice(side, "side", _SIDES)
+    check_choice(using, "using", _USING)
     truth = getattr(dataset, "truth", None)
     if truth is None:
         raise ValueError("dataset.truth is None: the oracle needs a planted truth")
+    if using == "features":
+        a = _own_labels(truth, side)
+        return _argmax(_log_prior(a, _side_k(truth, side)) + _features_term(dataset, side, a))
+    X, log_w, theta, mass, log_prior, small = _purchase_parts(dataset, truth, side)
+    if using == "purchases":
+        assign = _kd._oracle_assign_dense_serial if small else _kd._oracle_assign_dense
+        return assign(X, log_w, theta, mass, log_prior)
+    a = _own_labels(truth, side)
+    scores = X @ log_w.T - theta[:, None] * mass[None, :] + log_prior[None, :]
+    return _argmax(scores + _features_term(dataset, side, a))
+
+
+def _side_k(truth: object, side: str) -> int:
+    omega = np.asarray(truth.omega)
+    return int(omega.shape[0] if side == "people" else omega.shape[1])
+
+
+def _own_labels(truth: object, side: str) -> np.ndarray:
+    """The true labels of ``side``, checked: every member labelled, below that side's K."""
+    attr = "people_labels" if side == "people" else "item_labels"
+    return as_labels(
+        getattr(truth, attr), f"truth.{attr}", n_clusters=_side_k(truth, side), unassigned=False
+    )
+
+
+def _log_prior(a: np.ndarray, k: int) -> np.ndarray:
+    share = np.bincount(a, minlength=k) / a.size
+    with np.errstate(divide="ignore"):
+        return np.where(share > 0, np.log(np.where(share > 0, share, 1.0)), -1e30)
+
+
+def _argmax(scores: np.ndarray) -> np.ndarray:
+    return np.argmax(scores, axis=1).astype(np.int64)
+
+
+def _features_term(dataset: object, side: str, a: np.ndarray) -> np.ndarray:
+    """The features' log-likelihood (n, K) of ``side`` under the planted distributions."""
+    from fastbip._oracle_features import feature_loglik
+
+    spec = getattr(dataset, "spec", None)
+    if spec is None:
+        raise ValueError(
+            "dataset.spec is None: the features and joint oracles need the planted feature "
+            "distributions (a dataset generated from a spec)"
+        )
+    pspec = spec.people if side == "people" else spec.items
+    pop = getattr(dataset, side, None)
+    columns = getattr(pop, "columns", None) or {}
+    missing = [f.name for f in pspec.features if f.name not in columns]
+    if missing:
+        raise ValueError(
+            f"dataset.{side} must have the columns of the spec's {side} features "
+            f"{[f.name for f in pspec.features]}; missing {missing}"
+        )
+    if pspec.k != _side_k(dataset.truth, side) or a.size != getattr(pop, "n", a.size):
+        raise ValueError(
+            f"dataset.spec.{side} ({pspec.n} members, {pspec.k} clusters) does not match the "
+            f"truth ({a.size} members, {_side_k(dataset.truth, side)} clusters)"
+        )
+    for f in pspec.features:
+        col = np.asarray(columns[f.name])
+        if col.shape != (a.size,):
+            raise ValueError(
+                f"dataset.{side}.columns[{f.name!r}] must have shape ({a.size},); got {col.shape}"
+            )
+        if (
+            f.kind == "categorical"
+            and col.size
+            and (col.min() < 0 or col.max() >= len(f.categories))
+        ):
+            raise ValueError(
+                f"dataset.{side}.columns[{f.name!r}] must hold category codes in "
+                f"[0, {len(f.categories)}); got values in [{col.min()}, {col.max()}]"
+            )
+    return feature_loglik(pspec, pop)
+
+
+def _purchase_parts(dataset: object, truth: object, side: str) -> tuple:
+    """The arrays of the purchases oracle for ``side``: the profile ``X`` (n, K_other), log
+    omega, the members' weights, the masses, the log prior and whether the serial kernels
+    suffice (fewer than 500,000 purchases)."""
     M = as_purchases(dataset.purchases, "dataset.purchases", accept="sparse")
     n_a, n_b = M.shape
     # the truth must label everyone, one label per row and column of the purchases
@@ -215,13 +321,11 @@ def oracle_labels(dataset: object, side: str = "people") -> np.ndarray:
     # the serial twins below 500,000 entries: the same results, and a faster first compile
     small = M.nnz < 500_000
     profile = _kd._row_profile_csr_serial if small else _kd._row_profile_csr
-    assign = _kd._oracle_assign_dense_serial if small else _kd._oracle_assign_dense
     X = profile(M.indptr, M.indices, data, b, k_b)
     other_mass = np.bincount(b, weights=phi, minlength=k_b)
     mass = omega @ other_mass
     with np.errstate(divide="ignore"):
         log_w = np.where(omega > 0, np.log(np.where(omega > 0, omega, 1.0)), -1e30)
-        share = np.bincount(a, minlength=k_a) / a.size
-        log_prior = np.where(share > 0, np.log(np.where(share > 0, share, 1.0)), -1e30)
+    log_prior = _log_prior(a, k_a)
     log_w = np.ascontiguousarray(log_w)  # one specialisation (C order) whichever the side
-    return assign(X, log_w, np.ascontiguousarray(theta), mass, log_prior)
+    return X, log_w, np.ascontiguousarray(theta), mass, log_prior, small

@@ -31,7 +31,7 @@ def test_study_scores_every_algorithm(easy):
     names = ["kmeans", "dcsbm", "spectral-cocluster", "joint-svd-kmeans"]
     res = run_study(easy, algorithms=names)
     algos = {r["algorithm"] for r in res.rows}
-    assert algos == {"oracle", *names} and not res.failures
+    assert algos == {"oracle", "oracle-features", "oracle-joint", *names} and not res.failures
     for r in res.rows:
         assert -1 <= r["ari"] <= 1 and 0 <= r["nmi"] <= 1 + 1e-12
         assert 0 <= r["relation"] <= 1 and r["seconds"] >= 0
@@ -84,7 +84,8 @@ def test_cli_demo_writes_results(tmp_path, capsys):
     assert rc == 0
     assert "oracle" in out and "dcsbm" in out and "kmeans" in out
     res = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert {r["algorithm"] for r in res["rows"]} == {"oracle", "kmeans", "dcsbm"}
+    oracles = {"oracle", "oracle-features", "oracle-joint"}  # the demo's data has features
+    assert {r["algorithm"] for r in res["rows"]} == oracles | {"kmeans", "dcsbm"}
     ds = load(tmp_path / "out" / "dataset.fbp")
     assert ds.purchases.shape == (300, 120)
     spec = Spec.from_dict(json.loads((tmp_path / "out" / "spec.json").read_text()))

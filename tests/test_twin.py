@@ -89,7 +89,10 @@ def test_degree_form_follows_the_data():
 def test_twin_study_scores_algorithms(log_and_twin):
     ds, a, b, _, _ = log_and_twin
     spec, res, stats = twin.twin_study(ds, a, b, algorithms=["svd-kmeans"], random_state=0)
-    assert {e.algorithm for e in res.entries} == {"oracle", "svd-kmeans"}
+    # the twin has the log's features: the three oracles (purchases, features, both)
+    oracles = {"oracle", "oracle-features", "oracle-joint"}
+    assert {e.algorithm for e in res.entries} == oracles | {"svd-kmeans"}
+    assert {e.oracle for e in res.entries if e.algorithm == "svd-kmeans"} == {"oracle"}
     for e in res.entries:
         assert 0.0 <= e.ari <= 1.0
     assert stats["degrees"]["activity"]["chosen"] in ("lognormal", "pareto")

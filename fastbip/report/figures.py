@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from fastbip.study.results import ORACLES
+
 from .palette import UNASSIGNED, cluster_colour
 
 __all__ = ["Figure"]
@@ -478,6 +480,10 @@ def contingencies(
     )
 
 
+# the oracle rows (fastbip.study.ORACLES: purchases, features, joint) and their line styles
+_ORACLE_STYLES = dict(zip(ORACLES.values(), ("-", "--", ":"), strict=True))
+
+
 def ari_vs_snr(entries: list[Any]) -> Figure:
     """ARI against the signal-to-noise ratio of each swept dataset, median over seeds."""
     fig, axes = _new(1, 2, 3.0)
@@ -494,8 +500,10 @@ def ari_vs_snr(entries: list[Any]) -> Figure:
             xs = sorted(pts)
             ys = [float(np.nanmedian(pts[x])) for x in xs]
             data[f"{algo}/{side}"] = {"snr": xs, "ari": ys}
-            colour = "black" if algo == "oracle" else cluster_colour(n)
-            ax.plot(xs, ys, "o-", color=colour, label=algo, lw=2.5 if algo == "oracle" else 1)
+            # the oracles in black, one line style each (purchases, features, joint)
+            style = _ORACLE_STYLES.get(algo)
+            colour = "black" if style else cluster_colour(n)
+            ax.plot(xs, ys, f"o{style or '-'}", color=colour, label=algo, lw=2.5 if style else 1)
         ax.axvline(1.0, color=UNASSIGNED, ls="--", lw=2)
         ax.set_xscale("log")
         ax.set_xlabel("signal-to-noise ratio (detection threshold 1)")

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from fastbip.study.results import ORACLES
+
 __all__ = [
     "StudyFacts",
     "answer_lines",
@@ -27,6 +29,7 @@ __all__ = [
 ]
 
 SIDES = ("people", "items")
+_ORACLE_ROWS = frozenset(ORACLES.values())
 
 
 def detectable_clusters(truth: Any) -> int:
@@ -104,7 +107,7 @@ def best_algorithm(results: Any, *, need_labels: bool = False) -> str | None:
     scores: dict[str, list[float]] = {}
     labelled: dict[str, int] = {}
     for e in results.entries:
-        if e.algorithm == "oracle" or e.error is not None:
+        if e.algorithm in _ORACLE_ROWS or e.error is not None:
             continue
         scores.setdefault(e.algorithm, []).append(e.ari)
         labelled[e.algorithm] = labelled.get(e.algorithm, 0) + (e.labels is not None)
@@ -138,6 +141,7 @@ class StudyFacts:
     best_ari: dict[str, float] = field(default_factory=dict)
     oracle_ari: dict[str, float] = field(default_factory=dict)
     snr: float | None = None
+    oracle: str = "oracle"
 
 
 def _aligned(true: np.ndarray | None, found: np.ndarray) -> np.ndarray:
@@ -225,9 +229,13 @@ def study_facts(
     stats = fastbip.block_stats(counts)
     ref = None if sweep else best_algorithm(results)
     best_ari = {} if ref is None else {s: results.entry(ref, s).ari for s in SIDES}
+    # the best algorithm's ceiling: the oracle that reads what it reads (Entry.oracle)
+    oracle_name = "oracle"
+    if ref is not None and results.entry(ref, "people").oracle is not None:
+        oracle_name = results.entry(ref, "people").oracle
     oracle = {}
     for e in results.entries:
-        if e.algorithm == "oracle" and e.side in SIDES and e.mixing is None:
+        if e.algorithm == oracle_name and e.side in SIDES and e.mixing is None:
             oracle[e.side] = e.ari
     snr = results.snr if results.snr is not None else None
     return StudyFacts(
@@ -243,6 +251,7 @@ def study_facts(
         best_ari,
         oracle,
         snr,
+        oracle_name,
     )
 
 
@@ -296,9 +305,10 @@ def answer_lines(facts: StudyFacts) -> list[str]:
             f"{_f(b.get('items'))} on items"
         )
         if o:
+            reads = {v: k for k, v in ORACLES.items()}.get(facts.oracle, "purchases")
             text += (
-                f", against the oracle's {_f(o.get('people'))} and {_f(o.get('items'))}"
-                " (the ceiling)"
+                f", against the {reads} oracle's {_f(o.get('people'))} and "
+                f"{_f(o.get('items'))} (the ceiling for what it reads)"
             )
         lines.append(text + ".")
     return lines

@@ -15,12 +15,14 @@ from typing import Any
 
 from .analyze import analyze
 from .planted import run_study
-from .results import COLUMNS, Entry, Results
+from .results import COLUMNS, ORACLES, DegenerateClustersWarning, Entry, Results
 from .sweep import recovery_sweep
 from .twin import fit_spec
 
 __all__ = [
     "COLUMNS",
+    "ORACLES",
+    "DegenerateClustersWarning",
     "Entry",
     "Results",
     "StudyResult",

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from .results import ORACLES
+
 __all__ = ["analysis_text", "run_analysis", "write_labels"]
 
 
@@ -119,16 +121,18 @@ def analysis_text(res: Any, twin: tuple[Any, dict] | None = None) -> str:
             es = [
                 e
                 for e in tres.entries
-                if e.side == side and e.algorithm != "oracle" and not math.isnan(e.ari)
+                if e.side == side and e.algorithm not in ORACLES.values() and not math.isnan(e.ari)
             ]
             if not es:
                 continue
-            top = max(e.ari for e in es)
+            best = max(es, key=lambda e: e.ari)
+            top = best.ari
             names = [e.algorithm for e in es if e.ari >= top - 0.005]
-            orc = [e.ari for e in tres.entries if e.algorithm == "oracle" and e.side == side]
+            ceiling = best.oracle or "oracle"
+            orc = [e.ari for e in tres.entries if e.algorithm == ceiling and e.side == side]
             lines.append(
                 f"on data shaped like this log, the best at recovering the {side}: "
-                f"{', '.join(names)} (ARI {top:.2f}; the oracle reaches "
+                f"{', '.join(names)} (ARI {top:.2f}; the {ceiling} reaches "
                 f"{_f(orc[0] if orc else None)})"
             )
     return "\n".join(lines)

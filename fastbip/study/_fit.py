@@ -7,7 +7,7 @@ sets the numbers of clusters and ``random_state`` where the estimator has them (
 the dataset (a ``"features"`` algorithm once per side that has features, a co-clusterer once
 on the purchases), times each fit and returns a :class:`Fit` per side. A fit that raises is
 recorded as a :class:`Fit` with its error instead of raising, so one failing algorithm never
-hides the others. :func:`fit_oracle` gives the oracle's labels in the same shape, and
+hides the others. :func:`fit_oracle` gives the three oracles' labels in the same shape, and
 :func:`score_fits` turns fits into the rows of :class:`fastbip.study.Results`.
 :func:`resolve_algorithms` checks a list (or a dict) of algorithms once for both runners:
 registry names, estimator instances, classes and ``"module:Class"`` strings.
@@ -24,7 +24,6 @@ import copy
 import functools
 import importlib
 import inspect
-import math
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,13 +31,16 @@ from typing import Any
 
 import numpy as np
 
-from .results import Entry
+from ._references import reference as _reference
+from ._references import warn_degenerate as _warn_degenerate
+from .results import ORACLES, Entry
 
 __all__ = [
     "Fit",
     "fit_algorithm",
     "fit_oracle",
     "import_estimator",
+    "oracle_references",
     "resolve_algorithms",
     "score_fits",
     "set_n_clusters",
@@ -432,21 +434,54 @@ def _nonempty_k(ds: Any, k_people: int, k_items: int) -> tuple[int, int]:
     return out[0], out[1]
 
 
-def fit_oracle(ds: Any) -> list[Fit]:
-    """The oracle's labels per side (:func:`fastbip.truth.oracle_labels`), timed."""
+def fit_oracle(ds: Any, using: Iterable[str] = tuple(ORACLES)) -> list[Fit]:
+    """The oracles' labels per side (:func:`fastbip.truth.oracle_labels`), timed.
+
+    Parameters
+    ----------
+    ds : Dataset
+        With a planted truth.
+    using : iterable of {"purchases", "features", "joint"}
+        The oracles to compute; their rows are named by :data:`ORACLES` (``"oracle"``,
+        ``"oracle-features"``, ``"oracle-joint"``). The features and joint oracles are left
+        out on a side without features, or when the dataset has no ``spec`` (nothing says
+        how its features were drawn).
+
+    Returns
+    -------
+    list of Fit
+        Of kind ``"oracle"``; a failed oracle is a row with its error, like an algorithm.
+    """
     from ..truth import oracle_labels
 
     ka, kb = ds.truth.shape
+    pops = {"people": getattr(ds, "people", None), "items": getattr(ds, "items", None)}
     out = []
-    for side, k in zip(SIDES, (ka, kb), strict=True):
-        t0 = time.perf_counter()
-        try:
-            labels = np.asarray(oracle_labels(ds, side=side))
-        except Exception as exc:  # reported as a row, like any algorithm's failure
-            out.append(Fit("oracle", side, "oracle", None, None, k, _NAN, _error(exc)))
-            continue
-        out.append(Fit("oracle", side, "oracle", labels, None, k, time.perf_counter() - t0))
+    for what in using:
+        name = ORACLES[what]
+        for side, k in zip(SIDES, (ka, kb), strict=True):
+            if what != "purchases" and (
+                getattr(ds, "spec", None) is None or not getattr(pops[side], "columns", None)
+            ):
+                continue
+            t0 = time.perf_counter()
+            try:
+                labels = np.asarray(oracle_labels(ds, side=side, using=what))
+            except Exception as exc:  # reported as a row, like any algorithm's failure
+                out.append(Fit(name, side, "oracle", None, None, k, _NAN, _error(exc)))
+                continue
+            out.append(Fit(name, side, "oracle", labels, None, k, time.perf_counter() - t0))
     return out
+
+
+def oracle_references(rows: list[Entry]) -> dict[tuple[str, str], Entry]:
+    """The scored oracle rows by ``(name, side)``, for :func:`score_fits`'s ``oracle_ari``;
+    each oracle row becomes its own reference (``oracle``, ``oracle_ari``, ``oracle_ami``)."""
+    refs = {}
+    for e in rows:
+        refs[(e.algorithm, e.side)] = e
+        e.oracle, e.oracle_ari, e.oracle_ami = e.algorithm, e.ari, e.ami
+    return refs
 
 
 def score_fits(
@@ -465,6 +500,14 @@ def score_fits(
     (:func:`fastbip.metrics.relation_recovery`) of the fit's labels paired with the other
     side's: the same fit's for a co-clusterer, the true ones for a one-side fit. A failed fit
     gets NaN scores and its error. ``keep`` keeps the labels and the estimator in the rows.
+    ``oracle_ari`` is :func:`oracle_references` of the scored oracle rows: each row is
+    compared with the oracle that reads what it reads (:data:`ORACLES`; a plain
+    ``{side: ari}`` dict, as before, is the purchases oracle's ARI for every row).
+
+    Warns
+    -----
+    DegenerateClustersWarning
+        An algorithm's labels have a cluster of one member, or fewer clusters than asked.
     """
     from ..metrics import relation_recovery, score_labels
 
@@ -484,12 +527,14 @@ def score_fits(
     for f in fits:
         if f.labels is None:
             ari = ami = nmi = rel = chance = _NAN
-            k_found = n_unassigned = 0
+            k_found = n_unassigned = n_single = 0
         else:
             s = score_labels(true[f.side], f.labels)
             ari, ami, nmi = float(s["ari"]), float(s["ami"]), float(s["nmi"])
-            k_found = int(np.unique(f.labels[f.labels >= 0]).size)
+            _, sizes = np.unique(f.labels[f.labels >= 0], return_counts=True)
+            k_found, n_single = int(sizes.size), int(np.count_nonzero(sizes == 1))
             n_unassigned = int(np.count_nonzero(f.labels < 0))
+            _warn_degenerate(f, k_found, n_single)
             if f.kind in ("purchases", "joint"):
                 key = id(f.estimator)
                 if key not in relations:
@@ -499,7 +544,7 @@ def score_fits(
                 rel, chance = relations[key]
             else:
                 rel, chance = relation_and_chance({**true, f.side: f.labels}, (f.side,))
-        orc = _NAN if oracle_ari is None else oracle_ari.get(f.side, _NAN)
+        ref, orc, orc_ami = _reference(oracle_ari, f.kind, f.side)
         rows.append(
             Entry(
                 algorithm=f.algorithm,
@@ -515,7 +560,10 @@ def score_fits(
                 nmi=nmi,
                 relation=rel,
                 relation_chance=chance,
-                oracle_ari=float(orc) if not math.isnan(orc) else _NAN,
+                oracle_ari=orc,
+                oracle=ref,
+                oracle_ami=orc_ami,
+                n_singletons=n_single,
                 seconds=float(f.seconds),
                 error=f.error,
                 labels=f.labels if keep else None,

@@ -207,7 +207,13 @@ def run_ladder(
     from ..blocks import snr as planted_snr
     from ..generate import generate
     from ..spec import planted_spec
-    from ._fit import fit_algorithm, fit_oracle, resolve_algorithms, score_fits
+    from ._fit import (
+        fit_algorithm,
+        fit_oracle,
+        oracle_references,
+        resolve_algorithms,
+        score_fits,
+    )
     from .results import Results
 
     base = list(baselines)
@@ -235,9 +241,7 @@ def run_ladder(
             rows = []
             if oracle:
                 rows = score_fits(ds, fit_oracle(ds), keep=False, **where)
-                oracle_ari = {e.side: e.ari for e in rows}
-                for e in rows:
-                    e.oracle_ari = e.ari
+                oracle_ari = oracle_references(rows)
             for name, algorithm, kind in chosen:
                 fits = fit_algorithm(
                     name, algorithm, kind, ds, rung["k_people"], rung["k_items"], seed

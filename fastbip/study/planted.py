@@ -4,8 +4,10 @@ Every registered algorithm (or the ones named) is fitted with the true numbers o
 timed, and scored against the truth by the one runner (:mod:`fastbip.study._fit`): ARI, AMI
 and NMI per side, and the relation recovery (:func:`fastbip.metrics.relation_recovery`); a
 one-side algorithm is scored for relation recovery with the other side's true labels. The
-oracle (the best assignment anyone could make knowing the planted parameters) and the planted
-structure's signal-to-noise ratio are reported beside them.
+oracles (the best assignments anyone could make knowing the planted parameters, from the
+purchases, from the features and from both: :data:`fastbip.study.ORACLES`) and the planted
+structure's signal-to-noise ratio are reported beside them; each algorithm's
+``oracle_ari`` is that of the oracle reading what it reads.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._fit import fit_algorithm, fit_oracle, resolve_algorithms, score_fits
+from ._fit import (
+    fit_algorithm,
+    fit_oracle,
+    oracle_references,
+    resolve_algorithms,
+    score_fits,
+)
 from .results import Results
 
 __all__ = ["run_study"]
@@ -42,8 +50,10 @@ def run_study(
     random_state : int, Generator or None
         Passed to every estimator's ``random_state``.
     oracle : bool
-        Also compute the oracle's labels and report them as the rows of ``"oracle"`` and in
-        every row's ``oracle_ari``.
+        Also compute the oracles' labels and report them as the rows ``"oracle"``
+        (purchases), ``"oracle-features"`` and ``"oracle-joint"`` (on the sides with
+        features) and in every row's ``oracle``, ``oracle_ari`` and ``oracle_ami`` (the
+        oracle reading what the row's algorithm reads).
 
     Returns
     -------
@@ -74,9 +84,7 @@ def run_study(
     oracle_ari = None
     if oracle:
         entries = score_fits(ds, fit_oracle(ds), snr=snr_value)
-        oracle_ari = {e.side: e.ari for e in entries}
-        for e in entries:
-            e.oracle_ari = e.ari
+        oracle_ari = oracle_references(entries)
     for name, algorithm, kind in chosen:
         fits = fit_algorithm(name, algorithm, kind, ds, ka, kb, random_state)
         entries += score_fits(ds, fits, snr=snr_value, oracle_ari=oracle_ari)

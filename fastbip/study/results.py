@@ -3,8 +3,9 @@
 :func:`fastbip.study.run_study` (one dataset) and :func:`fastbip.study.recovery_sweep` (the
 planted family over difficulty and seeds) both return it, with the same columns
 (:data:`COLUMNS`): one row per algorithm and side (and, in a sweep, per dataset), beside the
-references, the oracle's rows (``algorithm == "oracle"``) and the signal-to-noise ratio of
-the planted structure. :meth:`Results.table` is the text the command line prints,
+references, the oracles' rows (:data:`ORACLES`: ``"oracle"`` from the purchases,
+``"oracle-features"`` and ``"oracle-joint"``) and the signal-to-noise ratio of the planted
+structure. :meth:`Results.table` is the text the command line prints,
 :meth:`Results.to_json` what it writes, :meth:`Results.to_frame` a pandas DataFrame.
 """
 
@@ -19,16 +20,34 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["COLUMNS", "Entry", "Results"]
+__all__ = ["COLUMNS", "ORACLES", "DegenerateClustersWarning", "Entry", "Results"]
+
+#: The oracle rows, by the information they read (a registry ``kind``): each algorithm is
+#: compared with the oracle that reads what it reads (``Entry.oracle``).
+ORACLES: dict[str, str] = {
+    "purchases": "oracle",
+    "features": "oracle-features",
+    "joint": "oracle-joint",
+}
+
+
+class DegenerateClustersWarning(UserWarning):
+    """An algorithm's labels have a cluster of one member, or fewer clusters than asked for
+    (a requested cluster came back empty)."""
+
 
 #: The columns of every row, in order. ``mixing`` and ``seed`` are the sweep coordinates of
 #: the row's dataset (None for a study of one dataset); ``snr`` the signal-to-noise ratio of
 #: its planted structure; ``k_asked`` the number of clusters asked for, ``k_found`` the
 #: distinct labels found (-1 not counted), ``n_unassigned`` the members labelled -1;
 #: ``ari``, ``ami``, ``nmi`` against the true labels of that side; ``relation`` the relation
-#: recovery; ``oracle_ari`` the oracle's ARI on that side and dataset (NaN without the
-#: oracle); ``seconds`` of the fit; ``error`` None or the message of a failed fit (its scores
-#: are then NaN).
+#: recovery; ``oracle_ari`` the ARI on that side and dataset of the oracle that reads the
+#: same information as the row's algorithm (NaN without it), ``oracle`` that oracle's row
+#: name (:data:`ORACLES`: the purchases oracle for purchases algorithms, the features oracle
+#: for one-side feature clusterers, the joint oracle for joint ones; an oracle's own row
+#: names itself) and ``oracle_ami`` its AMI; ``n_singletons`` the found clusters with exactly
+#: one member; ``seconds`` of the fit; ``error`` None or the message of a failed fit (its
+#: scores are then NaN). The last three columns came after the others, at the end.
 COLUMNS = (
     "mixing",
     "seed",
@@ -46,9 +65,22 @@ COLUMNS = (
     "oracle_ari",
     "seconds",
     "error",
+    "oracle",
+    "oracle_ami",
+    "n_singletons",
 )
 
-_FLOATS = ("snr", "ari", "ami", "nmi", "relation", "relation_chance", "oracle_ari", "seconds")
+_FLOATS = (
+    "snr",
+    "ari",
+    "ami",
+    "nmi",
+    "relation",
+    "relation_chance",
+    "oracle_ari",
+    "seconds",
+    "oracle_ami",
+)
 _NAN = float("nan")
 # keys of the rows of earlier releases: run_study's "k", recovery_sweep's "relation_recovery"
 _LEGACY = {"k": "k_found", "relation_recovery": "relation"}
@@ -89,6 +121,9 @@ class Entry:
     oracle_ari: float = _NAN
     seconds: float = _NAN
     error: str | None = None
+    oracle: str | None = None
+    oracle_ami: float = _NAN
+    n_singletons: int = 0
     labels: np.ndarray | None = field(default=None, repr=False, compare=False)
     estimator: Any = field(default=None, repr=False, compare=False)
 
@@ -258,11 +293,13 @@ class Results:
     def table(self) -> str:
         """The fixed-width text table the command line prints.
 
-        A study of one dataset: a row per algorithm and side (K asked and found, members left
-        unassigned, ARI, AMI, NMI, relation recovery beside its chance level, seconds), then
-        the signal-to-noise ratio and the failures. A sweep: the medians over seeds per
-        mixing, algorithm and side, with the oracle's ARI and the ARI as a fraction of it,
-        then the errors.
+        A study of one dataset: a row per algorithm and side (K asked and found, marked
+        ``*`` when fewer were found than asked, one-member clusters, members left
+        unassigned, ARI, AMI, NMI, relation recovery beside its chance level, the oracle
+        reading what the algorithm reads and the ARI as a fraction of that oracle's,
+        seconds), then the signal-to-noise ratio and the failures. A sweep: the medians over
+        seeds per mixing, algorithm and side, with the ARI of the oracle reading what the
+        algorithm reads and the ARI as a fraction of it, then the errors.
         """
         if self.is_sweep:
             return _sweep_table(self.entries)
@@ -307,12 +344,15 @@ def _study_table(entries: list[Entry]) -> str:
         "side",
         "K asked",
         "K found",
+        "singletons",
         "unassigned",
         "ARI",
         "AMI",
         "NMI",
         "relation",
         "(chance)",
+        "ceiling",
+        "ARI/ceiling",
         "seconds",
     ]
     body = [
@@ -320,18 +360,37 @@ def _study_table(entries: list[Entry]) -> str:
             e.algorithm,
             e.side,
             "-" if e.k_asked is None else str(e.k_asked),
-            "-" if e.error is not None else str(e.k_found),
+            "-" if e.error is not None else str(e.k_found) + _short(e),
+            "-" if e.error is not None else str(e.n_singletons),
             "-" if e.error is not None else str(e.n_unassigned),
             _f(e.ari),
             _f(e.ami),
             _f(e.nmi),
             _f(e.relation),
             _f(e.relation_chance),
+            "-" if e.oracle is None or e.oracle == e.algorithm else e.oracle,
+            "-" if e.oracle == e.algorithm else _f(_fraction(e.ari, e.oracle_ari), 2),
             _f(e.seconds, 2),
         ]
         for e in entries
     ]
-    return "\n".join(_grid(header, body, {0, 1}))
+    text = "\n".join(_grid(header, body, {0, 1, 11}))
+    if any(e.error is None and e.algorithm not in _ORACLE_ROWS and _short(e) for e in entries):
+        text += "\n* fewer clusters found than asked for (some came back empty)"
+    return text
+
+
+_ORACLE_ROWS = frozenset(ORACLES.values())
+
+
+def _short(e: Entry) -> str:
+    """``"*"`` when an algorithm's row found fewer clusters than it asked for."""
+    short = e.k_asked is not None and e.error is None and e.k_found < e.k_asked
+    return "*" if short and e.algorithm not in _ORACLE_ROWS else ""
+
+
+def _fraction(x: float, ref: float) -> float:
+    return x / ref if not math.isnan(ref) and ref > 0 else _NAN
 
 
 def _median(values: Iterable[Any]) -> float:

@@ -17,7 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ._fit import fit_algorithm, fit_oracle, resolve_algorithms, score_fits
+from ._fit import (
+    fit_algorithm,
+    fit_oracle,
+    oracle_references,
+    resolve_algorithms,
+    score_fits,
+)
 from .results import Results
 
 __all__ = ["recovery_sweep"]
@@ -54,8 +60,9 @@ def recovery_sweep(
         available ``"purchases"`` algorithm, plus the ``"joint"`` ones when
         ``features=True`` is passed to the spec.
     oracle : bool
-        Compute the oracle's labels per dataset: its rows (``algorithm == "oracle"``) and
-        every row's ``oracle_ari``.
+        Compute the oracles' labels per dataset: their rows (:data:`fastbip.study.ORACLES`;
+        the features and joint ones with ``features=True``) and every row's ``oracle``,
+        ``oracle_ari`` and ``oracle_ami`` (the oracle reading what its algorithm reads).
     progress : callable, bool or None
         A callable is called with each finished row (a dict of
         :data:`fastbip.study.COLUMNS`). A progress bar over the datasets shows on standard
@@ -110,9 +117,7 @@ def recovery_sweep(
         oracle_ari = None
         if oracle:
             rows = score_fits(ds, fit_oracle(ds), keep=keep_fits, **where)
-            oracle_ari = {e.side: e.ari for e in rows}
-            for e in rows:
-                e.oracle_ari = e.ari
+            oracle_ari = oracle_references(rows)
             _add(entries, rows, progress)
         for name, algorithm, kind in chosen:
             fits = fit_algorithm(name, algorithm, kind, ds, k_people, k_items, seed)
