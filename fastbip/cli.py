@@ -18,6 +18,7 @@ import argparse
 import math
 import sys
 import time
+import warnings
 from pathlib import Path
 
 __all__ = ["main"]
@@ -518,7 +519,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        return args.func(args)
+        with warnings.catch_warnings():
+            # the command's table shows degenerate clusters (columns singletons, K found)
+            warnings.filterwarnings("ignore", message=r".*: degenerate clusters: ")
+            return args.func(args)
     except Exception as e:
         if not _is_user_error(e):
             raise
