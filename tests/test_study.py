@@ -375,3 +375,11 @@ def test_relation_recovery_has_its_chance_level_beside_it():
     assert abs(rnd.relation - rnd.relation_chance) < 0.05
     assert 0 < rnd.relation_chance < 1
     assert fit.relation > fit.relation_chance + 0.05
+    # the adjusted score: about 0 for random labels, clearly positive for a fit, derived
+    # from the two columns, and recomputed (not read back) from JSON
+    assert abs(rnd.relation_adjusted) < 0.15
+    expected = (fit.relation - fit.relation_chance) / (1 - fit.relation_chance)
+    assert fit.relation_adjusted == pytest.approx(expected) and fit.relation_adjusted > 0.1
+    assert "adjusted" in res.table() and fit.row()["relation_adjusted"] == fit.relation_adjusted
+    back = Results.from_json(res.to_json()).entry("dcsbm", "people")
+    assert back.relation_adjusted == pytest.approx(fit.relation_adjusted)

@@ -47,7 +47,10 @@ class DegenerateClustersWarning(UserWarning):
 #: for one-side feature clusterers, the joint oracle for joint ones; an oracle's own row
 #: names itself) and ``oracle_ami`` its AMI; ``n_singletons`` the found clusters with exactly
 #: one member; ``seconds`` of the fit; ``error`` None or the message of a failed fit (its
-#: scores are then NaN). The last three columns came after the others, at the end.
+#: scores are then NaN); ``relation_adjusted`` the relation recovery adjusted for chance,
+#: ``(relation - relation_chance) / (1 - relation_chance)`` (0 for random labels with the
+#: found sizes, 1 for a perfect recovery, negative below chance; derived, not stored). The
+#: last four columns came after the others, at the end.
 COLUMNS = (
     "mixing",
     "seed",
@@ -68,7 +71,10 @@ COLUMNS = (
     "oracle",
     "oracle_ami",
     "n_singletons",
+    "relation_adjusted",
 )
+# computed from the others (a property of Entry), so never read back from a row
+_DERIVED = frozenset({"relation_adjusted"})
 
 _FLOATS = (
     "snr",
@@ -127,6 +133,14 @@ class Entry:
     labels: np.ndarray | None = field(default=None, repr=False, compare=False)
     estimator: Any = field(default=None, repr=False, compare=False)
 
+    @property
+    def relation_adjusted(self) -> float:
+        """Relation recovery adjusted for chance: 0 at the chance level, 1 when perfect."""
+        r, c = self.relation, self.relation_chance
+        if math.isnan(r) or math.isnan(c) or c >= 1.0:
+            return _NAN
+        return (r - c) / (1.0 - c)
+
     def row(self) -> dict[str, Any]:
         """The row as a dict of :data:`COLUMNS`."""
         return _Row((c, getattr(self, c)) for c in COLUMNS)
@@ -155,7 +169,7 @@ def _tree(v: Any) -> Any:
 def _entry(row: dict) -> Entry:
     """An :class:`Entry` from a row dict (of this release or an earlier one)."""
     d = {_LEGACY.get(k, k): v for k, v in row.items()}
-    d = {c: d[c] for c in COLUMNS if c in d}
+    d = {c: d[c] for c in COLUMNS if c in d and c not in _DERIVED}
     for c in _FLOATS:
         if c in d:
             d[c] = _NAN if d[c] is None else float(d[c])
@@ -295,7 +309,8 @@ class Results:
 
         A study of one dataset: a row per algorithm and side (K asked and found, marked
         ``*`` when fewer were found than asked, one-member clusters, members left
-        unassigned, ARI, AMI, NMI, relation recovery beside its chance level, the oracle
+        unassigned, ARI, AMI, NMI, relation recovery beside its chance level and adjusted for
+        it, the oracle
         reading what the algorithm reads and the ARI as a fraction of that oracle's,
         seconds), then the signal-to-noise ratio and the failures. A sweep: the medians over
         seeds per mixing, algorithm and side, with the ARI of the oracle reading what the
@@ -351,6 +366,7 @@ def _study_table(entries: list[Entry]) -> str:
         "NMI",
         "relation",
         "(chance)",
+        "adjusted",
         "ceiling",
         "ARI/ceiling",
         "seconds",
@@ -368,13 +384,14 @@ def _study_table(entries: list[Entry]) -> str:
             _f(e.nmi),
             _f(e.relation),
             _f(e.relation_chance),
+            _f(e.relation_adjusted, 2),
             "-" if e.oracle is None or e.oracle == e.algorithm else e.oracle,
             "-" if e.oracle == e.algorithm else _f(_fraction(e.ari, e.oracle_ari), 2),
             _f(e.seconds, 2),
         ]
         for e in entries
     ]
-    text = "\n".join(_grid(header, body, {0, 1, 11}))
+    text = "\n".join(_grid(header, body, {0, 1, 12}))
     if any(e.error is None and e.algorithm not in _ORACLE_ROWS and _short(e) for e in entries):
         text += "\n* fewer clusters found than asked for (some came back empty)"
     return text
