@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastbip import _small
 from fastbip._kernels import dcsbm as _kd
 from fastbip._validation import as_labels, as_purchases, check_choice, truth_arrays
 
@@ -212,10 +213,13 @@ def oracle_labels(dataset: object, side: str = "people") -> np.ndarray:
         theta, phi = phi, theta
         k_a, k_b = k_b, k_a
     data = M.data.astype(np.float64, copy=False)
-    # the serial twins below 500,000 entries: the same results, and a faster first compile
+    # the same results from the numpy twins below _small.SMALL entries (nothing to compile)
+    # and from the serial twins below 500,000 (a faster first compile)
     small = M.nnz < 500_000
     profile = _kd._row_profile_csr_serial if small else _kd._row_profile_csr
     assign = _kd._oracle_assign_dense_serial if small else _kd._oracle_assign_dense
+    if M.nnz < _small.SMALL:
+        profile, assign = _small.row_profile, _small.oracle_assign
     X = profile(M.indptr, M.indices, data, b, k_b)
     other_mass = np.bincount(b, weights=phi, minlength=k_b)
     mass = omega @ other_mass

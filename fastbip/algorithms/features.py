@@ -22,7 +22,8 @@ import sklearn.mixture
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import validate_data
 
-from fastbip._kernels.linkage import _flat_labels_from_merges, _nn_chain_linkage_dense
+from fastbip import _small
+from fastbip._kernels.linkage import _nn_chain_linkage_dense
 from fastbip._rng import check_random_state, int_seed
 from fastbip._validation import check_choice, check_int
 from fastbip.algorithms._base import check_params, limit_threads, standardise
@@ -341,9 +342,11 @@ def weighted_linkage_labels(
         D *= 2.0 * np.outer(weights, weights) / np.add.outer(weights, weights)
     else:
         np.sqrt(D, out=D)
-    a, b, heights = _nn_chain_linkage_dense(D, weights, _LINKAGE_CODE[linkage])
+    # up to _small.SMALL_LINKAGE centres numpy runs the same chain (nothing to compile)
+    chain = _nn_chain_linkage_dense if m > _small.SMALL_LINKAGE else _small.nn_chain_linkage
+    a, b, heights = chain(D, weights, _LINKAGE_CODE[linkage])
     order = np.argsort(heights, kind="stable").astype(np.int64)
-    return _flat_labels_from_merges(a, b, order, m, int(n_clusters))
+    return _small.flat_labels_from_merges(a, b, order, m, int(n_clusters))
 
 
 class Agglomerative(_FeatureClusterer):
