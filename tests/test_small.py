@@ -190,3 +190,24 @@ def test_nn_chain_twin_is_bit_identical(method):
         # numbered by first appearance
         _, first = np.unique(labels, return_index=True)
         assert (np.diff(first) > 0).all()
+
+
+def test_emi_full_sum_agrees_with_the_kernel_and_gives_way_when_long():
+    from scipy.special import gammaln
+
+    rng = np.random.default_rng(7)
+    for n_a, n_b in ((2, 3), (4, 4), (7, 5)):
+        a = rng.integers(1, 400, n_a)
+        b = rng.multinomial(int(a.sum()) - n_b, np.ones(n_b) / n_b) + 1
+        n = int(a.sum())
+        args = (a, b, n, gammaln(a + 1.0), gammaln(b + 1.0), gammaln(n - a + 1.0))
+        args += (gammaln(n - b + 1.0), float(gammaln(n + 1.0)))
+        got = _small.expected_mutual_information(*args)
+        want = km._expected_mutual_information(*args)
+        assert got is not None and got > 0
+        assert got == pytest.approx(want, rel=1e-12, abs=1e-15)
+    big = np.array([300_000, 300_000])
+    n = int(big.sum())
+    args = (big, big, n, gammaln(big + 1.0), gammaln(big + 1.0), gammaln(n - big + 1.0))
+    args += (gammaln(n - big + 1.0), float(gammaln(n + 1.0)))
+    assert _small.expected_mutual_information(*args) is None
