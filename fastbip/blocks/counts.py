@@ -286,8 +286,9 @@ def block_counts(
     One pass over ``indptr/indices/data`` by a parallel numba kernel: rows cut into
     nnz-balanced chunks whose layout depends on the data only, a private accumulator per
     chunk. Integer results are exact; float results are bit-identical whatever the number of
-    threads. Pass labels through :func:`encode_labels` once to skip their conversion on
-    repeated calls.
+    threads. Below ``fastbip._small.SMALL`` stored entries numpy counts instead (one
+    ``np.bincount``, as fast there, and nothing to compile). Pass labels through
+    :func:`encode_labels` once to skip their conversion on repeated calls.
     """
     M, rows, cols = _prepare(
         M, row_labels, column_labels, n_row_clusters, n_col_clusters, fused=True
