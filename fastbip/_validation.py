@@ -444,6 +444,7 @@ def check_csr_structure(
     ValueError
         naming ``name``, the defect, its position and the value found.
     """
+    from fastbip import _small
     from fastbip._kernels.validate import _csr_structure_status, _indptr_status
 
     n_rows, n_cols = M.shape[::-1] if transposed else M.shape
@@ -467,10 +468,12 @@ def check_csr_structure(
             f"and {indices.shape}"
         )
     ip = _signed(indptr)
+    small = ip.shape[0] + indices.shape[0] < _small.SMALL  # numpy: nothing to compile
     if check_indices or canonical:
-        status, pos = _csr_structure_status(ip, _signed(indices), int(n_cols), bool(canonical))
+        check = _small.csr_structure_status if small else _csr_structure_status
+        status, pos = check(ip, _signed(indices), int(n_cols), bool(canonical))
     else:
-        status, pos = _indptr_status(ip, int(indices.shape[0]))
+        status, pos = (_small.indptr_status if small else _indptr_status)(ip, indices.shape[0])
     if status == 0:
         return
     if status <= 3:

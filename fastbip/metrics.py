@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 from scipy.special import gammaln
 
+from fastbip import _small
 from fastbip._kernels.metrics import _contingency_table_dense, _expected_mutual_information
 from fastbip._validation import as_labels, as_purchases, renamed_keyword, truth_arrays
 
@@ -61,6 +62,14 @@ def _dense_ok(kt: int, kf: int, n: int) -> bool:
     return kt * kf <= max(4 * n, 1 << 20)
 
 
+def _dense_table(t: np.ndarray, f: np.ndarray, kt: int, kf: int, unassigned_col: int):
+    """The dense int64 table: numpy below ``_small.SMALL`` labels (nothing to compile on a
+    small first call), the kernel above (one pass, no temporary of the labels' size)."""
+    small = t.shape[0] < _small.SMALL
+    table = _small.contingency_dense if small else _contingency_table_dense
+    return table(t, f, kt, kf, unassigned_col)
+
+
 def _compact(x: np.ndarray):
     """Codes 0..K-1 for the values present in x (all >= 0)."""
     uniq, inv = np.unique(x, return_inverse=True)
@@ -89,9 +98,7 @@ def _scoring_table(true, found) -> sp.csr_matrix:
     has_unassigned = np.issubdtype(f.dtype, np.signedinteger) and int(f.min()) < 0
     kf = fmax + 1 + int(has_unassigned)
     if _dense_ok(kt, kf, t.size):
-        return sp.csr_matrix(
-            _contingency_table_dense(t, f, kt, kf, kf - 1 if has_unassigned else -1)
-        )
+        return sp.csr_matrix(_dense_table(t, f, kt, kf, kf - 1 if has_unassigned else -1))
     keep = t >= 0
     t, f = t[keep], f[keep]
     if has_unassigned:
@@ -116,7 +123,7 @@ def contingency(true: object, found: object) -> sp.csr_matrix:
     kt = max(int(t.max()) + 1, 0) if t.size else 0
     kf = max(int(f.max()) + 1, 0) if f.size else 0
     if _dense_ok(kt, kf, t.size):
-        return sp.csr_matrix(_contingency_table_dense(t, f, kt, kf, -1))
+        return sp.csr_matrix(_dense_table(t, f, kt, kf, -1))
     keep = (t >= 0) & (f >= 0)
     t, f = t[keep].astype(np.int64), f[keep].astype(np.int64)
     table = sp.coo_matrix((np.ones(t.size, dtype=np.int64), (t, f)), shape=(kt, kf)).tocsr()
@@ -170,18 +177,18 @@ def _emi_from_table(table: sp.csr_matrix) -> float:
     if a.size <= 1 or b.size <= 1:
         return 0.0
     n = int(a.sum())
-    return float(
-        _expected_mutual_information(
-            a,
-            b,
-            n,
-            gammaln(a + 1.0),
-            gammaln(b + 1.0),
-            gammaln(n - a + 1.0),
-            gammaln(n - b + 1.0),
-            float(gammaln(n + 1.0)),
-        )
+    args = (
+        a,
+        b,
+        n,
+        gammaln(a + 1.0),
+        gammaln(b + 1.0),
+        gammaln(n - a + 1.0),
+        gammaln(n - b + 1.0),
+        float(gammaln(n + 1.0)),
     )
+    emi = _small.expected_mutual_information(*args)  # numpy: nothing to compile
+    return float(_expected_mutual_information(*args) if emi is None else emi)
 
 
 def _average(u: float, v: float, method: str) -> float:

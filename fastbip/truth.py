@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fastbip import _small
 from fastbip._kernels import dcsbm as _kd
 from fastbip._validation import as_labels, as_purchases, check_choice, truth_arrays
 
@@ -226,9 +227,8 @@ def oracle_labels(dataset: object, side: str = "people", using: str = "purchases
     if using == "features":
         a = _own_labels(truth, side)
         return _argmax(_log_prior(a, _side_k(truth, side)) + _features_term(dataset, side, a))
-    X, log_w, theta, mass, log_prior, small = _purchase_parts(dataset, truth, side)
+    X, log_w, theta, mass, log_prior, assign = _purchase_parts(dataset, truth, side)
     if using == "purchases":
-        assign = _kd._oracle_assign_dense_serial if small else _kd._oracle_assign_dense
         return assign(X, log_w, theta, mass, log_prior)
     a = _own_labels(truth, side)
     scores = X @ log_w.T - theta[:, None] * mass[None, :] + log_prior[None, :]
@@ -302,8 +302,8 @@ def _features_term(dataset: object, side: str, a: np.ndarray) -> np.ndarray:
 
 def _purchase_parts(dataset: object, truth: object, side: str) -> tuple:
     """The arrays of the purchases oracle for ``side``: the profile ``X`` (n, K_other), log
-    omega, the members' weights, the masses, the log prior and whether the serial kernels
-    suffice (fewer than 500,000 purchases)."""
+    omega, the members' weights, the masses, the log prior and the assignment
+    function for the purchases oracle (numpy, serial or parallel kernel, by size)."""
     M = as_purchases(dataset.purchases, "dataset.purchases", accept="sparse")
     n_a, n_b = M.shape
     # the truth must label everyone, one label per row and column of the purchases
@@ -318,9 +318,13 @@ def _purchase_parts(dataset: object, truth: object, side: str) -> tuple:
         theta, phi = phi, theta
         k_a, k_b = k_b, k_a
     data = M.data.astype(np.float64, copy=False)
-    # the serial twins below 500,000 entries: the same results, and a faster first compile
+    # the same results from the numpy twins below _small.SMALL entries (nothing to compile)
+    # and from the serial twins below 500,000 (a faster first compile)
     small = M.nnz < 500_000
     profile = _kd._row_profile_csr_serial if small else _kd._row_profile_csr
+    assign = _kd._oracle_assign_dense_serial if small else _kd._oracle_assign_dense
+    if M.nnz < _small.SMALL:
+        profile, assign = _small.row_profile, _small.oracle_assign
     X = profile(M.indptr, M.indices, data, b, k_b)
     other_mass = np.bincount(b, weights=phi, minlength=k_b)
     mass = omega @ other_mass
@@ -328,4 +332,4 @@ def _purchase_parts(dataset: object, truth: object, side: str) -> tuple:
         log_w = np.where(omega > 0, np.log(np.where(omega > 0, omega, 1.0)), -1e30)
     log_prior = _log_prior(a, k_a)
     log_w = np.ascontiguousarray(log_w)  # one specialisation (C order) whichever the side
-    return X, log_w, np.ascontiguousarray(theta), mass, log_prior, small
+    return X, log_w, np.ascontiguousarray(theta), mass, log_prior, assign

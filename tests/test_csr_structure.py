@@ -78,15 +78,20 @@ def test_valid_structures_pass():
 
 def test_block_counts_checks_indices_inside_the_kernel_not_in_a_separate_pass(monkeypatch):
     import fastbip._kernels.validate as kv
+    from fastbip import _small
 
     calls = []
-    real = kv._csr_structure_status
 
-    def counting(*args):
-        calls.append(args)
-        return real(*args)
+    def counting(real):
+        def check(*args):
+            calls.append(args)
+            return real(*args)
 
-    monkeypatch.setattr(kv, "_csr_structure_status", counting)
+        return check
+
+    # the kernel, and its numpy twin that small inputs take
+    monkeypatch.setattr(kv, "_csr_structure_status", counting(kv._csr_structure_status))
+    monkeypatch.setattr(_small, "csr_structure_status", counting(_small.csr_structure_status))
     M = sp.random(40, 30, density=0.3, format="csr", random_state=1)
     fastbip.block_counts(M, np.arange(40) % 3, np.arange(30) % 2)
     assert calls == []  # the valid matrix went through the indptr pre-pass only

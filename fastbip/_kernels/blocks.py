@@ -28,6 +28,10 @@ Cache and threads
 - ``_label_codes`` and ``_all_ones`` are serial (``nogil=True``): one cheap pass over an array
   of length n or nnz, which threads would not speed up against their start cost.
 
+Small inputs (``fastbip._small.SMALL``) take the numpy twins in ``fastbip/_small.py``
+instead, so a small first run compiles none of ``_block_sums_csr``, ``_label_codes`` or
+``_all_ones``.
+
 Nothing is validated here beyond what a kernel reads anyway: the caller
 (``fastbip.blocks.counts``) checks shapes, ranges and dtypes and guarantees the preconditions
 stated in each docstring. The one exception is ``_block_sums_csr``, which clamps every column

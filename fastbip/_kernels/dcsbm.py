@@ -240,6 +240,8 @@ def _oracle_assign_dense(X, log_w, weight, mass, log_prior):
 
 # Serial twins (``_serial.py``): the same results, compiled several times faster; the
 # block-model fit uses them when numba runs on one thread (``fastbip.algorithms.dcsbm``).
+# Below ``fastbip._small.SMALL`` entries the row-profile, hard-assignment and oracle kernels
+# give way to numpy twins (``fastbip/_small.py``, bit-identical).
 _row_profile_csr_serial = serial_twin(_row_profile_csr)
 _row_soft_profile_csr_serial = serial_twin(_row_soft_profile_csr)
 _hard_assign_rows_csr_serial = serial_twin(_hard_assign_rows_csr)

@@ -3,10 +3,11 @@
 Arrays in, arrays out; the caller (``fastbip.algorithms.features.weighted_linkage_labels``)
 validates and converts once. Method codes: 0 ward, 1 average, 2 complete, 3 single.
 
-Threads and cache: serial kernels (``@njit(cache=True, nogil=True)``): the chain is
+Threads and cache: a serial kernel (``@njit(cache=True, nogil=True)``): the chain is
 sequential by nature and its O(m^2) work on at most a few thousand micro-clusters is small;
-``nogil`` lets callers run several linkages in threads. Each compiles one specialisation
-(float64 distances, int64 labels).
+``nogil`` lets callers run several linkages in threads. It compiles one specialisation
+(float64 distances); up to ``fastbip._small.SMALL_LINKAGE`` points its numpy twin runs
+instead, and the flat labels are the connected components of the lowest merges (scipy).
 """
 
 import numpy as np
@@ -101,39 +102,3 @@ def _nn_chain_linkage_dense(D, sizes, method):
         active[y] = False
         size[x] = nx + ny
     return out_a, out_b, heights
-
-
-@njit(cache=True, nogil=True)
-def _flat_labels_from_merges(a, b, order, m, n_clusters):
-    """Flat labels of ``m`` leaves after the ``m - n_clusters`` lowest merges.
-
-    ``a``, ``b`` : int64 (m - 1,) slots from :func:`_nn_chain_linkage_dense`; ``order`` : int64
-    (m - 1,) the steps sorted by height (stable). Returns int64 (m,) labels in
-    ``0 .. n_clusters - 1``, numbered by first appearance. Preconditions:
-    1 <= n_clusters <= m; ``a`` and ``b`` in [0, m); ``order`` a permutation of the steps.
-    """
-    parent = np.arange(m)
-    for t in range(m - n_clusters):
-        s = order[t]
-        ra = a[s]
-        while parent[ra] != ra:
-            ra = parent[ra]
-        rb = b[s]
-        while parent[rb] != rb:
-            rb = parent[rb]
-        if ra < rb:
-            parent[rb] = ra
-        else:
-            parent[ra] = rb
-    labels = np.empty(m, dtype=np.int64)
-    code = np.full(m, -1, dtype=np.int64)
-    nxt = 0
-    for i in range(m):
-        r = i
-        while parent[r] != r:
-            r = parent[r]
-        if code[r] < 0:
-            code[r] = nxt
-            nxt += 1
-        labels[i] = code[r]
-    return labels

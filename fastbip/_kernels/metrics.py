@@ -9,6 +9,9 @@ are cached because their compile time (about a second each) would otherwise be p
 first score a user asks for. Labels arrive in their own integer width (``as_labels`` keeps
 it), so ``_contingency_table_dense`` compiles one specialisation per width pair used.
 
+Small inputs (``fastbip._small.SMALL``) take the numpy twins in ``fastbip/_small.py``
+instead, so a small first run compiles none of these.
+
 Nothing is validated here: the caller (``fastbip.metrics``) checks shapes, ranges and dtypes
 and guarantees the preconditions stated in each docstring.
 """

@@ -4,6 +4,9 @@ Each check reads every entry once and returns a status code and the position of 
 offending entry, so that the calling module (``fastbip._validation``) can raise an error
 that names the input, what was expected and what was found. Nothing here raises.
 
+Small inputs (``fastbip._small.SMALL``) take the numpy twins in ``fastbip/_small.py``
+instead, so a small first run compiles none of these.
+
 Cache and threads: serial (``cache=True, nogil=True``). A check is one branch-light pass
 over ``indptr`` and ``indices``, bounded by memory bandwidth; on two cores a parallel
 variant gained too little to pay for its compile time.

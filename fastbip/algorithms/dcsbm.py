@@ -47,6 +47,8 @@ People or items with no purchases get the label of the largest cluster of their 
 cluster with most members that have purchases); they do not enter ``omega_`` or ``L``.
 """
 
+import functools
+
 import numba
 import numpy as np
 import scipy.sparse as sp
@@ -54,6 +56,7 @@ from scipy.sparse.linalg import LinearOperator, eigsh, svds
 from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 
+from fastbip import _small
 from fastbip._kernels import dcsbm as _kd
 from fastbip._progress import progress as progress_bar
 from fastbip._rng import check_random_state
@@ -82,8 +85,22 @@ _PARALLEL_MIN_NNZ = 500_000
 def _kernel(name):
     """The kernel ``name`` of :mod:`fastbip._kernels.dcsbm`, or its serial twin when numba
     runs on one thread (``limit_threads``: below ``_PARALLEL_MIN_NNZ`` entries or with
-    ``n_jobs=None``): the same results, and the twin compiles several times faster."""
-    return getattr(_kd, name + "_serial" if numba.get_num_threads() == 1 else name)
+    ``n_jobs=None``): the same results, and the twin compiles several times faster. The CSR
+    kernels with a numpy twin (:mod:`fastbip._small`, the same results) run it below
+    ``_small.SMALL`` stored entries: then a small fit compiles nothing."""
+    kernel = getattr(_kd, name + "_serial" if numba.get_num_threads() == 1 else name)
+    twin = _NUMPY_TWINS.get(name)
+    return kernel if twin is None else functools.partial(_small_or_kernel, twin, kernel)
+
+
+_NUMPY_TWINS = {
+    "_row_profile_csr": _small.row_profile,
+    "_hard_assign_rows_csr": functools.partial(_small.hard_assign_rows, n_chunks=_kd.N_CHUNKS),
+}
+
+
+def _small_or_kernel(twin, kernel, indptr, indices, *args):
+    return (twin if indices.shape[0] < _small.SMALL else kernel)(indptr, indices, *args)
 
 
 # With several starts, each runs this many sweeps; the best one then runs to convergence.

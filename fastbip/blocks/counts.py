@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from fastbip import _small
 from fastbip._kernels.blocks import (
     _all_ones,
     _block_counts_windows_csr,
@@ -134,7 +135,7 @@ def encode_labels(
         _check_code_range(k, name)
         _check_inferred(k, arr.shape[0], name)
     codes = np.empty(arr.shape[0], dtype=_code_dtype(k))
-    _label_codes(arr, k, codes)
+    (_small.label_codes if arr.shape[0] < _small.SMALL else _label_codes)(arr, k, codes)
     return EncodedLabels(codes, k)
 
 
@@ -285,8 +286,9 @@ def block_counts(
     One pass over ``indptr/indices/data`` by a parallel numba kernel: rows cut into
     nnz-balanced chunks whose layout depends on the data only, a private accumulator per
     chunk. Integer results are exact; float results are bit-identical whatever the number of
-    threads. Pass labels through :func:`encode_labels` once to skip their conversion on
-    repeated calls.
+    threads. Below ``fastbip._small.SMALL`` stored entries numpy counts instead (one
+    ``np.bincount``, as fast there, and nothing to compile). Pass labels through
+    :func:`encode_labels` once to skip their conversion on repeated calls.
     """
     M, rows, cols = _prepare(
         M, row_labels, column_labels, n_row_clusters, n_col_clusters, fused=True
@@ -320,7 +322,9 @@ def _counts(
     integer = data.dtype == np.bool_ or np.issubdtype(data.dtype, np.integer)
     if weighted and data.dtype == np.bool_:
         data = data.view(np.uint8)
-    count_only = not weighted or (integer and _all_ones(data))
+    small = M.nnz < _small.SMALL  # numpy: nothing to compile on a small first call
+    all_ones = _small.all_ones if small else _all_ones
+    count_only = not weighted or (integer and all_ones(data))
     if count_only:
         out = np.zeros((bounds.shape[0] - 1, 2, cells), dtype=np.int64)
         data = None
@@ -335,8 +339,12 @@ def _counts(
                 data = data.astype(np.float64)
         out = np.zeros((bounds.shape[0] - 1, 2, cells), dtype=acc_dtype)
         data = np.ascontiguousarray(data)
-    _block_sums_csr(indptr, indices, data, rows.codes, col_codes, ka, kb, bounds, out)
-    table = out.sum(axis=(0, 1)) if out.shape[0] else np.zeros(cells, dtype=out.dtype)
+    table = None
+    if small:
+        table = _small.block_sums(indptr, indices, data, rows.codes, col_codes, kb, cells)
+    if table is None:
+        _block_sums_csr(indptr, indices, data, rows.codes, col_codes, ka, kb, bounds, out)
+        table = out.sum(axis=(0, 1)) if out.shape[0] else np.zeros(cells, dtype=out.dtype)
     table = table.reshape(ka + 1, kb + 2)
     if table[:, kb + 1].any():
         check_csr_structure(M, name)  # raises, naming the first index out of range

@@ -68,6 +68,8 @@ _CHUNK_DRAWS = 1 << 13
 # compiles several times slower and is no faster on a small sample (the first call of a
 # small generation, such as ``fastbip demo``, is mostly compilation).
 _PARALLEL_MIN_DRAWS = 1 << 20
+# Alias tables of fewer entries are built by the kernel's Python source (a millisecond)
+_ALIAS_PYTHON_MAX = 1 << 11
 
 
 # --------------------------------------------------------------------------- validation
@@ -152,8 +154,16 @@ def _group_tables(labels, weights, k):
     starts = np.zeros(k + 1, np.int64)
     np.cumsum(np.bincount(labels, minlength=k), out=starts[1:])
     table = np.empty((order.size, 4), np.uint32)  # numpy memory: huge pages when large
-    _ks.build_alias_tables(np.ascontiguousarray(weights[order]), order, starts, table)
+    _alias_tables(np.ascontiguousarray(weights[order]), order, starts, table)
     return starts, table
+
+
+def _alias_tables(weights, ids, starts, table):
+    """``build_alias_tables``; below ``_ALIAS_PYTHON_MAX`` entries its Python source runs as
+    it is (the same float operations in the same order: the same tables, and nothing to
+    compile on a small first call)."""
+    build = _ks.build_alias_tables
+    (build.py_func if weights.size < _ALIAS_PYTHON_MAX else build)(weights, ids, starts, table)
 
 
 def _radix_digits(m):
@@ -298,7 +308,7 @@ def sample_purchases(
     cstart = np.arange(ka + 1, dtype=np.int64) * kb
     cids = np.tile(np.arange(kb, dtype=np.int64), ka)
     ctab = np.empty((cids.size, 4), np.uint32)
-    _ks.build_alias_tables(np.ascontiguousarray(om_eff.ravel()), cids, cstart, ctab)
+    _alias_tables(np.ascontiguousarray(om_eff.ravel()), cids, cstart, ctab)
     a32 = a.astype(np.int32, copy=False)
 
     if model == "exact":
