@@ -34,7 +34,11 @@ impossible (log taken as -1e30). For the Bernoulli and exact-total variants of t
 the same Poisson formula is used (it is then a very good approximation, not the exact
 posterior).
 
-Cost: one pass over the purchases plus O(n K_A K_B); no dense n_people x n_items array.
+Cost: one pass over the purchases plus O(n K_A K_B); no dense n_people x n_items array, no
+copy of the purchases (their values are read in their own dtype, the matrix is not
+transposed for the items' side) and no n_people x K array: beyond the int64 result, the
+people's side holds a buffer of K_B values per thread, the items' side an
+n_items x K_A table.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from __future__ import annotations
 import numpy as np
 
 from fastbip._kernels import dcsbm as _kd
+from fastbip._kernels import oracle as _ko
 from fastbip._validation import as_labels, as_purchases, check_choice, truth_arrays
 
 __all__ = ["detectable_clusters", "oracle_labels", "snr", "snr_matrix"]
@@ -203,25 +208,46 @@ def oracle_labels(dataset: object, side: str = "people") -> np.ndarray:
     # the truth must label everyone, one label per row and column of the purchases
     as_labels(truth.people_labels, "truth.people_labels", n=n_a, unassigned=False, dtype=None)
     as_labels(truth.item_labels, "truth.item_labels", n=n_b, unassigned=False, dtype=None)
-    omega, theta, phi, a, b = truth_arrays(truth, "truth")
+    # the labels in their own width (no int64 copy of n_people labels)
+    omega, theta, phi, a, b = truth_arrays(truth, "truth", labels_dtype=None)
+    a, b = _narrow_labels(a), _narrow_labels(b)
     k_a, k_b = omega.shape
+    data = _values(M.data)
+    # the serial twin below 500,000 entries: the same results, and a faster first compile
+    small = M.nnz < 500_000
     if side == "items":
-        M = M.T.tocsr()
+        # each item's profile by people cluster, summed from the CSR arrays (no transpose);
+        # n_items x K_A values, the items' own side
+        X = _ko._column_profile_csr(M.indptr, M.indices, data, a, k_a, n_b)
         omega = omega.T
         a, b = b, a
         theta, phi = phi, theta
         k_a, k_b = k_b, k_a
-    data = M.data.astype(np.float64, copy=False)
-    # the serial twins below 500,000 entries: the same results, and a faster first compile
-    small = M.nnz < 500_000
-    profile = _kd._row_profile_csr_serial if small else _kd._row_profile_csr
-    assign = _kd._oracle_assign_dense_serial if small else _kd._oracle_assign_dense
-    X = profile(M.indptr, M.indices, data, b, k_b)
-    other_mass = np.bincount(b, weights=phi, minlength=k_b)
-    mass = omega @ other_mass
+    mass = omega @ np.bincount(b, weights=phi, minlength=k_b)
     with np.errstate(divide="ignore"):
         log_w = np.where(omega > 0, np.log(np.where(omega > 0, omega, 1.0)), -1e30)
         share = np.bincount(a, minlength=k_a) / a.size
         log_prior = np.where(share > 0, np.log(np.where(share > 0, share, 1.0)), -1e30)
     log_w = np.ascontiguousarray(log_w)  # one specialisation (C order) whichever the side
-    return assign(X, log_w, np.ascontiguousarray(theta), mass, log_prior)
+    theta = np.ascontiguousarray(theta)
+    if side == "items":
+        assign = _kd._oracle_assign_dense_serial if small else _kd._oracle_assign_dense
+        return assign(X, log_w, theta, mass, log_prior)
+    # the people side in one pass: each person's profile lives in a buffer of K_B values
+    assign = _ko._oracle_assign_csr_serial if small else _ko._oracle_assign_csr
+    b = b.astype(np.int64, copy=False)  # the items' labels (one specialisation)
+    return assign(M.indptr, M.indices, data, b, log_w, theta, mass, log_prior)
+
+
+def _narrow_labels(x: np.ndarray) -> np.ndarray:
+    """int32 and int64 labels as they are; other integer widths as int64 (few
+    specialisations of the kernels that read them)."""
+    return x if x.dtype in (np.int32, np.int64) else x.astype(np.int64)
+
+
+def _values(data: np.ndarray) -> np.ndarray:
+    """The purchase values as the oracle kernels read them: int32, int64, float32 and
+    float64 in place (summed in float64 by the kernels), others converted to float64."""
+    if data.dtype in (np.int32, np.int64, np.float32, np.float64):
+        return data
+    return data.astype(np.float64)

@@ -1,6 +1,8 @@
 """What the planted parameters say: the SNR (closed forms, thresholds) and the oracle
 (brute-force posterior on small cases, near-perfect on easy data, never beaten)."""
 
+import gc
+import os
 import warnings
 from types import SimpleNamespace
 
@@ -429,3 +431,94 @@ def test_two_groups_are_detectable_exactly_above_snr_one(mixing):
     ds = fastbip.generate(fastbip.planted_spec(4000, 1000, 2, 2, mixing=mixing, seed=1))
     expected = 2 if fastbip.snr(ds) > 1 else 1
     assert fastbip.detectable_clusters(ds)["people"] == expected
+
+
+# --- the oracle reads the purchases in place -------------------------------------------------
+
+
+def _wide_dataset(n_people, n_items, per_person, dtype, seed=5, k=4):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, k, n_people).astype(np.int32)
+    b = rng.integers(0, k, n_items)
+    indptr = np.arange(n_people + 1, dtype=np.int64) * per_person
+    # people buy mostly from their own block, so that the oracle has something to find
+    own = rng.random(n_people * per_person) < 0.6
+    cols = rng.integers(0, n_items, indptr[-1])
+    block_items = [np.flatnonzero(b == c) for c in range(k)]
+    owner = np.repeat(a, per_person)
+    for c in range(k):
+        pick = own & (owner == c)
+        cols[pick] = rng.choice(block_items[c], pick.sum())
+    M = sp.csr_matrix(
+        ((1 + rng.poisson(0.5, indptr[-1])).astype(dtype), cols.astype(np.int32), indptr),
+        shape=(n_people, n_items),
+    )
+    M.sum_duplicates()
+    omega = 1.0 + 3.0 * np.eye(k) + rng.random((k, k))
+    truth = SimpleNamespace(
+        omega=omega,
+        theta=rng.gamma(2.0, 1.0, n_people) / n_people,
+        phi=rng.gamma(2.0, 1.0, n_items) / n_items,
+        people_labels=a,
+        item_labels=b,
+    )
+    return SimpleNamespace(purchases=M, truth=truth)
+
+
+def _oracle_through_profiles(d, side):
+    """The oracle as it was computed before: float64 values, a dense n x K profile, the
+    transposed matrix for the items."""
+    from fastbip._kernels import dcsbm as kd
+
+    M, t = d.purchases, d.truth
+    omega, theta, phi = t.omega, t.theta, t.phi
+    a, b = t.people_labels.astype(np.int64), t.item_labels.astype(np.int64)
+    if side == "items":
+        M, omega, theta, phi, a, b = M.T.tocsr(), omega.T, phi, theta, b, a
+    values = M.data.astype(np.float64)
+    X = kd._row_profile_csr_serial(M.indptr, M.indices, values, b, omega.shape[1])
+    mass = omega @ np.bincount(b, weights=phi, minlength=omega.shape[1])
+    share = np.bincount(a, minlength=omega.shape[0]) / a.size
+    log_w = np.ascontiguousarray(np.log(omega))
+    return kd._oracle_assign_dense_serial(X, log_w, theta, mass, np.log(share))
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.float32, np.float64])
+@pytest.mark.parametrize("side", ["people", "items"])
+@pytest.mark.parametrize("n_people", [2_000, 150_000])  # the serial and the parallel path
+def test_oracle_in_place_equals_the_profile_computation(dtype, side, n_people):
+    d = _wide_dataset(n_people, 3_000, 4, dtype)
+    assert (d.purchases.nnz >= 500_000) == (n_people == 150_000)
+    got = oracle_labels(d, side=side)
+    np.testing.assert_array_equal(got, _oracle_through_profiles(d, side))
+    truth = d.truth.people_labels if side == "people" else d.truth.item_labels
+    assert ari(got, truth) > 0.2  # the data carry the planted clusters (chance: 0)
+
+
+@pytest.mark.skipif(
+    not os.path.exists("/proc/self/clear_refs"), reason="needs Linux's peak-RSS reset"
+)
+def test_oracle_memory_is_a_small_multiple_of_the_labels():
+    """People's side on 2 * 10^6 people (int32 labels, int32 values): the peak resident
+    memory during the call, above that before it, stays under 2.5x the bytes of the labels
+    (the int64 result is 2x); a dense people x K profile would be 8x at K = 4 and a float64
+    copy of the values 8x more."""
+    d = _wide_dataset(2_000_000, 20_000, 2, np.int32)
+    oracle_labels(_wide_dataset(200_000, 20_000, 3, np.int32))  # compiled outside the figure
+
+    def status(key):
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(key):
+                    return int(line.split()[1]) * 1024
+        raise AssertionError(key)
+
+    gc.collect()
+    base = status("VmRSS")
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+    got = oracle_labels(d)
+    peak = status("VmHWM") - base
+    label_bytes = d.truth.people_labels.nbytes
+    assert peak < 2.5 * label_bytes, (peak, label_bytes)
+    assert ari(got, d.truth.people_labels) > 0.2
