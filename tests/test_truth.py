@@ -1,14 +1,13 @@
 """What the planted parameters say: the SNR (closed forms, thresholds) and the oracle
 (brute-force posterior on small cases, near-perfect on easy data, never beaten)."""
 
-import gc
-import os
 import warnings
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _memory import CAN_MEASURE, peak_during
 from _planted import dense_planted, planted
 from scipy import stats
 from scipy.optimize import linear_sum_assignment
@@ -495,9 +494,7 @@ def test_oracle_in_place_equals_the_profile_computation(dtype, side, n_people):
     assert ari(got, truth) > 0.2  # the data carry the planted clusters (chance: 0)
 
 
-@pytest.mark.skipif(
-    not os.path.exists("/proc/self/clear_refs"), reason="needs Linux's peak-RSS reset"
-)
+@pytest.mark.skipif(not CAN_MEASURE, reason="needs Linux's peak-RSS reset")
 def test_oracle_memory_is_a_small_multiple_of_the_labels():
     """People's side on 2 * 10^6 people (int32 labels, int32 values): the peak resident
     memory during the call, above that before it, stays under 2.5x the bytes of the labels
@@ -505,20 +502,7 @@ def test_oracle_memory_is_a_small_multiple_of_the_labels():
     copy of the values 8x more."""
     d = _wide_dataset(2_000_000, 20_000, 2, np.int32)
     oracle_labels(_wide_dataset(200_000, 20_000, 3, np.int32))  # compiled outside the figure
-
-    def status(key):
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith(key):
-                    return int(line.split()[1]) * 1024
-        raise AssertionError(key)
-
-    gc.collect()
-    base = status("VmRSS")
-    with open("/proc/self/clear_refs", "w") as fh:
-        fh.write("5")
-    got = oracle_labels(d)
-    peak = status("VmHWM") - base
+    got, peak = peak_during(lambda: oracle_labels(d))
     label_bytes = d.truth.people_labels.nbytes
     assert peak < 2.5 * label_bytes, (peak, label_bytes)
     assert ari(got, d.truth.people_labels) > 0.2
