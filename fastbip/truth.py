@@ -203,7 +203,8 @@ def oracle_labels(dataset: object, side: str = "people") -> np.ndarray:
     truth = getattr(dataset, "truth", None)
     if truth is None:
         raise ValueError("dataset.truth is None: the oracle needs a planted truth")
-    M = as_purchases(dataset.purchases, "dataset.purchases", accept="sparse")
+    # duplicates and unsorted indices are summed as they are read: no canonical copy
+    M = as_purchases(dataset.purchases, "dataset.purchases", accept="sparse", canonical=False)
     n_a, n_b = M.shape
     # the truth must label everyone, one label per row and column of the purchases
     as_labels(truth.people_labels, "truth.people_labels", n=n_a, unassigned=False, dtype=None)

@@ -506,3 +506,24 @@ def test_oracle_memory_is_a_small_multiple_of_the_labels():
     label_bytes = d.truth.people_labels.nbytes
     assert peak < 2.5 * label_bytes, (peak, label_bytes)
     assert ari(got, d.truth.people_labels) > 0.2
+
+
+def test_oracle_sums_duplicate_entries_as_they_are_read():
+    """A matrix with duplicate, unsorted entries gives the labels of its canonical form
+    (the oracle reads it in place, no canonical copy)."""
+    d = _wide_dataset(3_000, 500, 5, np.int32)
+    M = d.purchases
+    rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
+    half = M.data // 2  # split every value in two entries, the second before the first
+    order = np.argsort(np.r_[np.arange(M.nnz) * 2 + 1, np.arange(M.nnz) * 2], kind="stable")
+    r = np.r_[rows, rows][order]
+    c = np.r_[M.indices, M.indices][order]
+    v = np.r_[half, M.data - half][order]
+    dup = sp.csr_matrix(
+        (v, c, np.r_[0, np.cumsum(np.bincount(r, minlength=M.shape[0]))]), shape=M.shape
+    )
+    assert not dup.has_canonical_format and dup.nnz == 2 * M.nnz
+    for side in ("people", "items"):
+        want = oracle_labels(d, side=side)
+        got = oracle_labels(SimpleNamespace(purchases=dup, truth=d.truth), side=side)
+        np.testing.assert_array_equal(got, want)
