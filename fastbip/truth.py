@@ -224,10 +224,10 @@ def oracle_labels(dataset: object, side: str = "people") -> np.ndarray:
         a, b = b, a
         theta, phi = phi, theta
         k_a, k_b = k_b, k_a
-    mass = omega @ np.bincount(b, weights=phi, minlength=k_b)
+    mass = omega @ _bincount(b, phi, k_b)
     with np.errstate(divide="ignore"):
         log_w = np.where(omega > 0, np.log(np.where(omega > 0, omega, 1.0)), -1e30)
-        share = np.bincount(a, minlength=k_a) / a.size
+        share = _bincount(a, None, k_a) / a.size
         log_prior = np.where(share > 0, np.log(np.where(share > 0, share, 1.0)), -1e30)
     log_w = np.ascontiguousarray(log_w)  # one specialisation (C order) whichever the side
     theta = np.ascontiguousarray(theta)
@@ -238,6 +238,23 @@ def oracle_labels(dataset: object, side: str = "people") -> np.ndarray:
     assign = _ko._oracle_assign_csr_serial if small else _ko._oracle_assign_csr
     b = b.astype(np.int64, copy=False)  # the items' labels (one specialisation)
     return assign(M.indptr, M.indices, data, b, log_w, theta, mass, log_prior)
+
+
+_BINCOUNT_CHUNK = 1 << 18
+
+
+def _bincount(x: np.ndarray, weights: np.ndarray | None, k: int) -> np.ndarray:
+    """``np.bincount(x, weights, minlength=k)`` in slices of 2**18 labels past that many:
+    bincount converts int32 labels to int64 (and weights to float64) whole, a copy of up to
+    twice the labels; slices bound it to 2 MiB. Counts are exact either way; weighted sums
+    of more than 2**18 labels are added slice by slice (a fixed order)."""
+    if x.shape[0] <= _BINCOUNT_CHUNK:
+        return np.bincount(x, weights, minlength=k)
+    out = np.zeros(k, dtype=np.int64 if weights is None else np.float64)
+    for s in range(0, x.shape[0], _BINCOUNT_CHUNK):
+        w = None if weights is None else weights[s : s + _BINCOUNT_CHUNK]
+        out += np.bincount(x[s : s + _BINCOUNT_CHUNK], w, minlength=k)
+    return out
 
 
 def _narrow_labels(x: np.ndarray) -> np.ndarray:
