@@ -310,3 +310,34 @@ def test_scores_need_no_memory_beyond_the_labels(dtype):
     part = score_labels(true[:20_000], found[:20_000])
     assert abs(part["ari"] - skm.adjusted_rand_score(true[:20_000], found[:20_000])) < 1e-12
     assert 0.2 < got["ari"] < 0.4  # half the labels kept, the rest uniform
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_sparse_table_with_unassigned_equals_sklearn(dtype):
+    """Many clusters on both sides (a table too large to be dense), -1 on both sides: the
+    scores equal scikit-learn's under the module's rule, the contingency table the dense
+    count."""
+    rng = np.random.default_rng(4)
+    n = 3000
+    t = rng.integers(-1, 1400, n).astype(dtype)
+    f = np.where(rng.random(n) < 0.5, t, rng.integers(-1, 1300, n)).astype(dtype)
+    keep = t >= 0
+    ref = sklearn_scores(t[keep], f[keep])
+    got = score_labels(t, f)
+    for key in got:
+        assert abs(got[key] - ref[key]) <= 1e-12, key
+    C = contingency(t, f)
+    expect = np.zeros(C.shape, dtype=np.int64)
+    both = keep & (f >= 0)
+    np.add.at(expect, (t[both], f[both]), 1)
+    np.testing.assert_array_equal(C.toarray(), expect)
+
+
+def test_huge_label_values_do_not_overflow_the_keys():
+    rng = np.random.default_rng(5)
+    t = rng.integers(0, 1200, 2500) * 10**12
+    f = np.where(rng.random(2500) < 0.2, -1, rng.integers(0, 1100, 2500) * 10**10)
+    got = score_labels(t, f)
+    ref = sklearn_scores(t, f)
+    for key in got:
+        assert abs(got[key] - ref[key]) <= 1e-12, key
