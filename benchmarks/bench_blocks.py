@@ -1,7 +1,8 @@
 """Block counts at scale: fastbip's kernel against scipy, numpy and a plain numba loop.
 
 Run with pytest-benchmark (``pytest benchmarks/bench_blocks.py``) or as a script for the full
-table written to ``benchmarks/RESULTS.md`` (``python benchmarks/bench_blocks.py``). The size
+table written to ``benchmarks/RESULTS.md`` (``python benchmarks/bench_blocks.py``; with the
+argument ``dtypes``, only the table of float64 / float32 / int32 values). The size
 is set by ``FASTBIP_BENCH_NNZ`` (default 2e7 entries on 10^6 x 10^5, 20 x 15 clusters).
 
 Every speed is a median over repetitions, reported next to references measured in the same
@@ -219,10 +220,77 @@ def test_block_counts_windows_speed(benchmark, problem):
     assert exact
 
 
+# --- value dtypes: time and memory ----------------------------------------------------------
+
+
+def peak_bytes(fn) -> tuple[object, int]:
+    """fn's result and the peak of what it allocated through numpy/Python (tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        out = fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return out, peak
+
+
+def dtype_table(M=None, a=None, b=None) -> None:
+    """float64, float32 and int32 values: fastbip's time and allocations against scipy's
+    ``Z_A.T @ M @ Z_B`` on the same matrix, and against converting float32 to float64 first
+    (what block_counts did before it read float32 in place)."""
+    if M is None:
+        M, a, b = make_matrix()
+    za, zb = onehot(a, K_A), onehot(b, K_B)
+    ea, eb = encode_labels(a, K_A), encode_labels(b, K_B)
+    print(f"\nvalue dtypes (nnz {M.nnz}, int32 indices, encoded labels); memory = peak")
+    print("allocated during the call (tracemalloc) / bytes of the values")
+    print("| values | fastbip ms | fastbip memory | scipy ms | scipy memory | scipy / fastbip |")
+    print("|---|---|---|---|---|---|")
+    ints = M.data.astype(np.int32)
+    halves = (ints * 0.5).astype(np.float64)
+    for label, data in (
+        ("float64", halves),
+        ("float32", halves.astype(np.float32)),
+        ("int32", ints),
+    ):
+        Md = sp.csr_matrix((data, M.indices, M.indptr), shape=M.shape)
+        zad = za.astype(data.dtype)
+        zbd = zb.astype(data.dtype)
+        got = block_counts(Md, ea, eb)
+        ref, p_ref = peak_bytes(lambda Md=Md, zad=zad, zbd=zbd: scipy_counts(Md, zad, zbd))
+        assert np.array_equal(got, ref), label
+        _, p_fast = peak_bytes(lambda Md=Md: block_counts(Md, ea, eb))
+        t_fast = median_time(lambda Md=Md: block_counts(Md, ea, eb), 9)
+        t_ref = median_time(lambda Md=Md, zad=zad, zbd=zbd: scipy_counts(Md, zad, zbd), 3)
+        nb = data.nbytes
+        print(
+            f"| {label} | {1e3 * t_fast:.1f} | {p_fast / nb:.4f} | {1e3 * t_ref:.1f} | "
+            f"{p_ref / nb:.2f} | {t_ref / t_fast:.1f}x |"
+        )
+        if label == "float32":
+            Md32 = Md
+
+    def convert_first():
+        return block_counts(Md32.astype(np.float64), ea, eb)
+
+    _, p_conv = peak_bytes(convert_first)
+    t_conv = median_time(convert_first, 5)
+    t32 = median_time(lambda: block_counts(Md32, ea, eb), 9)
+    print(
+        f"float32 converted to float64 first: {1e3 * t_conv:.1f} ms, memory "
+        f"{p_conv / Md32.data.nbytes:.2f} of the values ({t_conv / t32:.1f}x the time in place)"
+    )
+
+
 # --- script ----------------------------------------------------------------------------------
 
 
 def main() -> None:
+    if sys.argv[1:] == ["dtypes"]:
+        dtype_table()
+        return
     t0 = time.perf_counter()
     M, a, b = make_matrix()
     za, zb = onehot(a, K_A), onehot(b, K_B)
@@ -284,6 +352,8 @@ def main() -> None:
             f"of 5e9/s: {M.nnz / t_fast / BANDWIDTH_FIGURE:.2f} (median), "
             f"{M.nnz / t_fast_best / BANDWIDTH_FIGURE:.2f} (10th percentile)"
         )
+
+    dtype_table(M, a, b)
 
     events = make_events(M)
     edges = np.linspace(0.0, 12.0, 13)

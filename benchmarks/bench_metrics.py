@@ -2,11 +2,22 @@
 
 ``pytest benchmarks/bench_metrics.py`` or ``python benchmarks/bench_metrics.py``; the size is
 set by ``FASTBIP_BENCH_LABELS`` (default 1e7).
+
+``python benchmarks/bench_metrics.py memory [N] [N_SKLEARN] [N_PEOPLE]`` measures the memory:
+each score (and the oracle) runs in a fresh process on N labels (default 1e8) of int32 and
+of int64, K = 10; the figure is the peak resident memory during the call above the memory
+held before it (``/proc/self/status`` VmHWM after resetting it through
+``/proc/self/clear_refs``), divided by the bytes of one label array. scikit-learn runs on
+N_SKLEARN labels (default 1e7) in the same run, fastbip once more at that size beside it. The
+oracle runs on a dataset of N_PEOPLE people (default 1e7), 10^5 items and 5 purchases per
+person, both sides.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -90,5 +101,113 @@ def main() -> None:
     print(f"scores {ours}; max |fastbip - sklearn| = {err:.2e}")
 
 
+# --- memory ----------------------------------------------------------------------------------
+
+_CASE = r"""
+import sys, time
+import numpy as np
+
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+
+what, n, dtype = sys.argv[1], int(float(sys.argv[2])), np.dtype(sys.argv[3])
+k = 10
+rng = np.random.default_rng(0)
+if what.startswith("oracle"):
+    from types import SimpleNamespace
+    import scipy.sparse as sp
+    from fastbip.truth import oracle_labels
+
+    n_items, per = 10**5, 5
+    a = rng.integers(0, k, n, dtype=np.int64).astype(dtype)
+    b = rng.integers(0, k, n_items, dtype=np.int64).astype(dtype)
+    indptr = np.arange(n + 1, dtype=np.int64) * per
+    indices = rng.integers(0, n_items, n * per, dtype=np.int32)
+    M = sp.csr_matrix((np.ones(n * per, dtype=np.int32), indices, indptr), shape=(n, n_items))
+    M.sum_duplicates()  # canonical, as generated purchases are
+    omega = 1.0 + 4.0 * np.eye(k)
+    truth = SimpleNamespace(omega=omega, theta=np.full(n, k / n), phi=np.full(n_items, k / n_items),
+                            people_labels=a, item_labels=b)
+    data = SimpleNamespace(purchases=M, truth=truth)
+    side = what.split("_")[1]
+    small = SimpleNamespace(purchases=M[:1000], truth=SimpleNamespace(
+        omega=omega, theta=truth.theta[:1000], phi=truth.phi, people_labels=a[:1000],
+        item_labels=b))
+    oracle_labels(small, side)  # compile (the small and the large path) outside the figure
+    oracle_labels(SimpleNamespace(purchases=M[:200_000], truth=SimpleNamespace(
+        omega=omega, theta=truth.theta[:200_000], phi=truth.phi, people_labels=a[:200_000],
+        item_labels=b)), side)
+    run = lambda: oracle_labels(data, side)
+    label_bytes = (n if side == "people" else n_items) * dtype.itemsize
+    data_bytes = M.data.nbytes + M.indices.nbytes + M.indptr.nbytes
+else:
+    true = rng.integers(0, k, n, dtype=np.int64).astype(dtype)
+    noise = rng.integers(-1, k, n, dtype=np.int64).astype(dtype)
+    found = np.where(rng.random(n) < 0.4, true, noise)
+    del noise
+    if what.startswith("sklearn"):
+        from sklearn import metrics as skm
+        fn = {"sklearn_ari": skm.adjusted_rand_score, "sklearn_ami": skm.adjusted_mutual_info_score,
+              "sklearn_nmi": skm.normalized_mutual_info_score}[what]
+    else:
+        from fastbip import metrics as fm
+        fn = {"ari": fm.adjusted_rand, "ami": fm.adjusted_mutual_info,
+              "nmi": fm.normalized_mutual_info, "score_labels": fm.score_labels}[what]
+        fn(true[:1000], found[:1000])  # compile outside the figure
+    run = lambda: fn(true, found)
+    label_bytes = true.nbytes
+    data_bytes = 0
+base = status("VmRSS")
+open("/proc/self/clear_refs", "w").write("5")
+t = time.perf_counter()
+run()
+t = time.perf_counter() - t
+print(t, status("VmHWM") - base, label_bytes, data_bytes)
+"""
+
+
+def memory_case(what: str, n: float, dtype: str) -> tuple[float, float, float]:
+    """(seconds, peak extra memory / bytes of one label array, peak / bytes of the purchases
+    or NaN) of one case, in a fresh process."""
+    out = subprocess.run(
+        [sys.executable, "-c", _CASE, what, str(n), dtype],
+        capture_output=True,
+        text=True,
+        check=True,
+        # every allocation of 64 KiB or more maps its own pages: none reuses memory freed
+        # while the inputs were built (that would read as no memory at all)
+        env=dict(os.environ, PYTHONPATH=os.getcwd(), MALLOC_MMAP_THRESHOLD_="65536"),
+    )
+    t, peak, nbytes, data_bytes = (float(x) for x in out.stdout.split())
+    return t, peak / nbytes, peak / data_bytes if data_bytes else float("nan")
+
+
+def memory_main(n: float, n_sklearn: float, n_people: float) -> None:
+    print(
+        f"peak memory during the call / bytes of one label array, K = 10 (uptime: "
+        f"{os.getloadavg()[0]:.2f})"
+    )
+    print("| call | labels | dtype | seconds | peak / labels | peak / purchases |")
+    print("|---|---|---|---|---|---|")
+    rows = [(w, n, d) for w in ("ari", "ami", "nmi", "score_labels") for d in ("int32", "int64")]
+    rows += [(w, n_sklearn, "int64") for w in ("ari", "ami", "nmi")]
+    rows += [("sklearn_" + w, n_sklearn, "int64") for w in ("ari", "ami", "nmi")]
+    rows += [
+        (f"oracle_{side}", n_people, d) for side in ("people", "items") for d in ("int32", "int64")
+    ]
+    for what, size, dtype in rows:
+        t, ratio, per_data = memory_case(what, size, dtype)
+        print(
+            f"| {what} | {size:.0e} | {dtype} | {t:.2f} | {ratio:.3f} | {per_data:.3f} |",
+            flush=True,
+        )
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["memory"]:
+        args = [float(x) for x in sys.argv[2:]]
+        memory_main(*(args + [1e8, 1e7, 1e7][len(args) :]))
+    else:
+        main()

@@ -81,6 +81,7 @@ def progress(
     desc: str | None = None,
     unit: str = "it",
     enable: bool | None = None,
+    unit_scale: bool = False,
 ) -> Any:
     """A progress bar over ``iterable`` (or over ``total`` manual ``update`` calls).
 
@@ -96,6 +97,8 @@ def progress(
         What one step is ("it", "rows", "fits", ...).
     enable : bool or None
         The calling function's ``progress`` argument (see :func:`enabled`).
+    unit_scale : bool
+        Show counts with SI prefixes (``unit="B"``: kB, MB, GB).
 
     Returns
     -------
@@ -117,4 +120,6 @@ def progress(
         leave=False,
         dynamic_ncols=True,
         mininterval=0.2,
+        unit_scale=unit_scale,
+        unit_divisor=1024 if unit_scale and unit == "B" else 1000,
     )

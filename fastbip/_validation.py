@@ -317,11 +317,12 @@ def check_n_clusters(value: Any, name: str, n: int, side: str) -> int:
 # --------------------------------------------------------------------------- truth
 
 
-def truth_arrays(truth: Any, name: str = "truth"):
+def truth_arrays(truth: Any, name: str = "truth", *, labels_dtype: Any = np.int64):
     """``(omega, theta, phi, people_labels, item_labels)`` of a planted truth, checked.
 
     ``truth`` is a :class:`fastbip.Truth` or anything with those five attributes; a
     :class:`fastbip.Dataset` is accepted for its ``truth``. Labels may be -1 (unassigned).
+    ``labels_dtype`` is the labels' dtype (as in :func:`as_labels`: None keeps theirs).
     """
     if hasattr(truth, "truth") and hasattr(truth, "purchases"):
         if truth.truth is None:
@@ -341,8 +342,8 @@ def truth_arrays(truth: Any, name: str = "truth"):
     if not np.all(np.isfinite(omega)) or np.any(omega < 0):
         raise ValueError(f"{name}.omega must hold finite, non-negative expected counts")
     ka, kb = omega.shape
-    a = as_labels(truth.people_labels, f"{name}.people_labels", n_clusters=ka)
-    b = as_labels(truth.item_labels, f"{name}.item_labels", n_clusters=kb)
+    a = as_labels(truth.people_labels, f"{name}.people_labels", n_clusters=ka, dtype=labels_dtype)
+    b = as_labels(truth.item_labels, f"{name}.item_labels", n_clusters=kb, dtype=labels_dtype)
     for wname, w, lab, lname in (
         ("theta", theta, a, "people_labels"),
         ("phi", phi, b, "item_labels"),

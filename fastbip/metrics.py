@@ -70,19 +70,62 @@ def _dense_table(t: np.ndarray, f: np.ndarray, kt: int, kf: int, unassigned_col:
     return table(t, f, kt, kf, unassigned_col)
 
 
-def _compact(x: np.ndarray):
-    """Codes 0..K-1 for the values present in x (all >= 0)."""
-    uniq, inv = np.unique(x, return_inverse=True)
-    return inv.astype(np.int64).ravel(), int(uniq.size)
+# labels per slice when the keys of the sparse table are written (bounds the temporaries)
+_KEY_CHUNK = 1 << 20
 
 
-def _sparse_table(t: np.ndarray, f: np.ndarray) -> sp.csr_matrix:
-    """Contingency over the present values of two non-negative label arrays (sparse int64)."""
-    tc, kt = _compact(t)
-    fc, kf = _compact(f)
-    table = sp.coo_matrix((np.ones(tc.size, dtype=np.int64), (tc, fc)), shape=(kt, kf)).tocsr()
-    table.sum_duplicates()
-    return table
+def _pair_counts(t: np.ndarray, f: np.ndarray, kf: int, unassigned_col: int):
+    """The distinct (true, found) pairs and their counts, for tables too large to be dense.
+
+    Samples with true label -1 are skipped; found label -1 is counted in column
+    ``unassigned_col``, or skipped when it is -1. One int64 key ``t * kf + f`` per kept
+    sample, written slice by slice and sorted in place, then counted by runs: about 9 bytes
+    per sample beyond the labels, where ``np.unique(..., return_inverse=True)`` and a COO
+    matrix of ones would take several int64 arrays of n.
+
+    Returns (rows, cols, counts), int64, sorted by (row, col).
+    """
+    if (int(t.max(initial=-1)) + 1) * kf >= 1 << 62:
+        # label values so large that the keys would overflow int64: codes of the values
+        # present first (-1 stays -1; the unassigned column becomes the last one)
+        t = np.where(t < 0, -1, np.unique(t, return_inverse=True)[1].ravel())
+        f_vals, f_codes = np.unique(f, return_inverse=True)
+        f = np.where(f < 0, -1, f_codes.ravel())
+        kf = f_vals.size + 1
+        unassigned_col = kf - 1 if unassigned_col >= 0 else -1
+    n = t.shape[0]
+    keys = np.empty(n, dtype=np.int64)
+    used = 0
+    for s in range(0, n, _KEY_CHUNK):
+        tt = t[s : s + _KEY_CHUNK].astype(np.int64)
+        ff = f[s : s + _KEY_CHUNK].astype(np.int64)
+        if unassigned_col >= 0:
+            ff[ff < 0] = unassigned_col
+        keep = (tt >= 0) & (ff >= 0)
+        m = int(np.count_nonzero(keep))
+        np.add(tt[keep] * kf, ff[keep], out=keys[used : used + m])
+        used += m
+    keys = keys[:used]
+    keys.sort()
+    if used == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    starts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    starts = np.concatenate([[0], starts])
+    counts = np.diff(np.concatenate([starts, [used]]))
+    first = keys[starts]
+    del keys
+    return first // kf, first % kf, counts
+
+
+def _sparse_table(t: np.ndarray, f: np.ndarray, kf: int, unassigned_col: int) -> sp.csr_matrix:
+    """Contingency over the present values only (sparse int64): the rows and columns of
+    clusters absent from the data are dropped, which no score sees."""
+    rows, cols, counts = _pair_counts(t, f, kf, unassigned_col)
+    r_vals, r = np.unique(rows, return_inverse=True)
+    c_vals, c = np.unique(cols, return_inverse=True)
+    shape = (r_vals.size, c_vals.size)
+    return sp.csr_matrix((counts, (r.ravel(), c.ravel())), shape=shape)
 
 
 def _scoring_table(true, found) -> sp.csr_matrix:
@@ -99,11 +142,7 @@ def _scoring_table(true, found) -> sp.csr_matrix:
     kf = fmax + 1 + int(has_unassigned)
     if _dense_ok(kt, kf, t.size):
         return sp.csr_matrix(_dense_table(t, f, kt, kf, kf - 1 if has_unassigned else -1))
-    keep = t >= 0
-    t, f = t[keep], f[keep]
-    if has_unassigned:
-        f = np.where(f < 0, fmax + 1, f)
-    return _sparse_table(t, f)
+    return _sparse_table(t, f, kf, kf - 1 if has_unassigned else -1)
 
 
 def contingency(true: object, found: object) -> sp.csr_matrix:
@@ -124,11 +163,8 @@ def contingency(true: object, found: object) -> sp.csr_matrix:
     kf = max(int(f.max()) + 1, 0) if f.size else 0
     if _dense_ok(kt, kf, t.size):
         return sp.csr_matrix(_dense_table(t, f, kt, kf, -1))
-    keep = (t >= 0) & (f >= 0)
-    t, f = t[keep].astype(np.int64), f[keep].astype(np.int64)
-    table = sp.coo_matrix((np.ones(t.size, dtype=np.int64), (t, f)), shape=(kt, kf)).tocsr()
-    table.sum_duplicates()
-    return table
+    rows, cols, counts = _pair_counts(t, f, kf, -1)
+    return sp.csr_matrix((counts, (rows, cols)), shape=(kt, kf))
 
 
 def _ari_from_table(table: sp.csr_matrix) -> float:

@@ -38,7 +38,11 @@ impossible (log taken as -1e30). For the Bernoulli and exact-total variants of t
 the same Poisson formula is used (it is then a very good approximation, not the exact
 posterior).
 
-Cost: one pass over the purchases plus O(n K_A K_B); no dense n_people x n_items array.
+Cost (the purchases oracle): one pass over the purchases plus O(n K_A K_B); no dense
+n_people x n_items array, no copy of the purchases (their values are read in their own
+dtype, the matrix is not transposed for the items' side) and no n_people x K array: beyond
+the int64 result, the people's side holds a buffer of K_B values per thread, the items' side
+an n_items x K_A table.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ import numpy as np
 
 from fastbip import _small
 from fastbip._kernels import dcsbm as _kd
+from fastbip._kernels import oracle as _ko
 from fastbip._validation import as_labels, as_purchases, check_choice, truth_arrays
 
 __all__ = ["detectable_clusters", "oracle_labels", "snr", "snr_matrix"]
@@ -227,12 +232,100 @@ def oracle_labels(dataset: object, side: str = "people", using: str = "purchases
     if using == "features":
         a = _own_labels(truth, side)
         return _argmax(_log_prior(a, _side_k(truth, side)) + _features_term(dataset, side, a))
-    X, log_w, theta, mass, log_prior, assign = _purchase_parts(dataset, truth, side)
     if using == "purchases":
-        return assign(X, log_w, theta, mass, log_prior)
+        return _purchases_oracle(dataset, truth, side)
+    X, log_w, theta, mass, log_prior, _ = _purchase_parts(dataset, truth, side)
     a = _own_labels(truth, side)
     scores = X @ log_w.T - theta[:, None] * mass[None, :] + log_prior[None, :]
     return _argmax(scores + _features_term(dataset, side, a))
+
+
+def _purchases_oracle(dataset: object, truth: object, side: str) -> np.ndarray:
+    """The purchases oracle's labels of ``side`` (the module docstring's formula and cost)."""
+    # duplicates and unsorted indices are summed as they are read: no canonical copy
+    M = as_purchases(dataset.purchases, "dataset.purchases", accept="sparse", canonical=False)
+    n_a, n_b = M.shape
+    # the truth must label everyone, one label per row and column of the purchases
+    as_labels(truth.people_labels, "truth.people_labels", n=n_a, unassigned=False, dtype=None)
+    as_labels(truth.item_labels, "truth.item_labels", n=n_b, unassigned=False, dtype=None)
+    # the labels in their own width (no int64 copy of n_people labels)
+    omega, theta, phi, a, b = truth_arrays(truth, "truth", labels_dtype=None)
+    a, b = _narrow_labels(a), _narrow_labels(b)
+    k_a, k_b = omega.shape
+    data = _values(M.data)
+    # the numpy twins below _small.SMALL entries (nothing to compile on a small first call),
+    # the serial kernels below 500,000 (a faster first compile), the parallel ones above
+    if M.nnz < _small.SMALL:
+        return _small_purchases_oracle(M, omega, theta, phi, a, b, side)
+    small = M.nnz < 500_000
+    if side == "items":
+        # each item's profile by people cluster, summed from the CSR arrays (no transpose);
+        # n_items x K_A values, the items' own side
+        X = _ko._column_profile_csr(M.indptr, M.indices, data, a, k_a, n_b)
+        omega = omega.T
+        a, b = b, a
+        theta, phi = phi, theta
+        k_a, k_b = k_b, k_a
+    mass = omega @ _bincount(b, phi, k_b)
+    with np.errstate(divide="ignore"):
+        log_w = np.where(omega > 0, np.log(np.where(omega > 0, omega, 1.0)), -1e30)
+        share = _bincount(a, None, k_a) / a.size
+        log_prior = np.where(share > 0, np.log(np.where(share > 0, share, 1.0)), -1e30)
+    log_w = np.ascontiguousarray(log_w)  # one specialisation (C order) whichever the side
+    theta = np.ascontiguousarray(theta)
+    if side == "items":
+        assign = _kd._oracle_assign_dense_serial if small else _kd._oracle_assign_dense
+        return assign(X, log_w, theta, mass, log_prior)
+    # the people side in one pass: each person's profile lives in a buffer of K_B values
+    assign = _ko._oracle_assign_csr_serial if small else _ko._oracle_assign_csr
+    b = b.astype(np.int64, copy=False)  # the items' labels (one specialisation)
+    return assign(M.indptr, M.indices, data, b, log_w, theta, mass, log_prior)
+
+
+def _small_purchases_oracle(M, omega, theta, phi, a, b, side) -> np.ndarray:
+    """The purchases oracle on a small matrix, with the numpy twins of the kernels."""
+    if side == "items":
+        M = M.T.tocsr()
+        omega = omega.T
+        a, b = b, a
+        theta, phi = phi, theta
+    k_a, k_b = omega.shape
+    X = _small.row_profile(M.indptr, M.indices, M.data.astype(np.float64), b, k_b)
+    mass = omega @ np.bincount(b, weights=phi, minlength=k_b)
+    with np.errstate(divide="ignore"):
+        log_w = np.where(omega > 0, np.log(np.where(omega > 0, omega, 1.0)), -1e30)
+    return _small.oracle_assign(X, log_w, np.asarray(theta, np.float64), mass, _log_prior(a, k_a))
+
+
+_BINCOUNT_CHUNK = 1 << 18
+
+
+def _bincount(x: np.ndarray, weights: np.ndarray | None, k: int) -> np.ndarray:
+    """``np.bincount(x, weights, minlength=k)`` in slices of 2**18 labels past that many:
+    bincount converts int32 labels to int64 (and weights to float64) whole, a copy of up to
+    twice the labels; slices bound it to 2 MiB. Counts are exact either way; weighted sums
+    of more than 2**18 labels are added slice by slice (a fixed order)."""
+    if x.shape[0] <= _BINCOUNT_CHUNK:
+        return np.bincount(x, weights, minlength=k)
+    out = np.zeros(k, dtype=np.int64 if weights is None else np.float64)
+    for s in range(0, x.shape[0], _BINCOUNT_CHUNK):
+        w = None if weights is None else weights[s : s + _BINCOUNT_CHUNK]
+        out += np.bincount(x[s : s + _BINCOUNT_CHUNK], w, minlength=k)
+    return out
+
+
+def _narrow_labels(x: np.ndarray) -> np.ndarray:
+    """int32 and int64 labels as they are; other integer widths as int64 (few
+    specialisations of the kernels that read them)."""
+    return x if x.dtype in (np.int32, np.int64) else x.astype(np.int64)
+
+
+def _values(data: np.ndarray) -> np.ndarray:
+    """The purchase values as the oracle kernels read them: int32, int64, float32 and
+    float64 in place (summed in float64 by the kernels), others converted to float64."""
+    if data.dtype in (np.int32, np.int64, np.float32, np.float64):
+        return data
+    return data.astype(np.float64)
 
 
 def _side_k(truth: object, side: str) -> int:

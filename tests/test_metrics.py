@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _memory import CAN_MEASURE, peak_during
 from _planted import dense_planted as planted
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -290,3 +291,53 @@ def test_relation_recovery_takes_a_dataset_and_the_old_keyword():
     assert relation_recovery(_DS.truth, _DS.purchases, a, column_labels=b) == want
     with pytest.warns(DeprecationWarning, match="col_labels= is deprecated; use column_labels="):
         assert relation_recovery(_DS.truth, _DS.purchases, a, col_labels=b) == want
+
+
+@pytest.mark.skipif(not CAN_MEASURE, reason="needs Linux's peak-RSS reset")
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_scores_need_no_memory_beyond_the_labels(dtype):
+    """ARI, AMI and NMI of 10^7 labels (K = 10, some found -1): the peak resident memory
+    during score_labels, above that before it, stays under a tenth of one label array (the
+    contingency table is K x K; no sort, no inverse, no int64 copy of int32 labels); the
+    scores equal scikit-learn's on a slice."""
+    rng = np.random.default_rng(9)
+    n = 10**7
+    true = rng.integers(0, 10, n).astype(dtype)
+    found = np.where(rng.random(n) < 0.5, true, rng.integers(-1, 10, n).astype(dtype))
+    score_labels(true[:1000], found[:1000])  # compiled outside the figure
+    got, peak = peak_during(lambda: score_labels(true, found))
+    assert peak < 0.1 * true.nbytes, (peak, true.nbytes)
+    part = score_labels(true[:20_000], found[:20_000])
+    assert abs(part["ari"] - skm.adjusted_rand_score(true[:20_000], found[:20_000])) < 1e-12
+    assert 0.2 < got["ari"] < 0.4  # half the labels kept, the rest uniform
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_sparse_table_with_unassigned_equals_sklearn(dtype):
+    """Many clusters on both sides (a table too large to be dense), -1 on both sides: the
+    scores equal scikit-learn's under the module's rule, the contingency table the dense
+    count."""
+    rng = np.random.default_rng(4)
+    n = 3000
+    t = rng.integers(-1, 1400, n).astype(dtype)
+    f = np.where(rng.random(n) < 0.5, t, rng.integers(-1, 1300, n)).astype(dtype)
+    keep = t >= 0
+    ref = sklearn_scores(t[keep], f[keep])
+    got = score_labels(t, f)
+    for key in got:
+        assert abs(got[key] - ref[key]) <= 1e-12, key
+    C = contingency(t, f)
+    expect = np.zeros(C.shape, dtype=np.int64)
+    both = keep & (f >= 0)
+    np.add.at(expect, (t[both], f[both]), 1)
+    np.testing.assert_array_equal(C.toarray(), expect)
+
+
+def test_huge_label_values_do_not_overflow_the_keys():
+    rng = np.random.default_rng(5)
+    t = rng.integers(0, 1200, 2500) * 10**12
+    f = np.where(rng.random(2500) < 0.2, -1, rng.integers(0, 1100, 2500) * 10**10)
+    got = score_labels(t, f)
+    ref = sklearn_scores(t, f)
+    for key in got:
+        assert abs(got[key] - ref[key]) <= 1e-12, key

@@ -165,3 +165,109 @@ def test_recovery_sweep_bar_and_callback(monkeypatch, capsys):
         200, 60, 2, 2, 10.0, [0.1], [0], algorithms=["kmeans"], oracle=False, progress=False
     )
     assert capsys.readouterr().err == ""
+
+
+# --- save, load and Dask ---------------------------------------------------------------------
+
+_IO_SCRIPT = """
+import os, sys, tempfile
+from fastbip.generate import generate
+from fastbip.io import load, save
+from fastbip.spec import default_spec
+ds = generate(default_spec(n_people=600, n_items=150, seed=5), progress=False)
+path = os.path.join(tempfile.mkdtemp(), "d.fbp")
+save(ds, path, progress={enable})
+back = load(path, progress={enable})
+assert back.purchases.nnz == ds.purchases.nnz
+"""
+
+_DASK_SCRIPT = """
+import sys
+import numpy as np
+import distributed
+from fastbip.distributed import dcsbm_sweeps_dask, generate_dask, generate_purchases_dask
+from fastbip.spec import planted_spec
+if __name__ == "__main__":
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \\
+            distributed.Client(cluster) as client:
+        a = np.repeat([0, 1], 100); b = np.repeat([0, 1], 40)
+        om = np.array([[900.0, 100.0], [100.0, 900.0]])
+        for enable in (None, False):  # a bar, then none
+            M = generate_purchases_dask(a, b, np.ones(200), np.ones(80), om, seed=1,
+                                        blocks_per_task=1, block_size=64, progress=enable)
+            sds = generate_dask(planted_spec(2100, 100, 2, 2, seed=2), client=client,
+                                blocks_per_shard=1, progress=enable)
+            k = sds.truth.omega.shape
+            init = (sds.truth.people_labels, sds.truth.item_labels)
+            dcsbm_sweeps_dask(sds, k[0], k[1], init, max_sweeps=2, progress=enable)
+            sys.stderr.write("-- progress=False --")
+            sys.stderr.flush()
+        assert M.shape == (200, 80)
+"""
+
+
+def _pipe_stderr(script, **extra):
+    res = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=_env(**extra)
+    )
+    assert res.returncode == 0, res.stderr
+    return res.stderr
+
+
+@pytest.mark.slow
+def test_save_and_load_show_progress_in_a_terminal_and_not_in_a_pipe():
+    out = _run_in_pty(_IO_SCRIPT.format(enable=None), _env())
+    assert "save:" in out and "load:" in out
+    assert "B/s" in out or "kB" in out or "B " in out  # a bar of bytes
+    off = _run_in_pty(_IO_SCRIPT.format(enable=False), _env())
+    assert "save:" not in off and "load:" not in off
+    assert "save:" not in _run_in_pty(_IO_SCRIPT.format(enable=None), _env(FASTBIP_PROGRESS="0"))
+    assert _pipe_stderr(_IO_SCRIPT.format(enable=None)) == ""
+
+
+@pytest.mark.slow
+def test_dask_work_shows_progress_in_a_terminal_and_not_in_a_pipe():
+    pytest.importorskip("distributed")
+    shown, off, _ = _run_in_pty(_DASK_SCRIPT, _env()).split("-- progress=False --")
+    assert "generate (dask)" in shown and "shard" in shown
+    assert "DCSBM sweeps (dask)" in shown
+    assert "generate (dask)" not in off and "DCSBM sweeps" not in off
+    err = _pipe_stderr(_DASK_SCRIPT)
+    assert "generate (dask)" not in err and "DCSBM sweeps" not in err
+
+
+def test_sharded_load_and_gather_bars(monkeypatch, capsys, tmp_path):
+    """A sharded directory (written shard by shard as the workers write it): load with
+    verify and to_dataset each show a bar of the shards, and none with progress=False."""
+    import fastbip.io.sharded as fsh
+    from fastbip.generate import generate
+    from fastbip.spec import default_spec
+
+    ds = generate(default_spec(n_people=300, n_items=80, seed=3), progress=False)
+    bounds = [0, 100, 200, 300]
+    fsh.write_base(tmp_path, ds.people, ds.items, ds.truth, ds.spec)
+    shards = []
+    for i, (r0, r1) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        part = ds.purchases[r0:r1]
+        entry = fsh.write_shard(tmp_path, i, fsh.shard_arrays(part, None))
+        shards.append({"rows": [r0, r1], "nnz": part.nnz, "purchases": int(part.sum()), **entry})
+    n_draws = int(ds.purchases.sum())
+    fsh.write_manifest(
+        tmp_path,
+        shape=ds.purchases.shape,
+        spec=ds.spec,
+        shards=shards,
+        n_draws=n_draws,
+        events=False,
+        block_size=1024,
+    )
+    monkeypatch.setenv("FASTBIP_PROGRESS", "1")
+    capsys.readouterr()
+    sds = fsh.load_sharded(tmp_path, verify=True)
+    assert "load:" in capsys.readouterr().err
+    back = sds.to_dataset()
+    assert "gather:" in capsys.readouterr().err
+    assert (back.purchases != ds.purchases).nnz == 0
+    fsh.load_sharded(tmp_path, verify=True, progress=False).to_dataset(progress=False)
+    assert capsys.readouterr().err == ""

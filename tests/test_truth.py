@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _memory import CAN_MEASURE, peak_during
 from _planted import dense_planted, planted
 from scipy import stats
 from scipy.optimize import linear_sum_assignment
@@ -429,3 +430,107 @@ def test_two_groups_are_detectable_exactly_above_snr_one(mixing):
     ds = fastbip.generate(fastbip.planted_spec(4000, 1000, 2, 2, mixing=mixing, seed=1))
     expected = 2 if fastbip.snr(ds) > 1 else 1
     assert fastbip.detectable_clusters(ds)["people"] == expected
+
+
+# --- the oracle reads the purchases in place -------------------------------------------------
+
+
+def _wide_dataset(n_people, n_items, per_person, dtype, seed=5, k=4):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, k, n_people).astype(np.int32)
+    b = rng.integers(0, k, n_items)
+    indptr = np.arange(n_people + 1, dtype=np.int64) * per_person
+    # people buy mostly from their own block, so that the oracle has something to find
+    own = rng.random(n_people * per_person) < 0.6
+    cols = rng.integers(0, n_items, indptr[-1])
+    block_items = [np.flatnonzero(b == c) for c in range(k)]
+    owner = np.repeat(a, per_person)
+    for c in range(k):
+        pick = own & (owner == c)
+        cols[pick] = rng.choice(block_items[c], pick.sum())
+    M = sp.csr_matrix(
+        ((1 + rng.poisson(0.5, indptr[-1])).astype(dtype), cols.astype(np.int32), indptr),
+        shape=(n_people, n_items),
+    )
+    M.sum_duplicates()
+    omega = 1.0 + 3.0 * np.eye(k) + rng.random((k, k))
+    truth = SimpleNamespace(
+        omega=omega,
+        theta=rng.gamma(2.0, 1.0, n_people) / n_people,
+        phi=rng.gamma(2.0, 1.0, n_items) / n_items,
+        people_labels=a,
+        item_labels=b,
+    )
+    return SimpleNamespace(purchases=M, truth=truth)
+
+
+def _oracle_through_profiles(d, side):
+    """The oracle as it was computed before: float64 values, a dense n x K profile, the
+    transposed matrix for the items."""
+    from fastbip._kernels import dcsbm as kd
+
+    M, t = d.purchases, d.truth
+    omega, theta, phi = t.omega, t.theta, t.phi
+    a, b = t.people_labels.astype(np.int64), t.item_labels.astype(np.int64)
+    if side == "items":
+        M, omega, theta, phi, a, b = M.T.tocsr(), omega.T, phi, theta, b, a
+    values = M.data.astype(np.float64)
+    X = kd._row_profile_csr_serial(M.indptr, M.indices, values, b, omega.shape[1])
+    mass = omega @ np.bincount(b, weights=phi, minlength=omega.shape[1])
+    share = np.bincount(a, minlength=omega.shape[0]) / a.size
+    log_w = np.ascontiguousarray(np.log(omega))
+    return kd._oracle_assign_dense_serial(X, log_w, theta, mass, np.log(share))
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.float32, np.float64])
+@pytest.mark.parametrize("side", ["people", "items"])
+@pytest.mark.parametrize("n_people", [2_000, 150_000])  # the serial and the parallel path
+def test_oracle_in_place_equals_the_profile_computation(dtype, side, n_people):
+    d = _wide_dataset(n_people, 3_000, 4, dtype)
+    assert (d.purchases.nnz >= 500_000) == (n_people == 150_000)
+    got = oracle_labels(d, side=side)
+    np.testing.assert_array_equal(got, _oracle_through_profiles(d, side))
+    truth = d.truth.people_labels if side == "people" else d.truth.item_labels
+    assert ari(got, truth) > 0.2  # the data carry the planted clusters (chance: 0)
+
+
+@pytest.mark.skipif(not CAN_MEASURE, reason="needs Linux's peak-RSS reset")
+def test_oracle_memory_is_a_small_multiple_of_the_labels():
+    """2 * 10^6 people (int32 labels, int32 values), 4 x 4 clusters: the peak resident
+    memory during the call, above that before it, is the int64 result plus less than the
+    labels' bytes again for the people's side (about half of them measured; a dense
+    people x K profile alone would be 8x the labels, a float64 copy of the values 8x more),
+    and under half the purchases' bytes for the items' side (a transposed copy would be more
+    than all of them)."""
+    d = _wide_dataset(2_000_000, 20_000, 2, np.int32)
+    for side in ("people", "items"):  # compiled outside the figure
+        oracle_labels(_wide_dataset(200_000, 20_000, 3, np.int32), side)
+    got, peak = peak_during(lambda: oracle_labels(d))
+    label_bytes = d.truth.people_labels.nbytes
+    assert peak < got.nbytes + label_bytes, (peak, got.nbytes, label_bytes)
+    assert ari(got, d.truth.people_labels) > 0.2
+    M = d.purchases
+    got, peak = peak_during(lambda: oracle_labels(d, side="items"))
+    assert peak < 0.5 * (M.data.nbytes + M.indices.nbytes + M.indptr.nbytes), peak
+    assert ari(got, d.truth.item_labels) > 0.2
+
+
+def test_oracle_sums_duplicate_entries_as_they_are_read():
+    """A matrix with duplicate, unsorted entries gives the labels of its canonical form
+    (the oracle reads it in place, no canonical copy)."""
+    d = _wide_dataset(3_000, 500, 5, np.int32)
+    M = d.purchases
+    rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
+    half = M.data // 2  # split every value in two entries, the second before the first
+    order = np.argsort(np.r_[np.arange(M.nnz) * 2 + 1, np.arange(M.nnz) * 2], kind="stable")
+    r = np.r_[rows, rows][order]
+    c = np.r_[M.indices, M.indices][order]
+    v = np.r_[half, M.data - half][order]
+    dup = sp.csr_matrix(
+        (v, c, np.r_[0, np.cumsum(np.bincount(r, minlength=M.shape[0]))]), shape=M.shape
+    )
+    assert not dup.has_canonical_format and dup.nnz == 2 * M.nnz
+    for side in ("people", "items"):
+        want = oracle_labels(d, side=side)
+        got = oracle_labels(SimpleNamespace(purchases=dup, truth=d.truth), side=side)
+        np.testing.assert_array_equal(got, want)

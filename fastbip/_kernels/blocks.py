@@ -19,7 +19,7 @@ Cache and threads
 - Every kernel is compiled with ``cache=True``: the first call of a session is the user's wait
   (about a second per kernel and specialisation, against milliseconds from the cache). The
   callers convert once so that few specialisations exist: codes in three widths, indices in
-  two, data as None (counting), uint8, int32, int64 or float64.
+  two, data as None (counting), uint8, int32, int64, float32 or float64.
 - The three counting kernels are ``parallel=True`` and cached as well. This is safe here: the
   compiled code asks numba's thread pool for its size at run time (``prange`` over a fixed
   number of chunks), nothing thread-count dependent is baked into the cache, and the chunk
@@ -84,10 +84,10 @@ def _block_sums_csr(indptr, indices, data, row_codes, col_codes, n_row, n_col, b
     indices: uint32 or uint64, (nnz,), CSR column indices, any values. Each is clamped to
         len(col_codes) - 1 before its code is read (an unsigned view turns a negative index
         into a huge one, so one ``min`` covers both ends, and no branch is taken).
-    data: uint8, int32, int64 or float64, (nnz,), the stored values; or None to count the
-        stored entries (numba compiles a separate specialisation without the data reads, so
-        counting costs no more than a kernel of its own: measured with
-        ``benchmarks/bench_blocks.py``).
+    data: uint8, int32, int64, float32 or float64, (nnz,), the stored values (float32 is
+        summed in float64); or None to count the stored entries (numba compiles a separate
+        specialisation without the data reads, so counting costs no more than a kernel of its
+        own: measured with ``benchmarks/bench_blocks.py``).
     row_codes: uint8/16/32, (n_rows,), values in 0..n_row (n_row = unassigned).
     col_codes: uint8/16/32, (n_cols + 1,), values in 0..n_col (n_col = unassigned) for the
         n_cols columns, then the guard code n_col + 1 in the last place: an index past the

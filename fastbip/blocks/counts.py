@@ -169,13 +169,50 @@ def _unsigned(a: np.ndarray) -> np.ndarray:
     return a.astype(np.uint64)
 
 
+def _index_views(indptr: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unsigned views of a CSR matrix's row pointers and column indices, of one width.
+
+    The kernels are compiled for two index widths (both 32 or both 64 bits), not for the four
+    pairs. When the two arrays differ (scipy allows int64 row pointers with int32 indices),
+    the row pointers, O(n_rows), are converted to the width of the indices, O(nnz), which are
+    never copied; only when the number of entries does not fit in 32 bits are int32 indices
+    widened.
+    """
+    ptr, idx = _unsigned(indptr), _unsigned(indices)
+    if ptr.dtype == idx.dtype:
+        return ptr, idx
+    if idx.dtype == np.uint64 or int(indptr[-1]) <= np.iinfo(np.uint32).max:
+        return ptr.astype(idx.dtype), idx
+    return ptr, idx.astype(np.uint64)
+
+
+def _kernel_data(data: np.ndarray) -> tuple[np.ndarray, type]:
+    """The values as the block-sum kernel reads them, and the accumulator dtype.
+
+    uint8 (booleans), int32, int64, float32 and float64 are read in place (float32 is summed
+    in float64, so the table equals that of the data converted to float64); other dtypes are
+    converted once.
+    """
+    if data.dtype == np.bool_:
+        data = data.view(np.uint8)
+    if data.dtype.kind in "biu":
+        if data.dtype not in (np.int32, np.int64, np.uint8):
+            data = data.astype(np.int64)
+        return np.ascontiguousarray(data), np.int64
+    if data.dtype not in (np.float32, np.float64):
+        data = data.astype(np.float64)
+    return np.ascontiguousarray(data), np.float64
+
+
 def _chunk_bounds(indptr: np.ndarray, cells: int) -> np.ndarray:
     """Row boundaries of nnz-balanced chunks; the layout depends on the data only."""
     n_rows = indptr.shape[0] - 1
     nnz = int(indptr[-1])
     n_chunks = min(_MAX_CHUNKS, max(1, nnz // _CHUNK_MIN_NNZ), max(1, _MAX_ACC_CELLS // cells))
     n_chunks = max(1, min(n_chunks, n_rows))
-    targets = (np.arange(n_chunks + 1, dtype=np.float64) * (nnz / n_chunks)).astype(np.int64)
+    targets = np.arange(n_chunks + 1, dtype=np.float64) * (nnz / n_chunks)
+    # targets in indptr's own dtype (they are <= nnz): numpy would otherwise convert indptr
+    targets = targets.astype(np.int64).astype(indptr.dtype)
     bounds = np.searchsorted(indptr, targets, side="left").astype(np.int64)
     bounds[0] = 0
     bounds[-1] = n_rows
@@ -311,38 +348,22 @@ def _counts(
         check_csr_structure(M, name)
     cells = (ka + 1) * (kb + 2)
     _check_table_size(cells, ka, kb)
-    indptr = _unsigned(M.indptr)
-    indices = _unsigned(M.indices)
+    indptr, indices = _index_views(M.indptr, M.indices)
     guard_dtype = cols.codes.dtype if kb + 1 <= np.iinfo(cols.codes.dtype).max else np.uint32
     col_codes = np.empty(cols.codes.shape[0] + 1, dtype=guard_dtype)
     col_codes[:-1] = cols.codes
     col_codes[-1] = kb + 1
     bounds = _chunk_bounds(M.indptr, 2 * cells)
-    data = M.data
-    integer = data.dtype == np.bool_ or np.issubdtype(data.dtype, np.integer)
-    if weighted and data.dtype == np.bool_:
-        data = data.view(np.uint8)
+    data, acc_dtype = (None, np.int64) if not weighted else _kernel_data(M.data)
     small = M.nnz < _small.SMALL  # numpy: nothing to compile on a small first call
     all_ones = _small.all_ones if small else _all_ones
-    count_only = not weighted or (integer and all_ones(data))
-    if count_only:
-        out = np.zeros((bounds.shape[0] - 1, 2, cells), dtype=np.int64)
-        data = None
-    else:
-        if integer:
-            acc_dtype = np.int64
-            if data.dtype not in (np.int32, np.int64, np.uint8):
-                data = data.astype(np.int64)
-        else:
-            acc_dtype = np.float64
-            if data.dtype != np.float64:
-                data = data.astype(np.float64)
-        out = np.zeros((bounds.shape[0] - 1, 2, cells), dtype=acc_dtype)
-        data = np.ascontiguousarray(data)
+    if data is not None and acc_dtype == np.int64 and all_ones(data):
+        data = None  # integer data that are all ones: count the entries
     table = None
     if small:
         table = _small.block_sums(indptr, indices, data, rows.codes, col_codes, kb, cells)
     if table is None:
+        out = np.zeros((bounds.shape[0] - 1, 2, cells), dtype=acc_dtype)
         _block_sums_csr(indptr, indices, data, rows.codes, col_codes, ka, kb, bounds, out)
         table = out.sum(axis=(0, 1)) if out.shape[0] else np.zeros(cells, dtype=out.dtype)
     table = table.reshape(ka + 1, kb + 2)
@@ -481,9 +502,10 @@ def block_counts_windows(
     out = np.zeros((bounds.shape[0] - 1, cells), dtype=np.int64)
     widths = np.diff(edges)
     uniform = bool(np.all(np.abs(widths - widths.mean()) <= 1e-9 * widths.mean()))
+    indptr, indices = _index_views(M.indptr, M.indices)
     _block_counts_windows_csr(
-        _unsigned(M.indptr),
-        _unsigned(M.indices),
+        indptr,
+        indices,
         _unsigned(offsets),
         np.ascontiguousarray(times, dtype=np.float64),
         rows.codes,

@@ -41,6 +41,7 @@ from fastbip.io import sharded as _sh
 from ._client import get_client as _get_client
 from ._client import one_kernel_thread as _one_kernel_thread
 from ._client import release as _release
+from ._progress import sweep_bar
 from .study import _check_sharded, open_shard, shard_handles
 
 __all__ = ["DaskDCSBMResult", "dcsbm_sweeps_dask"]
@@ -192,6 +193,7 @@ def dcsbm_sweeps_dask(
     max_sweeps: int = 100,
     tol: float = 1e-6,
     client: Any = None,
+    progress: bool | None = None,
 ) -> DaskDCSBMResult:
     """The hard sweeps of :class:`~fastbip.algorithms.DCSBM` on a sharded dataset, from a
     given start (see the module docstring for what runs where).
@@ -203,6 +205,9 @@ def dcsbm_sweeps_dask(
     init : (row_labels (n_people,), column_labels (n_items,)), ints, -1 = unassigned.
     max_sweeps, tol : as in ``DCSBM``.
     client : dask.distributed.Client or None (the default client).
+    progress : bool or None
+        A bar of the sweeps on standard error: None shows it where standard error is a
+        terminal, False never (also ``FASTBIP_PROGRESS=0``); see :mod:`fastbip._progress`.
 
     Returns
     -------
@@ -229,6 +234,7 @@ def dcsbm_sweeps_dask(
     client = _get_client(client)
     bounds = sds.row_bounds
     owned: list = []  # every future made here, released at the end
+    bar = sweep_bar(max_sweeps, progress)
     try:
         A = [client.submit(_float_shard, h, pure=False) for h in shard_handles(sds)]
         owned += A
@@ -254,6 +260,7 @@ def dcsbm_sweeps_dask(
         n_done = 0
         for _ in range(max_sweeps):
             n_done += 1
+            bar.update(1)
             rows = [
                 client.submit(_row_task, f, a, b_cur, _log_p(C), fill_a, pure=False)
                 for f, a in zip(A, a_parts, strict=True)
@@ -296,5 +303,6 @@ def dcsbm_sweeps_dask(
         )
         b = client.submit(_fill_columns_task, b_best, nnz_f, k_b, pure=False).result()
     finally:
+        bar.close()
         _release(owned)
     return DaskDCSBMResult(a, b, C, ll, n_done, k_a, k_b)

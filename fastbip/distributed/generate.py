@@ -48,6 +48,7 @@ from ._client import n_threads as _n_threads
 from ._client import one_kernel_thread as _one_kernel_thread
 from ._client import positive_int_or_none as _positive_int_or_none
 from ._client import release as _release
+from ._progress import wait_for
 
 __all__ = ["generate_dask", "generate_purchases_dask"]
 
@@ -88,6 +89,7 @@ def generate_purchases_dask(
     block_size: int = 1024,
     blocks_per_task: int | None = None,
     client: Any = None,
+    progress: bool | None = None,
 ) -> sp.csr_matrix:
     """:func:`fastbip.generate.sample_purchases` computed by row shards on Dask workers.
 
@@ -106,6 +108,10 @@ def generate_purchases_dask(
         Row blocks per task. None: about 4 tasks per worker thread.
     client : dask.distributed.Client or None
         None uses the current default client (``distributed.get_client()``).
+    progress : bool or None
+        A bar of the tasks finished on standard error: None shows it where standard error
+        is a terminal, False never (also ``FASTBIP_PROGRESS=0``); see
+        :mod:`fastbip._progress`.
 
     Returns
     -------
@@ -150,6 +156,7 @@ def generate_purchases_dask(
         for b0, b1 in groups
     ]
     try:
+        wait_for(futures, "generate (dask)", progress, unit="shard")
         results = client.gather(futures)
     finally:
         _release(futures, shared)
@@ -261,6 +268,7 @@ def generate_dask(
     *,
     out: str | os.PathLike | None = None,
     blocks_per_shard: int | None = None,
+    progress: bool | None = None,
 ) -> _sh.ShardedDataset:
     """:func:`fastbip.generate.generate` on Dask workers, the shards left where they are made.
 
@@ -276,6 +284,8 @@ def generate_dask(
         worker's disk through the client.
     blocks_per_shard : int >= 1 or None
         Row blocks of 1024 rows per shard. None: about 4 shards per worker thread.
+    progress : bool or None
+        A bar of the shards made, as in :func:`generate_purchases_dask`.
 
     Returns
     -------
@@ -320,6 +330,7 @@ def generate_dask(
             for i, (b0, b1) in enumerate(groups)
         ]
     try:
+        wait_for(tasks, "generate (dask)", progress, unit="shard")
         if path is not None:
             metas = client.gather(tasks)
         else:

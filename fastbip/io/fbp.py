@@ -20,9 +20,9 @@ import math
 import mmap
 import os
 import re
-import stat
 import struct
 import tempfile
+import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -31,9 +31,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fastbip import __version__
+from fastbip._progress import progress as progress_bar
 
 from . import _fbpcheck as _chk
 from ._fbpcheck import MANIFEST, Inconsistent
+from ._files import fsync_dir as _fsync_dir
+from ._files import writable as _writable
 
 if TYPE_CHECKING:
     from fastbip.dataset import Dataset
@@ -248,10 +251,13 @@ def _locate(fh, size: int, info: zipfile.ZipInfo, name: str, meta: dict, file: s
     return start + buf.tell(), dtype, shape
 
 
-def _sha256_of(view: memoryview) -> str:
+def _sha256_of(view: memoryview, bar=None, lock=None) -> str:
     h = hashlib.sha256()
     for s in range(0, len(view), _CHUNK):
         h.update(view[s : s + _CHUNK])  # releases the GIL: members hash in parallel
+        if bar is not None:
+            with lock:  # several members hash at once
+                bar.update(min(_CHUNK, len(view) - s))
     return h.hexdigest()
 
 
@@ -259,7 +265,7 @@ def _bytes(a: np.ndarray) -> memoryview:
     return memoryview(a.reshape(-1).view(np.uint8)) if a.size else memoryview(b"")
 
 
-def load(path: str | os.PathLike, *, verify: bool = True) -> Dataset:
+def load(path: str | os.PathLike, *, verify: bool = True, progress: bool | None = None) -> Dataset:
     """Read a dataset written by :func:`save`.
 
     Parameters
@@ -276,6 +282,10 @@ def load(path: str | os.PathLike, *, verify: bool = True) -> Dataset:
         place, dtype and shape, the CSR structure, label ranges, event offsets) run either
         way; they read the index and label arrays, not the feature columns or times' bytes
         beyond a min/max.
+    progress : bool or None
+        A bar of the bytes checked (with ``verify``; a sharded directory: of the shards
+        read) on standard error: None shows it where standard error is a terminal, False
+        never (also ``FASTBIP_PROGRESS=0``); see :mod:`fastbip._progress`.
 
     Returns
     -------
@@ -298,7 +308,7 @@ def load(path: str | os.PathLike, *, verify: bool = True) -> Dataset:
     if path.is_dir() and (path / "manifest.json").is_file():
         from .sharded import load_sharded
 
-        return load_sharded(path, verify=verify)
+        return load_sharded(path, verify=verify, progress=progress)
     file = str(path)
     with _open(path) as fh:
         size = os.fstat(fh.fileno()).st_size
@@ -338,8 +348,15 @@ def load(path: str | os.PathLike, *, verify: bool = True) -> Dataset:
                 arrays[name] = a
     if verify:
         names = sorted(arrays, key=lambda n: -arrays[n].nbytes)
-        with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-            found = pool.map(lambda n: _sha256_of(_bytes(arrays[n])), names)
+        total = sum(arrays[n].nbytes for n in names)
+        with (
+            progress_bar(
+                total=total, desc="load", unit="B", unit_scale=True, enable=progress
+            ) as bar,
+            ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool,
+        ):
+            lock = threading.Lock()
+            found = pool.map(lambda n: _sha256_of(_bytes(arrays[n]), bar, lock), names)
             digests = dict(zip(names, found, strict=True))
         for name in names:
             if digests[name] != m["arrays"][name]["sha256"]:
@@ -475,7 +492,7 @@ def _contents(ds: Dataset) -> tuple[dict, dict[str, np.ndarray]]:
     return manifest, arrays
 
 
-def _write_member(zf: zipfile.ZipFile, fh, name: str, a: np.ndarray, pool) -> str:
+def _write_member(zf: zipfile.ZipFile, fh, name: str, a: np.ndarray, pool, bar) -> str:
     """Stream ``a`` as ``.npy`` into the member ``name``, its data aligned; its SHA-256.
 
     Each chunk is hashed on ``pool``'s thread while this one writes it (zipfile's CRC-32 and
@@ -499,25 +516,11 @@ def _write_member(zf: zipfile.ZipFile, fh, name: str, a: np.ndarray, pool) -> st
             hashed = pool.submit(h.update, chunk)
             member.write(chunk)
             hashed.result()
+            bar.update(len(chunk))
     return h.hexdigest()
 
 
-def _writable(target: Path) -> None:
-    try:
-        st = target.stat()
-    except FileNotFoundError:
-        return
-    if stat.S_ISDIR(st.st_mode):
-        raise IsADirectoryError(21, f"cannot save a dataset to {str(target)!r}: it is a directory")
-    if not (st.st_mode & 0o222) or not os.access(target, os.W_OK):
-        raise PermissionError(
-            13,
-            f"cannot save a dataset to {str(target)!r}: the file is write-protected "
-            "(make it writable or remove it first)",
-        )
-
-
-def save(ds: Dataset, path: str | os.PathLike) -> Path:
+def save(ds: Dataset, path: str | os.PathLike, *, progress: bool | None = None) -> Path:
     """Write ``ds`` to one file (conventionally ``.fbp``), atomically.
 
     Parameters
@@ -533,6 +536,9 @@ def save(ds: Dataset, path: str | os.PathLike) -> Path:
         ``PermissionError`` before anything is written. A symbolic link is written through:
         the file it points to is replaced and the link is kept (a dangling link creates its
         target).
+    progress : bool or None
+        A bar of the bytes written on standard error: None shows it where standard error is
+        a terminal, False never (also ``FASTBIP_PROGRESS=0``); see :mod:`fastbip._progress`.
 
     Returns
     -------
@@ -559,13 +565,17 @@ def save(ds: Dataset, path: str | os.PathLike) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        total = sum(a.nbytes for a in arrays.values())
         with (
             os.fdopen(fd, "wb") as fh,
             ThreadPoolExecutor(max_workers=1) as pool,
+            progress_bar(
+                total=total, desc="save", unit="B", unit_scale=True, enable=progress
+            ) as bar,
         ):
             with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
                 for k, a in arrays.items():
-                    digest = _write_member(zf, fh, f"arrays/{k}.npy", a, pool)
+                    digest = _write_member(zf, fh, f"arrays/{k}.npy", a, pool, bar)
                     manifest["arrays"][k]["sha256"] = digest
                 zf.writestr(MANIFEST, json.dumps(manifest, indent=1))
             fh.flush()
@@ -580,16 +590,3 @@ def save(ds: Dataset, path: str | os.PathLike) -> Path:
         raise
     _fsync_dir(target.parent)
     return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # a folder that cannot be opened (some platforms): the rename stands
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fastbip import __version__
+from fastbip._progress import progress as progress_bar
 from fastbip.dataset import Dataset, Truth
 from fastbip.generate.events import Events
 from fastbip.generate.plan import stack_shards
@@ -276,11 +277,12 @@ class ShardedDataset:
             read_shard(self.path, i, self.shards[i], verify=verify), self.shape[1]
         )
 
-    def to_dataset(self) -> Dataset:
+    def to_dataset(self, *, progress: bool | None = None) -> Dataset:
         """Gather every shard into one :class:`~fastbip.Dataset` (it must fit in memory here):
-        equal bit for bit to the dataset generated on one machine."""
+        equal bit for bit to the dataset generated on one machine. ``progress``: a bar of the
+        shards gathered, as in :func:`fastbip.io.load`."""
         Ms, evs = [], []
-        for i in range(self.n_shards):
+        for i in progress_bar(range(self.n_shards), desc="gather", unit="shard", enable=progress):
             M, ev = self.read_shard(i)
             Ms.append(M)
             evs.append(ev)
@@ -309,12 +311,15 @@ class ShardedDataset:
         )
 
 
-def load_sharded(path: str | os.PathLike, *, verify: bool = False) -> ShardedDataset:
+def load_sharded(
+    path: str | os.PathLike, *, verify: bool = False, progress: bool | None = None
+) -> ShardedDataset:
     """Open a sharded dataset directory lazily (see the module docstring).
 
     The manifest and ``base.fbp`` are read and every shard's presence checked; the shards
     themselves are read (and their SHA-256 checked) only when used. With ``verify`` every
-    shard is read and checked now. Raises :class:`DatasetFormatError` for a directory that is
+    shard is read and checked now, with a bar of the shards read (``progress`` as in
+    :func:`fastbip.io.load`). Raises :class:`DatasetFormatError` for a directory that is
     not a complete fastbip sharded dataset, naming the missing or altered shard."""
     path = Path(path)
     if not path.is_dir():
@@ -336,7 +341,7 @@ def load_sharded(path: str | os.PathLike, *, verify: bool = False) -> ShardedDat
             f"{str(path)!r} has sharded format version {manifest.get('version')!r}; this "
             f"fastbip {__version__} reads version {SHARDED_FORMAT_VERSION}"
         )
-    base = load(path / manifest["base"])
+    base = load(path / manifest["base"], progress=progress)
     shards = manifest["shards"]
     for i, entry in enumerate(shards):
         if not (path / shard_name(i)).is_dir():
@@ -357,6 +362,6 @@ def load_sharded(path: str | os.PathLike, *, verify: bool = False) -> ShardedDat
         path=path,
     )
     if verify:
-        for i in range(out.n_shards):
+        for i in progress_bar(range(out.n_shards), desc="load", unit="shard", enable=progress):
             read_shard(path, i, shards[i], verify=True)
     return out
