@@ -227,7 +227,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     try:
         if args.verify:
             print(load(args.path).summary())
-            print("every array's SHA-256 and the dataset's structure verified")
+            print("every array's checksum and the dataset's structure verified")
         else:
             print(_manifest_summary(read_manifest(args.path), args.path))
     except OSError as e:  # a folder or an unreadable file: one line, not a traceback
