@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 
 from fastbip.generate import generate
-from fastbip.io import DatasetFormatError, load, save
+from fastbip.io import DatasetFormatError, fbp, load, save
 from fastbip.io import _checksum as cs
-from fastbip.io import fbp
 from fastbip.spec import default_spec
 
 xxhash = pytest.importorskip("xxhash")  # the [dev] extra's oracle; the core does not need it
