@@ -200,3 +200,26 @@ def test_version_1_files_still_load_and_verify_with_sha256(small, tmp_path):
         DatasetFormatError, match=r"bad.fbp: member truth.phi: does not match its SHA-256"
     ):
         load(bad)
+
+
+def test_shards_use_xxh64t_and_version_1_shards_still_verify(tmp_path):
+    from fastbip.io import sharded as sh
+
+    arrays = {"indptr": np.array([0, 2, 3]), "indices": np.array([0, 4, 1]), "data": np.ones(3)}
+    entry = {"rows": [0, 2], **sh.write_shard(tmp_path, 0, arrays)}
+    assert entry[cs.CHUNK_FIELD] == cs.CHUNK_BYTES
+    want = _python_tree(arrays["indices"].tobytes(), cs.CHUNK_BYTES)
+    assert entry["arrays"]["indices"]["xxh64t"] == want
+    old = json.loads(json.dumps(entry))
+    for name, meta in old["arrays"].items():
+        del meta["xxh64t"]
+        meta["sha256"] = hashlib.sha256(arrays[name].tobytes()).hexdigest()
+    for e in (entry, old):
+        assert np.array_equal(sh.read_shard(tmp_path, 0, e)["indices"], arrays["indices"])
+    f = tmp_path / sh.shard_name(0) / "data.npy"
+    raw = bytearray(f.read_bytes())
+    raw[-1] ^= 0x01
+    f.write_bytes(bytes(raw))
+    for e, what in ((entry, "XXH64 tree checksum"), (old, "SHA-256")):
+        with pytest.raises(DatasetFormatError, match=rf"array 'data' does not match its {what}"):
+            sh.read_shard(tmp_path, 0, e)
