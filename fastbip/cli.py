@@ -414,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--verify",
         action="store_true",
-        help="load the dataset: check every array's SHA-256 and its structure",
+        help="load the dataset: check every array's checksum and its structure",
     )
     p.set_defaults(func=_cmd_info)
 
