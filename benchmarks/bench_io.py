@@ -5,6 +5,8 @@ timestamp) or ``python benchmarks/bench_io.py --quick`` (2*10^6). In one process
 ``save``, ``load`` (``verify=True`` and ``verify=False``), ``read_manifest`` and the
 ``fastbip info`` command, and, as the reference, ``cat FILE > /dev/null`` on the same file
 (warm page cache for all, since every timing follows a save or a read of the file). Where
+the same data written as format version 1 (SHA-256 per array, as the code before
+version 2 wrote it, aligned the same way) is loaded for comparison. Where
 the code at commit 39bc045 can be loaded from git (``git show 39bc045:fastbip/dataset.py``),
 its ``save`` and ``load`` are timed on the same data too. Every figure is the best of
 ``--repeat`` runs; the ratios are what to compare across machines.
@@ -13,19 +15,24 @@ its ``save`` and ``load`` are timed on the same data too. Every figure is the be
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
 import types
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # time the fastbip of this tree, not an installed one
 
 from fastbip.generate import generate  # noqa: E402
+from fastbip.io import _checksum as _sum  # noqa: E402
 from fastbip.io import _fbpcheck as _chk  # noqa: E402
+from fastbip.io import fbp  # noqa: E402
 from fastbip.io.fbp import load, read_manifest, save  # noqa: E402
 from fastbip.spec import default_spec  # noqa: E402
 
@@ -62,6 +69,21 @@ def old_module():
         print(f"(the code at {OLD_COMMIT} does not import here: {e})")
         return None
     return mod
+
+
+def write_version_1(path: Path, manifest: dict, arrays: dict) -> None:
+    """The arrays as a version 1 file (SHA-256 per array), members aligned as ``save`` does."""
+    m = json.loads(json.dumps(manifest))
+    m["version"] = 1
+    del m[_sum.CHUNK_FIELD]
+    with open(path, "wb") as fh, ThreadPoolExecutor(max_workers=1) as pool:
+        with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            for name in m["arrays"]:
+                a = arrays[name]
+                fbp._write_member(zf, fh, f"arrays/{name}.npy", a, pool)
+                del m["arrays"][name][_sum.XXH64T]
+                m["arrays"][name]["sha256"] = _sum.sha256_hexdigest(fbp._bytes(a))
+            zf.writestr(fbp.MANIFEST, json.dumps(m, indent=1))
 
 
 def main(argv=None) -> int:
@@ -106,6 +128,9 @@ def main(argv=None) -> int:
         arrays |= {f"{side}.col{i}": c for i, c in enumerate(pop.columns.values())}
     manifest = read_manifest(path)
     t_checks = best(lambda: _chk.check_values(manifest, arrays), args.repeat)
+    v1_path = folder / "v1.fbp"
+    write_version_1(v1_path, manifest, arrays)
+    t_load_v1 = best(lambda: load(v1_path), args.repeat)
     cmd = [sys.executable, "-m", "fastbip.cli", "info", str(path)]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t_info = best(lambda: subprocess.run(cmd, env=env, capture_output=True, check=True), 2)
@@ -117,6 +142,7 @@ def main(argv=None) -> int:
         ("save", t_save, t_save / t_cat),
         ("load (verify=True)", t_load, t_load / t_cat),
         ("load (verify=False)", t_load_nv, t_load_nv / t_cat),
+        ("load (verify=True), version 1 file (SHA-256)", t_load_v1, t_load_v1 / t_cat),
         ("  of which the structural checks", t_checks, t_checks / t_cat),
         ("read_manifest", t_manifest, t_manifest / t_cat),
         ("`fastbip info` command (whole process)", t_info, t_info / t_cat),
@@ -128,11 +154,11 @@ def main(argv=None) -> int:
         old_path = folder / "old.fbp"
         t_old_save = best(lambda: old.save(old_ds, old_path), args.repeat)
         t_old_load = best(lambda: old.load(old_path), args.repeat)
-        t_old_load_new = best(lambda: old.load(path), args.repeat)
+        t_old_load_new = best(lambda: old.load(v1_path), args.repeat)
         rows += [
             (f"save at {OLD_COMMIT}", t_old_save, t_old_save / t_cat),
             (f"load at {OLD_COMMIT} (its own file)", t_old_load, t_old_load / t_cat),
-            (f"load at {OLD_COMMIT} (this file)", t_old_load_new, t_old_load_new / t_cat),
+            (f"load at {OLD_COMMIT} (the version 1 file)", t_old_load_new, t_old_load_new / t_cat),
         ]
         old_path.unlink()
     print(f"file: {size / 2**20:,.0f} MiB, {os.cpu_count()} CPUs, best of {args.repeat}")
@@ -144,6 +170,7 @@ def main(argv=None) -> int:
             f"save {t_old_save / t_save:.2f}x, load {t_old_load / t_load:.2f}x faster than at "
             f"{OLD_COMMIT}; read_manifest {t_manifest * 1e3:.1f} ms"
         )
+    v1_path.unlink()
     if not args.dir:
         path.unlink()
         folder.rmdir()

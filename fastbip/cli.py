@@ -227,7 +227,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     try:
         if args.verify:
             print(load(args.path).summary())
-            print("every array's SHA-256 and the dataset's structure verified")
+            print("every array's checksum and the dataset's structure verified")
         else:
             print(_manifest_summary(read_manifest(args.path), args.path))
     except OSError as e:  # a folder or an unreadable file: one line, not a traceback
@@ -414,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--verify",
         action="store_true",
-        help="load the dataset: check every array's SHA-256 and its structure",
+        help="load the dataset: check every array's checksum and its structure",
     )
     p.set_defaults(func=_cmd_info)
 

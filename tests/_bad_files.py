@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from fastbip.io import DatasetFormatError
+from fastbip.io import _checksum as _sum
 
 N_PEOPLE, N_ITEMS = 300, 80
 TIB7 = 7 * 2**40
@@ -33,19 +34,22 @@ def _npy(a) -> bytes:
 
 
 def _write(path, m, arrays, raw=None, sync=True):
-    """A zip of ``arrays`` and ``m``; with ``sync`` the manifest's dtype, shape and SHA-256 of
-    every array present are made to match it. ``raw``: member name -> bytes, or a function
+    """A zip of ``arrays`` and ``m``; with ``sync`` the manifest's dtype, shape and checksum
+    (SHA-256 for version 1, else the XXH64 tree digest) of every array present are made to
+    match it. ``raw``: member name -> bytes, or a function
     that writes the member itself, to add or replace."""
     raw = dict(raw or {})
     if sync and isinstance(m.get("arrays"), dict):
         for n, a in arrays.items():
             a = np.ascontiguousarray(a)
             m["arrays"].setdefault(n, {})
-            m["arrays"][n].update(
-                dtype=a.dtype.str,
-                shape=list(a.shape),
-                sha256=hashlib.sha256(a.reshape(-1).view(np.uint8)).hexdigest(),
-            )
+            m["arrays"][n].update(dtype=a.dtype.str, shape=list(a.shape))
+            if m.get("version") == 1:
+                digest = hashlib.sha256(a.reshape(-1).view(np.uint8)).hexdigest()
+                m["arrays"][n]["sha256"] = digest
+            elif isinstance(m.get(_sum.CHUNK_FIELD), int):
+                leaves = _sum.xxh64_leaves(a, m[_sum.CHUNK_FIELD])
+                m["arrays"][n][_sum.XXH64T] = _sum._root(leaves)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
         for n, a in arrays.items():
             if f"arrays/{n}.npy" not in raw:
@@ -405,7 +409,7 @@ CASES = [
     ("shape-string", _put("shape", value="300x80"), True, E, "manifest.json", "a list"),
     ("shape-1d", _put("shape", value=[300]), True, E, "manifest.json", "n_people, n_items"),
     ("shape-vs-n", _put("shape", value=[299, 80]), True, E, "manifest.json", "disagrees"),
-    ("version-2", _put("version", value=2), True, E, "manifest.json", "version 2"),
+    ("version-3", _put("version", value=3), True, E, "manifest.json", "version 3"),
     ("version-string", _put("version", value="1"), True, E, "manifest.json", "version '1'"),
     ("version-bool", _put("version", value=True), True, E, "manifest.json", "version True"),
     ("no-version", _delete_key("version"), True, E, "manifest.json", "version None"),
@@ -429,12 +433,21 @@ CASES = [
         "true or false",
     ),
     (
-        "sha-not-hex",
-        _put("arrays", "truth.phi", "sha256", value="xyz"),
+        "xxh64t-not-hex",
+        _put("arrays", "truth.phi", "xxh64t", value="xyz"),
         False,
         E,
         "manifest.json",
-        "64 hex",
+        "16 hex",
+    ),
+    ("version-1-without-sha", _put("version", value=1), False, E, "manifest.json", "64 hex"),
+    (
+        "chunk-not-32",
+        _put("xxh64t_chunk_bytes", value=1000),
+        True,
+        E,
+        "manifest.json",
+        "xxh64t_chunk_bytes must be a multiple of 32",
     ),
     (
         "dtype-object",

@@ -1,7 +1,7 @@
 """A catalogue of bad dataset files: every one is refused by ``load`` with the right exception
 and a message naming the file and the member; random byte damage never ends otherwise.
 
-Most files are rewritten *consistently*: an array is edited and its SHA-256 (and dtype and
+Most files are rewritten *consistently*: an array is edited and its checksum (and dtype and
 shape) in the manifest are updated to match, so only the meaning of the data can refuse it.
 """
 

@@ -19,7 +19,6 @@ import numpy as np
 MANIFEST = "manifest.json"
 
 _DTYPE = re.compile(r"^[<>|=]?[biufU][0-9]{1,3}$")
-_SHA = re.compile(r"^[0-9a-f]{64}$")
 _TRUTH = ("omega", "theta", "phi", "people_labels", "item_labels")
 
 
@@ -142,8 +141,9 @@ def check_manifest(m: Any) -> None:
             raise Inconsistent(
                 MANIFEST, f"{where}.shape must be a list of integers >= 0; got {_short(sh)}"
             )
-        if not _SHA.match(field(meta, "sha256", "str", where)):
-            raise Inconsistent(MANIFEST, f"{where}.sha256 must be 64 hex digits")
+    from . import _checksum
+
+    _checksum.check_fields(m, _checksum.algorithm(m.get("version", 2)))
 
 
 def expected_arrays(m: dict) -> dict[str, tuple[str, tuple | None]]:

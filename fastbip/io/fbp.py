@@ -1,19 +1,19 @@
-"""The dataset file format (version 1): :func:`save`, :func:`load` and :func:`read_manifest`.
+"""The dataset file format (version 2): :func:`save`, :func:`load` and :func:`read_manifest`.
 
 On disk a dataset is one uncompressed zip file holding ``manifest.json`` (format name and
-version, the spec, the names, shapes, dtypes and SHA-256 of every array) and one ``.npy``
+version, the spec, the names, shapes, dtypes and checksum of every array) and one ``.npy``
 member per array (see ``docs/dataset-format.md``). :func:`save` streams each array once into
 its member while hashing it, writes the manifest last, and renames a flushed and synced
 temporary file into place, so a crash never leaves a half-written dataset. :func:`load`
 checks every member's place, dtype and shape against the manifest before it maps anything,
-maps the arrays from the file instead of copying them, hashes them as they are read, and
+maps the arrays from the file instead of copying them, checksums them as they are read
+(XXH64 tree digests, :mod:`fastbip.io._checksum`; SHA-256 for version 1 files), and
 checks that the arrays agree with each other; any failure is :class:`DatasetFormatError`
 naming the file and the member.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
@@ -22,7 +22,6 @@ import os
 import re
 import struct
 import tempfile
-import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 from fastbip import __version__
 from fastbip._progress import progress as progress_bar
 
+from . import _checksum as _sum
 from . import _fbpcheck as _chk
 from ._fbpcheck import MANIFEST, Inconsistent
 from ._files import fsync_dir as _fsync_dir
@@ -52,11 +52,12 @@ __all__ = [
 ]
 
 FORMAT_NAME = "fastbip-dataset"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READ_VERSIONS = (1, 2)  # version 1: SHA-256 per array; 2: XXH64 tree digests
 MANIFEST_LIMIT = 16 << 20  # bytes: a manifest is a few KiB; anything past this is refused
 _PADDED = re.compile(rb"[ \t\r\n]{1025}")  # a whitespace run no writer of JSON produces
 _ALIGN = 64  # each member's data starts on a multiple of this, so arrays map aligned
-_CHUNK = 16 << 20  # bytes per write / hash step
+_CHUNK = 16 << 20  # bytes per write / checksum step (a multiple of _checksum.CHUNK_BYTES)
 _LOCAL = struct.Struct("<4s22xHH")  # a zip local file header: signature, name and extra sizes
 _ALIGN_EXTRA = 0xD935  # the zip extra-field id used for alignment padding (as zipalign does)
 # what a damaged zip directory can make zipfile raise besides BadZipFile
@@ -154,12 +155,12 @@ def _manifest(zf: zipfile.ZipFile, members: dict, file: str) -> dict:
     if m.get("format") != FORMAT_NAME:
         raise _err(file, MANIFEST, f"has format {m.get('format')!r}; expected {FORMAT_NAME!r}")
     version = m.get("version")
-    if version != FORMAT_VERSION or isinstance(version, bool):
+    if version not in READ_VERSIONS or isinstance(version, bool):
         raise _err(
             file,
             MANIFEST,
-            f"has format version {version!r}; this fastbip {__version__} reads version "
-            f"{FORMAT_VERSION}",
+            f"has format version {version!r}; this fastbip {__version__} reads versions "
+            f"{', '.join(map(str, READ_VERSIONS))}",
         )
     try:
         _chk.check_manifest(m)
@@ -251,16 +252,6 @@ def _locate(fh, size: int, info: zipfile.ZipInfo, name: str, meta: dict, file: s
     return start + buf.tell(), dtype, shape
 
 
-def _sha256_of(view: memoryview, bar=None, lock=None) -> str:
-    h = hashlib.sha256()
-    for s in range(0, len(view), _CHUNK):
-        h.update(view[s : s + _CHUNK])  # releases the GIL: members hash in parallel
-        if bar is not None:
-            with lock:  # several members hash at once
-                bar.update(min(_CHUNK, len(view) - s))
-    return h.hexdigest()
-
-
 def _bytes(a: np.ndarray) -> memoryview:
     return memoryview(a.reshape(-1).view(np.uint8)) if a.size else memoryview(b"")
 
@@ -276,9 +267,10 @@ def load(path: str | os.PathLike, *, verify: bool = True, progress: bool | None 
         lazily by :func:`fastbip.io.sharded.load_sharded` and returned as a
         ``ShardedDataset`` (``.to_dataset()`` gathers it).
     verify : bool, default True
-        Check every array's SHA-256 against the manifest while it is read (the file is read
-        once). False skips the checksums, for a file you trust (one you wrote yourself): the
-        arrays are then mapped but not read until used. The structural checks (each member's
+        Check every array's checksum against the manifest while it is read (the file is
+        read once; an XXH64 tree digest on every core, or SHA-256 for a version 1 file).
+        False skips the checksums, for a file you trust (one you wrote yourself): the arrays
+        are then mapped but not read until used. The structural checks (each member's
         place, dtype and shape, the CSR structure, label ranges, event offsets) run either
         way; they read the index and label arrays, not the feature columns or times' bytes
         beyond a min/max.
@@ -347,21 +339,23 @@ def load(path: str | os.PathLike, *, verify: bool = True, progress: bool | None 
                     raise _err(file, name, "is shorter than its header says: truncated")
                 arrays[name] = a
     if verify:
+        alg = _sum.algorithm(m["version"])
         names = sorted(arrays, key=lambda n: -arrays[n].nbytes)
         total = sum(arrays[n].nbytes for n in names)
-        with (
-            progress_bar(
-                total=total, desc="load", unit="B", unit_scale=True, enable=progress
-            ) as bar,
-            ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool,
-        ):
-            lock = threading.Lock()
-            found = pool.map(lambda n: _sha256_of(_bytes(arrays[n]), bar, lock), names)
-            digests = dict(zip(names, found, strict=True))
+        digests = {}
+        with progress_bar(
+            total=total, desc="load", unit="B", unit_scale=True, enable=progress
+        ) as bar:
+            for name in names:  # one member at a time (its leaves on threads), for the bar
+                digests.update(_sum.hexdigests(alg, {name: _bytes(arrays[name])}, m))
+                bar.update(arrays[name].nbytes)
         for name in names:
-            if digests[name] != m["arrays"][name]["sha256"]:
+            if digests[name] != m["arrays"][name][alg]:
                 raise _err(
-                    file, name, "does not match its SHA-256 in the manifest: the file was altered"
+                    file,
+                    name,
+                    f"does not match its {_sum.describe(alg)} in the manifest: the file was "
+                    "altered",
                 )
     for name, a in arrays.items():
         if not a.dtype.isnative:
@@ -471,6 +465,7 @@ def _contents(ds: Dataset) -> tuple[dict, dict[str, np.ndarray]]:
         "items": _population_meta(ds.items, "items", arrays),
         "truth": None if ds.truth is None else {"model": ds.truth.model},
         "events": ds.events is not None,
+        _sum.CHUNK_FIELD: _sum.CHUNK_BYTES,
     }
     if ds.truth is not None:
         for name in _chk._TRUTH:
@@ -480,7 +475,7 @@ def _contents(ds: Dataset) -> tuple[dict, dict[str, np.ndarray]]:
         arrays["events.times"] = ds.events.times
     arrays = {k: np.ascontiguousarray(a) for k, a in arrays.items()}
     manifest["arrays"] = {
-        k: {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": "0" * 64}
+        k: {"dtype": a.dtype.str, "shape": list(a.shape), _sum.XXH64T: "0" * 16}
         for k, a in arrays.items()
     }
     try:
@@ -493,7 +488,7 @@ def _contents(ds: Dataset) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 def _write_member(zf: zipfile.ZipFile, fh, name: str, a: np.ndarray, pool, bar) -> str:
-    """Stream ``a`` as ``.npy`` into the member ``name``, its data aligned; its SHA-256.
+    """Stream ``a`` as ``.npy`` into the member ``name``, its data aligned; its checksum.
 
     Each chunk is hashed on ``pool``'s thread while this one writes it (zipfile's CRC-32 and
     the write), so the array is read once and the two passes overlap."""
@@ -503,7 +498,7 @@ def _write_member(zf: zipfile.ZipFile, fh, name: str, a: np.ndarray, pool, bar) 
     base = fh.tell() + 30 + len(name.encode()) + 20 + 6  # + zip64 extra + our extra's head
     info.extra = struct.pack("<HHH", _ALIGN_EXTRA, 2 + (-base) % _ALIGN, _ALIGN)
     info.extra += b"\0" * ((-base) % _ALIGN)
-    h = hashlib.sha256()
+    h = _sum.TreeHasher(_sum.CHUNK_BYTES)  # _CHUNK is a whole number of its leaves
     with zf.open(info, "w", force_zip64=True) as member:
         d = np.lib.format.header_data_from_array_1_0(a)
         try:
@@ -576,7 +571,7 @@ def save(ds: Dataset, path: str | os.PathLike, *, progress: bool | None = None) 
             with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
                 for k, a in arrays.items():
                     digest = _write_member(zf, fh, f"arrays/{k}.npy", a, pool, bar)
-                    manifest["arrays"][k]["sha256"] = digest
+                    manifest["arrays"][k][_sum.XXH64T] = digest
                 zf.writestr(MANIFEST, json.dumps(manifest, indent=1))
             fh.flush()
             os.fsync(fh.fileno())

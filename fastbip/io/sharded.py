@@ -1,10 +1,11 @@
-"""The sharded dataset directory (format ``fastbip-sharded``, version 1).
+"""The sharded dataset directory (format ``fastbip-sharded``, version 2; version 1 is read).
 
 A dataset too large for one file, or written by many machines at once, is a directory::
 
     DIR/
       manifest.json       format, version, spec, shape, shard row ranges, per-array dtype,
-                          shape and SHA-256 of every shard; written last
+                          shape and XXH64 tree checksum of every shard (SHA-256 in
+                          version 1); written last
       base.fbp            people, items, truth and spec (a :mod:`fastbip.io.fbp` file whose
                           purchase matrix is empty): O(n_people + n_items)
       shard-00000/        rows [r0, r1) of the purchases: indptr.npy, indices.npy, data.npy
@@ -46,6 +47,7 @@ from fastbip.generate.population import Population
 from fastbip.generate.purchases import _wrap_csr
 from fastbip.spec import Spec
 
+from . import _checksum as _sum
 from .fbp import DatasetFormatError, load, save
 
 __all__ = [
@@ -61,7 +63,8 @@ __all__ = [
 ]
 
 SHARDED_FORMAT_NAME = "fastbip-sharded"
-SHARDED_FORMAT_VERSION = 1
+SHARDED_FORMAT_VERSION = 2
+_READ_VERSIONS = (1, 2)  # 1: SHA-256 per array; 2: XXH64 tree checksums (fastbip.io._checksum)
 MANIFEST = "manifest.json"
 BASE = "base.fbp"
 _TMP = ".tmp"
@@ -75,6 +78,12 @@ def shard_name(i: int) -> str:
 def _digest(a: np.ndarray) -> str:
     a = np.ascontiguousarray(a)
     return hashlib.sha256(memoryview(a).cast("B")).hexdigest()
+
+
+def _checksum_of(a: np.ndarray, alg: str, chunk: int) -> str:
+    if alg == _sum.SHA256:
+        return _digest(a)
+    return _sum.xxh64t_hexdigests({"a": np.ascontiguousarray(a)}, chunk)["a"]
 
 
 def _write_array(path: Path, a: np.ndarray) -> None:
@@ -107,7 +116,8 @@ def write_shard(directory: str | os.PathLike, i: int, arrays: dict[str, np.ndarr
         meta = {}
         for name, a in arrays.items():
             _write_array(tmp / f"{name}.npy", a)
-            meta[name] = {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": _digest(a)}
+            digest = _checksum_of(a, _sum.XXH64T, _sum.CHUNK_BYTES)
+            meta[name] = {"dtype": a.dtype.str, "shape": list(a.shape), _sum.XXH64T: digest}
         checksum = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()
         (tmp / "checksum.json").write_text(json.dumps({"arrays": meta, "checksum": checksum}))
         if final.exists():  # written by an earlier run of the same task: move it aside
@@ -118,7 +128,7 @@ def write_shard(directory: str | os.PathLike, i: int, arrays: dict[str, np.ndarr
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return {"arrays": meta, "checksum": checksum}
+    return {"arrays": meta, "checksum": checksum, _sum.CHUNK_FIELD: _sum.CHUNK_BYTES}
 
 
 def read_shard(
@@ -143,10 +153,12 @@ def read_shard(
                 f"{label}: array {name!r} has dtype {a.dtype.str} shape {list(a.shape)}; "
                 f"the manifest says {meta['dtype']} {meta['shape']}"
             )
-        if verify and _digest(a) != meta["sha256"]:
+        alg = _sum.XXH64T if _sum.XXH64T in meta else _sum.SHA256  # version 2 or 1
+        chunk = entry.get(_sum.CHUNK_FIELD, _sum.CHUNK_BYTES)
+        if verify and _checksum_of(a, alg, chunk) != meta.get(alg):
             raise DatasetFormatError(
-                f"{label}: array {name!r} does not match its SHA-256 in the manifest: "
-                "the shard was altered"
+                f"{label}: array {name!r} does not match its {_sum.describe(alg)} in the "
+                "manifest: the shard was altered"
             )
         out[name] = a
     return out
@@ -336,10 +348,10 @@ def load_sharded(
         raise DatasetFormatError(
             f"{str(path)!r} has format {manifest.get('format')!r}; expected {SHARDED_FORMAT_NAME!r}"
         )
-    if manifest.get("version") != SHARDED_FORMAT_VERSION:
+    if manifest.get("version") not in _READ_VERSIONS or isinstance(manifest["version"], bool):
         raise DatasetFormatError(
             f"{str(path)!r} has sharded format version {manifest.get('version')!r}; this "
-            f"fastbip {__version__} reads version {SHARDED_FORMAT_VERSION}"
+            f"fastbip {__version__} reads versions {', '.join(map(str, _READ_VERSIONS))}"
         )
     base = load(path / manifest["base"], progress=progress)
     shards = manifest["shards"]
