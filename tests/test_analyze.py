@@ -271,7 +271,7 @@ def test_cli_end_to_end(planted, tmp_path, capsys):
     saved = json.loads((out / "results.json").read_text())
     fit = saved["analysis"]["twin"]["fit"]
     assert fit["block_counts_max_z"] < 5  # |C_twin - C| / sqrt(C) over 9 cells
-    assert fit["window_totals_max_rel_diff"] < 0.15  # the day-25 peak redrawn by the twin
+    assert fit["window_totals_max_z"] < 4  # the log's histograms redrawn: sampling error only
 
 
 @pytest.mark.parametrize(
