@@ -109,7 +109,9 @@ def analysis_text(res: Any, twin: tuple[Any, dict] | None = None) -> str:
             f"{stats['ks_items_degrees']:.3f}; block counts max |z| "
             f"{stats['block_counts_max_z']:.1f}"
             + (
-                f"; window totals within {stats['window_totals_max_rel_diff']:.1%}"
+                f"; window totals ({len(stats['window_totals'][0])} windows) within "
+                f"{stats['window_totals_max_rel_diff']:.1%}, max |z| "
+                f"{stats['window_totals_max_z']:.1f} (sampling error: |z| < 4)"
                 if "window_totals_max_rel_diff" in stats
                 else ""
             )
@@ -163,7 +165,15 @@ def run_analysis(
         from .twin import twin_study
 
         a, b = (res.entry("dcsbm", s).labels for s in ("people", "items"))
-        _, tres, stats = twin_study(ds, a, b, algorithms=opts.get("algorithms"), random_state=seed)
+        tm = res.analysis.get("time")
+        _, tres, stats = twin_study(
+            ds,
+            a,
+            b,
+            algorithms=opts.get("algorithms"),
+            random_state=seed,
+            windows=None if tm is None else tm["edges"],
+        )
         res.analysis["twin"] = {"fit": stats, "study": tres.to_dict()}
         twin_out = (tres, stats)
     print(analysis_text(res, twin_out))

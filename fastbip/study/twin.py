@@ -254,14 +254,16 @@ def _fit(
     return Spec.from_dict(d), {"activity": act_stats, "popularity": pop_stats}
 
 
-def twin_fit_stats(dataset: Any, twin: Any, row_labels: Any, column_labels: Any) -> dict:
+def twin_fit_stats(
+    dataset: Any, twin: Any, row_labels: Any, column_labels: Any, windows: Any = None
+) -> dict:
     """How the twin (a generated dataset) compares with the log under the labels.
 
     Returns the two-sample KS distance of the people's and items' degrees, the largest
     ``|C_twin - C_fit| / sqrt(C_fit)`` over the block pairs (the twin's planted labels against
-    the log's labels), and, with times, the window totals (8 equal windows over the log's
-    range) with their largest relative difference and largest ``|twin - log| / sqrt(log)``
-    (about standard normal per window when the twin's profiles are the log's histograms:
+    the log's labels), and, with times, the window totals (``windows``: edges, default 8
+    equal windows over the log's range) with their largest relative difference and largest
+    ``|twin - log| / sqrt(log)`` (about standard normal per window when the twin's profiles are the log's histograms:
     the twin's tolerance is ``|z| < 4`` per window).
     """
     from scipy.stats import ks_2samp
@@ -283,12 +285,17 @@ def twin_fit_stats(dataset: Any, twin: Any, row_labels: Any, column_labels: Any)
     }
     if dataset.events is not None and twin.events is not None:
         times = np.asarray(dataset.events.times)
-        edges = np.linspace(times.min(), np.nextafter(times.max(), np.inf), 9)
+        edges = (
+            np.linspace(times.min(), np.nextafter(times.max(), np.inf), 9)
+            if windows is None
+            else np.asarray(windows, dtype=np.float64)
+        )
         w = block_counts_windows(M, dataset.events, a, b, edges, ka, kb).sum(axis=(1, 2))
         tl = twin.truth
         wt = block_counts_windows(
             T, twin.events, tl.people_labels, tl.item_labels, edges, ka, kb
         ).sum(axis=(1, 2))
+        out["window_edges"] = edges.tolist()
         out["window_totals"] = [w.tolist(), wt.tolist()]
         out["window_totals_max_rel_diff"] = float(np.max(np.abs(wt - w) / np.maximum(w, 1)))
         out["window_totals_max_z"] = float(np.max(np.abs(wt - w) / np.sqrt(np.maximum(w, 1))))
@@ -302,8 +309,13 @@ def twin_study(
     *,
     algorithms: Any = None,
     random_state: Any = 0,
+    windows: Any = None,
 ) -> tuple[Any, Any, dict]:
     """Fit the twin, generate it and run the planted study on it.
+
+    ``windows`` (edges, optional) are the windows whose totals the twin is compared on; its
+    time profiles' bins are the 128 equal bins and these edges, so every window is a union
+    of bins.
 
     Returns ``(spec, results, stats)``: the twin's spec, the :class:`Results` of
     :func:`fastbip.run_study` on the generated twin (ARI of each algorithm against the
@@ -314,9 +326,15 @@ def twin_study(
     from .planted import run_study
 
     seed = int_seed(random_state) or 0
-    spec, degree_stats = _fit(dataset, row_labels, column_labels, seed)
+    bins: Any = _N_BINS
+    ev = getattr(dataset, "events", None)
+    if windows is not None and ev is not None and np.asarray(ev.times).size:
+        t = np.asarray(ev.times, dtype=np.float64)
+        hi = float(np.nextafter(t.max(), np.inf)) if t.max() > t.min() else float(t.min()) + 1
+        bins = np.union1d(np.linspace(float(t.min()), hi, _N_BINS + 1), windows)
+    spec, degree_stats = _fit(dataset, row_labels, column_labels, seed, bins)
     twin = generate(spec)
     res = run_study(twin, algorithms=algorithms, random_state=random_state)
-    stats = twin_fit_stats(dataset, twin, row_labels, column_labels)
+    stats = twin_fit_stats(dataset, twin, row_labels, column_labels, windows)
     stats["degrees"] = degree_stats
     return spec, res, stats
