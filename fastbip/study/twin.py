@@ -263,8 +263,8 @@ def twin_fit_stats(
     ``|C_twin - C_fit| / sqrt(C_fit)`` over the block pairs (the twin's planted labels against
     the log's labels), and, with times, the window totals (``windows``: edges, default 8
     equal windows over the log's range) with their largest relative difference and largest
-    ``|twin - log| / sqrt(log)`` (about standard normal per window when the twin's profiles are the log's histograms:
-    the twin's tolerance is ``|z| < 4`` per window).
+    ``|twin - log| / sqrt(log)`` (about standard normal per window when the twin's profiles
+    are the log's histograms: the twin's tolerance is ``|z| < 4`` per window).
     """
     from scipy.stats import ks_2samp
 
