@@ -217,12 +217,14 @@ def test_range_grows_while_best_k_at_edge(planted, monkeypatch):
     k = res.analysis["k"]
     assert (k["k_people"], k["k_items"]) == (3, 3)
     assert k["grew"]["people"] >= 1 and k["k_people_range"][-1] > 2 and k["notes"]
-    monkeypatch.setattr(analyze_mod, "_K_STEPS", 0)
-    with pytest.warns(UserWarning, match="largest K of people"):
+    assert k["cap"] == {"people": 24, "items": 17}  # floor(sqrt(n)): 600 people, 300 items
+    monkeypatch.setattr(analyze_mod, "_k_cap", lambda n: 2)
+    with pytest.warns(UserWarning, match=r"largest K of people tried \(2\): the range stopped"):
         res = analyze_mod.analyze(
             real, k_range=[1, 2], k_items=3, n_seeds=0, n_bootstrap=0, algorithms=[], progress=False
         )
     assert res.analysis["k"]["at_edge"]["people"] is True
+    assert res.analysis["k"]["k_people_range"] == [1, 2]
 
 
 @pytest.mark.parametrize(
