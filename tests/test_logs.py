@@ -216,3 +216,47 @@ def test_stream_matches_scipy_on_random_log(tmp_path, monkeypatch):
     want.eliminate_zeros()
     assert np.array_equal(ds.people.ids, pid) and np.array_equal(ds.items.ids, iid)
     assert (ds.purchases != want).nnz == 0 and ds.purchases.nnz == want.nnz
+
+
+@pytest.mark.parametrize(
+    "person, want",
+    [
+        # all plain decimal integers: int ids in numeric order
+        (["10", "9", "-3", "9", "0", "123456789012345678"], [-3, 0, 9, 10, 123456789012345678]),
+        # "007" is not "7": text ids, in text order; the integer-looking ones kept as text
+        (["7", "007", "7", "12", "8", "8"], ["007", "12", "7", "8"]),
+        (["+7", "7", "1", "1", "2", "3"], ["+7", "1", "2", "3", "7"]),
+        (["-0", "0", "1", "2", "3", "4"], ["-0", "0", "1", "2", "3", "4"]),
+        (
+            ["1234567890123456789", "1", "2", "3", "4", "5"],
+            sorted(["1234567890123456789", *"12345"]),
+        ),
+        (["u1", "2", "2", "3", "4", "5"], ["2", "3", "4", "5", "u1"]),
+    ],
+)
+@pytest.mark.parametrize("chunk", [1 << 26, 24])  # one chunk, or a chunk a line or two
+def test_csv_ids_as_integers_only_when_all_plain_decimal(
+    tmp_path, monkeypatch, person, want, chunk
+):
+    """The CSV reader turns text ids into integers batch by batch; a batch of text (another
+    chunk of the file, a non-canonical id such as "007") makes the ids text throughout,
+    and every line keeps its own id."""
+    monkeypatch.setattr(logs_module, "_CSV_BLOCK", chunk)
+    path = tmp_path / "log.csv"
+    path.write_text("person,item\n" + "".join(f"{p},{k % 2}\n" for k, p in enumerate(person)))
+    ds = read_log(path)
+    assert ds.people.ids.tolist() == want
+    lines = pd.DataFrame({"p": [type(want[0])(p) for p in person], "i": np.arange(6) % 2})
+    pos = {v: k for k, v in enumerate(want)}
+    expect = sp.coo_matrix(
+        (np.ones(6), ([pos[p] for p in lines["p"]], lines["i"])), shape=(len(want), 2)
+    ).tocsr()
+    assert (ds.purchases != expect).nnz == 0
+
+
+def test_csv_blank_id_in_a_later_chunk_names_its_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(logs_module, "_CSV_BLOCK", 16)
+    path = tmp_path / "log.csv"
+    path.write_text("person,item\n1,2\n3,4\n5,6\n  ,7\n8,9\n")
+    with pytest.raises(ValueError, match=r"person column 'person' has blank .* at rows 3 "):
+        read_log(path)

@@ -55,7 +55,9 @@ def compress_lines(
     has_q = qty.size > 0
     has_t = times.size > 0
     has_w = weights.size > 0
-    one = np.zeros(1, np.int64)
+    # the order of a row's lines by column: an insertion sort into ``buf`` for short rows
+    # (most rows; no allocation), np.argsort (stable) for long ones
+    buf = np.empty(64, np.int64)
     e = 0
     ev = 0
     indptr[0] = 0
@@ -63,7 +65,17 @@ def compress_lines(
     for r in range(n):
         lo = line_ptr[r]
         cnt = line_ptr[r + 1] - lo
-        order = one if cnt == 1 else np.argsort(cols[lo : lo + cnt])
+        if cnt <= 64:
+            order = buf
+            for u in range(cnt):
+                c = cols[lo + u]
+                q = u
+                while q > 0 and cols[lo + order[q - 1]] > c:
+                    order[q] = order[q - 1]
+                    q -= 1
+                order[q] = u
+        else:
+            order = np.argsort(cols[lo : lo + cnt], kind="mergesort")
         s = 0
         while s < cnt:
             col = cols[lo + order[s]]
