@@ -281,7 +281,8 @@ def analyze(
         Rows: ``dcsbm`` and each algorithm per side (labels and estimator kept; scores NaN).
         ``analysis``: ``k`` (chosen K, range, ICL table, notes), ``stability``
         (ARI per side over seeds and resamples, per-cluster stability), ``agreement`` (ARI
-        of each algorithm with the block model per side), ``names`` and ``profiles`` per side,
+        of each algorithm with the block model per side, and ``pairwise``: the ARI between
+        every two algorithms, the block model first), ``names`` and ``profiles`` per side,
         ``relations`` (block statistics, significant cells), ``time`` (or None).
 
     Raises
@@ -353,6 +354,13 @@ def analyze(
             )
     if chosen:
         _say(progress, f"agreement with {len(chosen)} other algorithm(s) measured")
+    pairwise = {}
+    for side in ("people", "items"):
+        labs = [(e.algorithm, e.labels) for e in entries if e.side == side and e.labels is not None]
+        pairwise[side] = {
+            "algorithms": [name for name, _ in labs],
+            "ari": [[_ari(x, y) for _, y in labs] for _, x in labs],
+        }
 
     C = block_counts(M, a, b, ka, kb).astype(np.float64)
     d_r = np.asarray(M.sum(axis=1)).ravel().astype(np.float64)
@@ -364,6 +372,7 @@ def analyze(
         "agreement": {
             "measure": "ARI of each algorithm's labels with the block model's, per side",
             "algorithms": agreement,
+            "pairwise": pairwise,
         },
         "names": {
             "people": name_clusters(dataset.people, a, ka, d_r, C, "people"),
