@@ -45,9 +45,11 @@ def compress_lines(
     line_ptr: int64 (n + 1,), the lines of row r at ``[line_ptr[r], line_ptr[r + 1])``.
     cols: int32 or int64 (L,). qty: int64 (L,), or (0,) when every line counts 1; lines of
     quantity 0 are dropped. times, weights: float64 (L,) or (0,) when absent. Outputs:
-    indptr: int64 (n + 1,); indices: int32 or int64 (>= nnz,); data: int64 (>= nnz,);
+    indptr: int64 (n + 1,); indices: int32 or int64 (>= nnz,); data: int32 or int64
+    (>= nnz,), wide enough for an entry's total;
     wsum: float64 (>= nnz,) or (0,), the sum of the weights of an entry's lines; offsets:
-    int64 (>= nnz + 1,), ev_times: float64 (>= sum of qty,) or (0,): entry e's times,
+    int64 (>= nnz + 1,), or (1,) when there are no times (then only offsets[0] is set),
+    ev_times: float64 (>= sum of qty,) or (0,): entry e's times,
     sorted, at ``ev_times[offsets[e]:offsets[e + 1]]``, one per unit of quantity.
     Returns (nnz, n_events) as int64.
     """
@@ -104,7 +106,8 @@ def compress_lines(
                 data[e] = total
                 if has_w:
                     wsum[e] = w
-                offsets[e + 1] = ev
+                if has_t:
+                    offsets[e + 1] = ev
                 e += 1
             s = end
         indptr[r + 1] = e

@@ -196,122 +196,14 @@ class _FileSource(_Source):
         read = pcsv.ReadOptions(column_names=self.names, block_size=1 << 20)
         with open(self.log, "rb") as fh:
             fh.readline()  # the header
-            rest = b""
-            while True:
-                chunk = fh.read(_CSV_BLOCK)
-                if not chunk:
-                    data, rest = rest, b""
-                else:
-                    cut = chunk.rfind(b"\n") + 1  # the last line end of the chunk
-                    if cut == 0:
-                        rest += chunk
-                        continue
-                    data, rest = rest + chunk[:cut], chunk[cut:]
-                if data.strip():
+            while chunk := fh.read(_CSV_BLOCK):
+                if not chunk.endswith(b"\n"):
+                    chunk += fh.readline()  # to the end of the chunk's last line
+                if not chunk.isspace():
                     table = pcsv.read_csv(
-                        pa.BufferReader(data), read_options=read, convert_options=conv
+                        pa.BufferReader(chunk), read_options=read, convert_options=conv
                     )
                     yield from table.to_batches()
-                if not chunk:
-                    return
-
-    def batches(self, roles: dict[str, str]) -> Iterator[tuple[int, dict]]:
-        for lo in range(0, self.n, _BATCH):
-            yield lo, {r: a.slice(lo, _BATCH) for r, a in self.cols.items()}
-
-
-def _memory_column(log: Any, name: str, role: str, what: str = "the log's"):
-    pa, _ = _arrow()
-    v = log[name]
-    if hasattr(v, "columns"):  # a DataFrame: repeated column names
-        raise TypeError(
-            f"{what} {role} column {name!r} is 2-D: {v.shape[1]} columns are named {name!r}"
-        )
-    if not hasattr(v, "dtype"):
-        v = np.asarray(v)
-    if getattr(v, "ndim", 1) != 1:
-        raise TypeError(
-            f"{what} {role} column {name!r} must be 1-D (one value per purchase); "
-            f"got shape {v.shape}"
-        )
-    try:
-        a = pa.array(v, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as e:
-        kinds = sorted({type(x).__name__ for x in np.asarray(v, dtype=object)[:100_000]})
-        raise TypeError(
-            f"{what} {role} column {name!r} holds values of mixed types ({', '.join(kinds)})"
-            f"; {'ids' if role in ('person', 'item') else 'its values'} must all be of one "
-            f"type ({e})"
-        ) from None
-    return a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
-
-
-class _FileSource(_Source):
-    def __init__(self, path: Path, roles: dict[str, str]):
-        pa, _ = _arrow()
-        super().__init__(path, f"log file {str(path)!r}")
-        name = path.name.lower()
-        self.parquet = name.endswith(".parquet")
-        if self.parquet:
-            import pyarrow.parquet as pq
-
-            try:
-                self.names = list(pq.ParquetFile(path).schema_arrow.names)
-            except (pa.ArrowInvalid, OSError) as e:
-                raise ValueError(f"{self.what} is not a readable Parquet file: {e}") from e
-        else:
-            try:
-                self.names = list(self._open(None, block=1 << 20).schema.names)
-            except pa.ArrowInvalid as e:
-                raise ValueError(f"{self.what} is not a readable CSV file: {e}") from e
-        self.check(roles)
-        self.ids = [roles[r] for r in ("person", "item")]
-
-    def _open(self, columns: list[str] | None, block: int | None = None):
-        pa, _ = _arrow()
-        import pyarrow.csv as pcsv
-
-        types = {c: pa.string() for c in getattr(self, "ids", [])}
-        conv = pcsv.ConvertOptions(
-            include_columns=columns or [], column_types=types, strings_can_be_null=True
-        )
-        return pcsv.open_csv(
-            self.log,
-            read_options=pcsv.ReadOptions(block_size=block or _CSV_BLOCK),
-            convert_options=conv,
-        )
-
-    def _chunks(self, columns: list[str]) -> Iterator[Any]:
-        """The record batches of a plain CSV file read in chunks of about ``_CSV_BLOCK``
-        bytes, each cut at a line end and parsed by ``pyarrow.csv.read_csv`` (in parallel,
-        the chosen columns only). Like pyarrow's own block reader, it takes no line end to
-        sit inside a quoted value."""
-        pa, _ = _arrow()
-        import pyarrow.csv as pcsv
-
-        types = {c: pa.string() for c in self.ids}
-        conv = pcsv.ConvertOptions(
-            include_columns=columns, column_types=types, strings_can_be_null=True
-        )
-        read = pcsv.ReadOptions(column_names=self.names, block_size=1 << 20)
-        with pa.memory_map(str(self.log)) as mm:
-            size = mm.size()
-            head = mm.read_at(min(size, 1 << 16), 0)
-            pos = head.find(b"\n") + 1 if b"\n" in head else size  # the header line
-            while pos < size:
-                end = min(size, pos + _CSV_BLOCK)
-                while end < size:  # move the cut to the next line end
-                    tail = mm.read_at(min(size - end, 1 << 16), end)
-                    k = tail.find(b"\n")
-                    if k >= 0:
-                        end += k + 1
-                        break
-                    end += len(tail)
-                mm.seek(pos)
-                buf = mm.read_buffer(end - pos)  # no copy: a slice of the map
-                pos = end
-                table = pcsv.read_csv(pa.BufferReader(buf), read_options=read, convert_options=conv)
-                yield from table.to_batches()
 
     def batches(self, roles: dict[str, str]) -> Iterator[tuple[int, dict]]:
         pa, _ = _arrow()
@@ -484,7 +376,8 @@ def _build(src, roles, time_unit, people, items, id_col) -> Dataset:
     col_dtype = np.int32 if m < 2**31 - 1 else np.int64
     # the population code of each distinct id, then of each line
     line_count = np.zeros(n, np.int64)
-    for r, dt in (("person", np.int64), ("item", col_dtype)):
+    row_dtype = np.int32 if n < 2**31 - 1 else np.int64
+    for r, dt in (("person", row_dtype), ("item", col_dtype)):
         u, idx = codes.pop(r)
         lut = _Coder(keys[r])(u).astype(dt)
         for rec, x in zip(batches, idx, strict=True):
@@ -519,9 +412,9 @@ def _build(src, roles, time_unit, people, items, id_col) -> Dataset:
     n_events = int(slot_q.sum()) if has["quantity"] else n_lines
     indptr = np.empty(n + 1, np.int64)
     indices = np.empty(n_lines, col_dtype)
-    data = np.empty(n_lines, np.int64)
+    data = np.empty(n_lines, np.int32 if n_events < 2**31 else np.int64)
     wsum = np.empty(n_lines if has["weight"] else 0, np.float64)
-    offsets = np.empty(n_lines + 1, np.int64)
+    offsets = np.empty(n_lines + 1 if has["time"] else 1, np.int64)
     ev_times = np.empty(n_events if has["time"] else 0, np.float64)
     del fill
     nnz, n_ev = _kl.compress_lines(
@@ -547,7 +440,7 @@ def _assemble(pops, indptr, indices, data, wsum, offsets, ev_times, nnz, n_ev, h
     data_dtype = np.int32 if data[:nnz].max(initial=0) < 2**31 else np.int64
     M = sp.csr_matrix(
         (
-            data[:nnz].astype(data_dtype),
+            data[:nnz].astype(data_dtype, copy=False),
             indices[:nnz].astype(idx_dtype, copy=False),
             indptr.astype(idx_dtype),
         ),
