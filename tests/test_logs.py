@@ -260,3 +260,48 @@ def test_csv_blank_id_in_a_later_chunk_names_its_row(tmp_path, monkeypatch):
     path.write_text("person,item\n1,2\n3,4\n5,6\n  ,7\n8,9\n")
     with pytest.raises(ValueError, match=r"person column 'person' has blank .* at rows 3 "):
         read_log(path)
+
+
+@pytest.mark.parametrize("variant", ["plain", "crlf", "blank lines", "quoted", "no last newline"])
+def test_csv_fast_integer_ids_match_the_general_reader(tmp_path, monkeypatch, variant):
+    """Integer ids of simple CSV lines are parsed by fastbip's own kernel (the other columns
+    by pyarrow); lines it does not take (quotes) go through pyarrow: the same dataset as
+    from the frame, whatever the line ends, blank lines, chunking."""
+    monkeypatch.setattr(logs_module, "_CSV_BLOCK", 700)  # many chunks
+    rng = np.random.default_rng(5)
+    n = 3000
+    log = pd.DataFrame(
+        {
+            "q": rng.integers(1, 4, n),
+            "person": rng.integers(-50, 400, n),
+            "ts": rng.integers(1_700_000_000, 1_700_900_000, n),
+            "item": rng.integers(0, 10**12, n) % 97 * 10**10,  # wide: hashed, not tabled
+        }
+    )
+    text = "q,person,ts,item\n" + "".join(
+        f"{a},{b},{c},{d}\n" for a, b, c, d in log.itertuples(index=False)
+    )
+    if variant == "crlf":
+        text = text.replace("\n", "\r\n")
+    elif variant == "blank lines":
+        text = text.replace("\n", "\n\n", 40)
+    elif variant == "quoted":
+        text = text.replace("\n7,", '\n"7",')
+    elif variant == "no last newline":
+        text = text.rstrip("\n")
+    path = tmp_path / "log.csv"
+    path.write_bytes(text.encode())
+    kw = {"time": "ts", "time_unit": "s", "quantity": "q"}
+    got = read_log(path, **kw)
+    want = from_log(log, **kw)
+    assert got.people.ids.tolist() == want.people.ids.tolist()
+    assert got.items.ids.tolist() == want.items.ids.tolist()
+    assert (got.purchases != want.purchases).nnz == 0
+    np.testing.assert_array_equal(got.events.times, want.events.times)
+
+
+def test_csv_line_with_an_extra_field_is_an_error(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("person,item\n" + "1,2\n" * 300_000 + "3,4,5\n")  # past the first MiB
+    with pytest.raises(ValueError, match=r"could not be read: .*Expected 2 columns, got 3"):
+        read_log(path)

@@ -112,3 +112,73 @@ def compress_lines(
             s = end
         indptr[r + 1] = e
     return e, ev
+
+
+@njit(cache=True, nogil=True)
+def parse_id_fields(buf, delim, n_fields, f1, f2, out1, out2):
+    """Parse the integer fields ``f1`` and ``f2`` of every line of CSV text (no header).
+
+    buf: uint8 (L,), whole lines (the last may lack its line end); empty lines are skipped.
+    delim: the delimiter byte; n_fields: the fields a line must have; f1, f2: the fields to
+    parse (0-based, may be equal). out1, out2: int64 (>= lines,), filled. A field must be a
+    plain decimal integer: ``-?(0|[1-9][0-9]{0,17})``, nothing around it. Returns the number
+    of lines, or -1 when a line is not of that simple form (a quote anywhere, another
+    number of fields, an id field that is not such an integer): then the caller reads the
+    text with a general CSV reader, which names the defect or reads the ids as text.
+    """
+    n = 0
+    i = 0
+    size = buf.size
+    while i < size:
+        c = buf[i]
+        if c == 10:
+            i += 1
+            continue
+        if c == 13 and i + 1 < size and buf[i + 1] == 10:
+            i += 2
+            continue
+        field = 0
+        while True:
+            if field == f1 or field == f2:
+                neg = False
+                if i < size and buf[i] == 45:
+                    neg = True
+                    i += 1
+                start = i
+                v = np.int64(0)
+                while i < size and buf[i] >= 48 and buf[i] <= 57:
+                    v = v * 10 + np.int64(buf[i] - 48)
+                    i += 1
+                nd = i - start
+                if nd == 0 or nd > 18:
+                    return -1
+                if buf[start] == 48 and (nd > 1 or neg):
+                    return -1
+                if i < size and buf[i] != delim and buf[i] != 10 and buf[i] != 13:
+                    return -1
+                if neg:
+                    v = -v
+                if field == f1:
+                    out1[n] = v
+                if field == f2:
+                    out2[n] = v
+            else:
+                while i < size and buf[i] != delim and buf[i] != 10:
+                    if buf[i] == 34:
+                        return -1
+                    i += 1
+            if i < size and buf[i] == delim:
+                field += 1
+                i += 1
+                continue
+            if i < size and buf[i] == 13:
+                i += 1
+                if i < size and buf[i] != 10:
+                    return -1
+            if i < size:
+                i += 1  # the line end
+            break
+        if field != n_fields - 1:
+            return -1
+        n += 1
+    return n

@@ -287,15 +287,42 @@ def _batch_ids(a, role: str, name: str, offset: int, text_ints: bool):
     return _ids(a, role, name, offset, blanks=False)
 
 
+def _dense_codes(xs: list):
+    """Integer ids whose range is at most ``max(2**22, lines)`` wide, numbered without
+    hashing: a table of the values seen over the range, its running count the codes (in
+    numeric order). ``(ids, int32 codes per batch)``, or None for a wider range."""
+    sizes = [x.size for x in xs if x.size]
+    if not sizes:
+        return None
+    lo = min(int(x.min()) for x in xs if x.size)
+    hi = max(int(x.max()) for x in xs if x.size)
+    span = hi - lo + 1
+    if span > max(1 << 22, sum(sizes)):
+        return None
+    pa, _ = _arrow()
+    seen = np.zeros(span, bool)
+    for x in xs:
+        seen[x - lo] = True
+    rank = np.cumsum(seen, dtype=np.int32)
+    rank -= 1
+    ids = pa.array(np.flatnonzero(seen).astype(np.int64) + lo)
+    return ids, [rank[x - lo] for x in xs]
+
+
 def _encode_ids(arrays: list, starts: list, role: str, name: str, text_ints: bool):
     """The distinct ids of all batches (:func:`_batch_ids`'s arrays, batch b starting at data
-    row ``starts[b]``) and each batch's int32 codes in them: one hash table over all lines
-    (``dictionary_encode`` of the chunked column). Ids are int64 when every batch's are,
-    else text (integer batches written back as the decimal text they were, being
-    canonical); with ``text_ints``, text ids that are all plain decimal integers become
-    int64. Blank text ids are an error naming their rows."""
+    row ``starts[b]``) and each batch's int32 codes in them: for integer ids in a range not
+    much wider than the number of lines, a table over the range (:func:`_dense_codes`), else
+    one hash table over all lines (``dictionary_encode`` of the chunked column). Ids are
+    int64 when every batch's are, else text (integer batches written back as the decimal
+    text they were, being canonical); with ``text_ints``, text ids that are all plain
+    decimal integers become int64. Blank text ids are an error naming their rows."""
     pa, pc = _arrow()
     kinds = {_kind(a) for a in arrays}
+    if kinds == {"int"}:
+        dense = _dense_codes([a.to_numpy(zero_copy_only=False) for a in arrays])
+        if dense is not None:
+            return dense
     if kinds == {"str"} and len({a.type for a in arrays}) == 1:
         typ = arrays[0].type
     elif kinds == {"int"}:

@@ -7,15 +7,19 @@ Both need pandas and pyarrow (``pip install 'fastbip[io]'``).
 
 How a log is read
 -----------------
-Files are read once, in batches: a plain CSV in chunks of 64 MiB cut at line ends, each
-parsed by ``pyarrow.csv.read_csv`` (multi-threaded, only the needed columns), a gzipped CSV
-through pyarrow's streaming reader, Parquet by row groups. Each batch's ids are checked (id
-text that is all plain decimal integers becomes int64 at once) and kept with the batch's
-values; then one hash table over all lines (``dictionary_encode`` of the chunked column)
-numbers the ids, and each line is placed in its person's slots (a counting sort) a batch at
-a time, each batch freed once placed. No COO copy of the whole log is made; the peak memory
-is the ids and values of the lines (8 bytes a line for integer ids, about 4 more than their
-text for text ids; 8 each for a time, a quantity, a weight) beside the result.
+Files are read once, in batches: a plain CSV in chunks of 64 MiB cut at line ends, a
+gzipped CSV through pyarrow's streaming reader, Parquet by row groups. In a CSV chunk whose
+lines are simple (comma delimited, no quotes, both id fields plain decimal integers) the ids
+are parsed by a numba kernel and the other columns by ``pyarrow.csv.read_csv``
+(multi-threaded, only those columns); any other chunk is parsed by ``read_csv`` alone (ids
+as text; text that is all plain decimal integers then becomes int64). Each batch's ids are
+checked and kept with the batch's values; then the ids are numbered: integer ids in a range
+not much wider than the number of lines by a table over the range, others by one hash table
+over all lines (``dictionary_encode`` of the chunked column); each line is then placed in
+its person's slots (a counting sort) a batch at a time, each batch freed once placed. No COO
+copy of the whole log is made; the peak memory is the ids and values of the lines (8 bytes a
+line for integer ids, about 4 more than their text for text ids; 8 each for a time, a
+quantity, a weight) beside the result.
 
 * **Ids.** People and items are numbered in sorted order of their ids (numeric order for
   integer ids), or in the order of the people / items table when one is given. The
@@ -120,6 +124,20 @@ class _MemorySource(_Source):
             yield lo, {r: a.slice(lo, _BATCH) for r, a in self.cols.items()}
 
 
+def _fast_ids(chunk: bytes, n_fields: int, pos: list[int]):
+    """The two id fields of CSV lines as int64 arrays when every line is simple (comma
+    delimited, no quotes, plain decimal integer ids): ``fastbip._kernels.logs.parse_id_fields``;
+    else None."""
+    pa, _ = _arrow()
+    buf = np.frombuffer(chunk, dtype=np.uint8)
+    cap = chunk.count(b"\n") + 1
+    out1, out2 = np.empty(cap, np.int64), np.empty(cap, np.int64)
+    n = _kl.parse_id_fields(buf, 44, n_fields, pos[0], pos[1], out1, out2)
+    if n < 0:
+        return None
+    return pa.array(out1[:n]), pa.array(out2[:n])
+
+
 def _memory_column(log: Any, name: str, role: str, what: str = "the log's"):
     pa, _ = _arrow()
     v = log[name]
@@ -194,16 +212,36 @@ class _FileSource(_Source):
             include_columns=columns, column_types=types, strings_can_be_null=True
         )
         read = pcsv.ReadOptions(column_names=self.names, block_size=1 << 20)
+        ids = [c for c in self.ids if c in columns]
+        rest = [c for c in columns if c not in ids]
+        conv_rest = pcsv.ConvertOptions(include_columns=rest, strings_can_be_null=True)
+        pos = [self.names.index(c) for c in ids]
         with open(self.log, "rb") as fh:
             fh.readline()  # the header
             while chunk := fh.read(_CSV_BLOCK):
                 if not chunk.endswith(b"\n"):
                     chunk += fh.readline()  # to the end of the chunk's last line
-                if not chunk.isspace():
-                    table = pcsv.read_csv(
-                        pa.BufferReader(chunk), read_options=read, convert_options=conv
-                    )
-                    yield from table.to_batches()
+                if chunk.isspace():
+                    continue
+                fast = _fast_ids(chunk, len(self.names), pos) if len(ids) == 2 else None
+                if fast is not None:  # plain integer ids: parsed here, the rest by pyarrow
+                    arrays = dict(zip(ids, fast, strict=True))
+                    if rest:
+                        other = pcsv.read_csv(
+                            pa.BufferReader(chunk), read_options=read, convert_options=conv_rest
+                        )
+                        if other.num_rows == len(fast[0]):
+                            other = other.combine_chunks()
+                            arrays.update({c: other.column(c).chunk(0) for c in rest})
+                        else:
+                            arrays = None
+                    if arrays is not None:
+                        yield pa.record_batch([arrays[c] for c in columns], names=columns)
+                        continue
+                table = pcsv.read_csv(
+                    pa.BufferReader(chunk), read_options=read, convert_options=conv
+                )
+                yield from table.to_batches()
 
     def batches(self, roles: dict[str, str]) -> Iterator[tuple[int, dict]]:
         pa, _ = _arrow()

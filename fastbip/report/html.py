@@ -271,6 +271,8 @@ def build_page(
         figs["sweep"] = F.ari_vs_snr(results.entries)
     colour = _colour_tables(results, facts, truth, rng)
     analysis = None if an is None else analysis_context(an, facts.names)
+    if analysis is not None:
+        figs.update(analysis["figs"])
     lap("question 3")
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("fastbip.report", "templates"),

@@ -48,10 +48,17 @@ def analysis_text(res: Any, twin: tuple[Any, dict] | None = None) -> str:
     an = res.analysis
     k, st = an["k"], an["stability"]
     lines = [res.summary, ""]
+    cap = k.get("cap", {})
+
+    def tried(side: str) -> str:
+        r = k[f"k_{side}_range"]
+        top = f" (cap {cap[side]})" if side in cap and not k["given"][side] else ""
+        return f"{side} {r[0]}..{r[-1]}{top}"
+
     lines.append(
         f"clusters chosen by ICL: {k['k_people']} people-clusters x {k['k_items']} "
-        f"item-clusters (K tried: people {k['k_people_range'][0]}..{k['k_people_range'][-1]}, "
-        f"items {k['k_items_range'][0]}..{k['k_items_range'][-1]})"
+        f"item-clusters (K tried: {tried('people')}, {tried('items')}; a range grows while "
+        "its best K is at its top, up to its cap floor(sqrt(n)))"
     )
     lines += [f"  note: {n}" for n in k["notes"]]
     for side in ("people", "items"):
