@@ -386,13 +386,13 @@ def test_report_of_an_analysis_has_stability_agreement_and_the_twin(planted):
         del an["twin"]
     html = page.html
     assert "3. How far to trust the fit" in html and "How well each algorithm finds" not in html
-    icl = page.figs["icl"].data
+    icl = page.figures["icl"].data
     assert icl["people"]["k"] == an["k"]["k_people_range"]
     assert icl["items"]["k"] == an["k"]["k_items_range"]
     for s in ("people", "items"):
-        st = page.figs["stability"].data[s]
+        st = page.figures["stability"].data[s]
         assert st["cluster_stability"] == pytest.approx(an["stability"][s]["cluster_stability"])
-        ag = page.figs["agreement"].data[s]
+        ag = page.figures["agreement"].data[s]
         assert ag["algorithms"][0] == "dcsbm" and "svd-kmeans" in ag["algorithms"]
         Z = np.array(ag["ari"])
         np.testing.assert_allclose(np.diag(Z), 1.0)
