@@ -115,17 +115,19 @@ def compress_lines(
 
 
 @njit(cache=True, nogil=True)
-def parse_id_fields(buf, delim, n_fields, f1, f2, out1, out2):
-    """Parse the integer fields ``f1`` and ``f2`` of every line of CSV text (no header).
+def parse_int_fields(buf, delim, slot, out):
+    """Parse the integer fields of every line of CSV text (no header).
 
     buf: uint8 (L,), whole lines (the last may lack its line end); empty lines are skipped.
-    delim: the delimiter byte; n_fields: the fields a line must have; f1, f2: the fields to
-    parse (0-based, may be equal). out1, out2: int64 (>= lines,), filled. A field must be a
-    plain decimal integer: ``-?(0|[1-9][0-9]{0,17})``, nothing around it. Returns the number
-    of lines, or -1 when a line is not of that simple form (a quote anywhere, another
-    number of fields, an id field that is not such an integer): then the caller reads the
-    text with a general CSV reader, which names the defect or reads the ids as text.
+    delim: the delimiter byte. slot: int64 (n_fields,), the row of ``out`` that field f goes
+    to, or -1 for a field not parsed; a line must have exactly n_fields fields. out: int64
+    (rows, >= lines), filled. A parsed field must be a plain decimal integer:
+    ``-?(0|[1-9][0-9]{0,17})``, nothing around it. Returns the number of lines, or -1 when a
+    line is not of that simple form (a quote anywhere, another number of fields, a parsed
+    field that is not such an integer): then the caller reads the text with a general CSV
+    reader, which names the defect or reads the fields as what they are.
     """
+    n_fields = slot.size
     n = 0
     i = 0
     size = buf.size
@@ -139,7 +141,10 @@ def parse_id_fields(buf, delim, n_fields, f1, f2, out1, out2):
             continue
         field = 0
         while True:
-            if field == f1 or field == f2:
+            if field >= n_fields:
+                return -1
+            row = slot[field]
+            if row >= 0:
                 neg = False
                 if i < size and buf[i] == 45:
                     neg = True
@@ -156,12 +161,7 @@ def parse_id_fields(buf, delim, n_fields, f1, f2, out1, out2):
                     return -1
                 if i < size and buf[i] != delim and buf[i] != 10 and buf[i] != 13:
                     return -1
-                if neg:
-                    v = -v
-                if field == f1:
-                    out1[n] = v
-                if field == f2:
-                    out2[n] = v
+                out[row, n] = -v if neg else v
             else:
                 while i < size and buf[i] != delim and buf[i] != 10:
                     if buf[i] == 34:

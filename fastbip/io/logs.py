@@ -124,18 +124,19 @@ class _MemorySource(_Source):
             yield lo, {r: a.slice(lo, _BATCH) for r, a in self.cols.items()}
 
 
-def _fast_ids(chunk: bytes, n_fields: int, pos: list[int]):
-    """The two id fields of CSV lines as int64 arrays when every line is simple (comma
-    delimited, no quotes, plain decimal integer ids): ``fastbip._kernels.logs.parse_id_fields``;
-    else None."""
+def _fast_fields(chunk: bytes, n_fields: int, pos: list[int]):
+    """The fields ``pos`` of CSV lines as int64 arrays when every line is simple (comma
+    delimited, no quotes, those fields plain decimal integers):
+    ``fastbip._kernels.logs.parse_int_fields``; else None."""
     pa, _ = _arrow()
     buf = np.frombuffer(chunk, dtype=np.uint8)
-    cap = chunk.count(b"\n") + 1
-    out1, out2 = np.empty(cap, np.int64), np.empty(cap, np.int64)
-    n = _kl.parse_id_fields(buf, 44, n_fields, pos[0], pos[1], out1, out2)
+    out = np.empty((len(pos), chunk.count(b"\n") + 1), np.int64)
+    slot = np.full(n_fields, -1, np.int64)
+    slot[pos] = np.arange(len(pos))
+    n = _kl.parse_int_fields(buf, 44, slot, out)
     if n < 0:
         return None
-    return pa.array(out1[:n]), pa.array(out2[:n])
+    return [pa.array(out[r, :n]) for r in range(len(pos))]
 
 
 def _memory_column(log: Any, name: str, role: str, what: str = "the log's"):
@@ -213,9 +214,8 @@ class _FileSource(_Source):
         )
         read = pcsv.ReadOptions(column_names=self.names, block_size=1 << 20)
         ids = [c for c in self.ids if c in columns]
-        rest = [c for c in columns if c not in ids]
-        conv_rest = pcsv.ConvertOptions(include_columns=rest, strings_can_be_null=True)
-        pos = [self.names.index(c) for c in ids]
+        others = [c for c in columns if c not in ids]
+        pos = {c: self.names.index(c) for c in columns}
         with open(self.log, "rb") as fh:
             fh.readline()  # the header
             while chunk := fh.read(_CSV_BLOCK):
@@ -223,21 +223,29 @@ class _FileSource(_Source):
                     chunk += fh.readline()  # to the end of the chunk's last line
                 if chunk.isspace():
                     continue
-                fast = _fast_ids(chunk, len(self.names), pos) if len(ids) == 2 else None
-                if fast is not None:  # plain integer ids: parsed here, the rest by pyarrow
-                    arrays = dict(zip(ids, fast, strict=True))
-                    if rest:
-                        other = pcsv.read_csv(
-                            pa.BufferReader(chunk), read_options=read, convert_options=conv_rest
-                        )
-                        if other.num_rows == len(fast[0]):
-                            other = other.combine_chunks()
-                            arrays.update({c: other.column(c).chunk(0) for c in rest})
-                        else:
-                            arrays = None
-                    if arrays is not None:
-                        yield pa.record_batch([arrays[c] for c in columns], names=columns)
-                        continue
+                # simple lines: integer fields parsed here (all the columns if they are, else
+                # the ids), the rest by pyarrow; otherwise pyarrow alone
+                fast, rest = None, others
+                if len(ids) == 2:
+                    for mine in (columns, ids) if others else (ids,):
+                        fast = _fast_fields(chunk, len(self.names), [pos[c] for c in mine])
+                        if fast is not None:
+                            rest = [c for c in columns if c not in mine]
+                            arrays = dict(zip(mine, fast, strict=True))
+                            break
+                if fast is not None and rest:
+                    conv_rest = pcsv.ConvertOptions(include_columns=rest, strings_can_be_null=True)
+                    other = pcsv.read_csv(
+                        pa.BufferReader(chunk), read_options=read, convert_options=conv_rest
+                    )
+                    if other.num_rows == len(fast[0]):
+                        other = other.combine_chunks()
+                        arrays.update({c: other.column(c).chunk(0) for c in rest})
+                    else:
+                        fast = None
+                if fast is not None:
+                    yield pa.record_batch([arrays[c] for c in columns], names=columns)
+                    continue
                 table = pcsv.read_csv(
                     pa.BufferReader(chunk), read_options=read, convert_options=conv
                 )

@@ -397,9 +397,14 @@ def bigraph(g: Any, key: str) -> Figure:
 
 
 def windows(
-    totals: np.ndarray, edges: np.ndarray, names: dict[str, list[str]], top: int = 4
+    totals: np.ndarray,
+    edges: np.ndarray,
+    names: dict[str, list[str]],
+    top: int = 4,
+    dates: bool = False,
 ) -> Figure:
-    """Each block's share of the purchases per time window; the most changing named."""
+    """Each block's share of the purchases per time window; the most changing named. With
+    ``dates``, times are days since 1970-01-01 (a log's) and the axes show dates."""
     T = totals.shape[0]
     share = totals / np.maximum(totals.sum(axis=(1, 2), keepdims=True), 1)
     flat = share.reshape(T, -1)
@@ -432,6 +437,13 @@ def windows(
     ax.set_ylabel("share of the window's purchases")
     ax.set_title(f"The {len(order)} block relations that change most")
     ax.legend(fontsize=7)
+    if dates:
+        step = max(1, math.ceil(mid.size / 5))
+        ticks = mid[::step]
+        text = [str(np.datetime64(int(round(d)), "D")) for d in ticks]
+        for a in axes[0]:
+            a.set_xticks(ticks, text, rotation=20, ha="right", fontsize=7)
+            a.set_xlabel("date (window centre)")
     data = {"totals": totals.tolist(), "edges": edges.tolist(), "changes": changes}
     return Figure("windows", "Block relations over time", _svg(fig, "windows"), data)
 

@@ -167,7 +167,8 @@ def _windows(ds, facts) -> Any:
             for t in range(N_WINDOWS)
         ]
     )
-    return F.windows(totals, edges, facts.names)
+    # a log's times are days since 1970-01-01 (fastbip.read_log): show them as dates
+    return F.windows(totals, edges, facts.names, dates=getattr(ds, "spec", None) is None)
 
 
 def _bigraph(g, key: str, fontsize: int = 10) -> tuple[Any, str, str]:
