@@ -353,6 +353,15 @@ def test_real_log_movielens_100k():
     assert res.analysis["relations"]["chi2_pvalue"] < 1e-6
     assert len(res.analysis["names"]["people"]) == k["k_people"]
     assert res.analysis["time"]["counts"] and sum(res.analysis["time"]["window_totals"]) == 1e5
+    # its twin: window totals within sampling error (|z| < 4 per window; before the twin's
+    # profiles were the log's histograms they were off by up to a third)
+    from fastbip.study.twin import twin_fit_stats
+
+    a, b = (res.entry("dcsbm", s).labels for s in ("people", "items"))
+    twin = fastbip.generate(fastbip.fit_spec(ds, a, b, seed=0))
+    stats = twin_fit_stats(ds, twin, a, b)
+    assert stats["window_totals_max_z"] < 4
+    assert stats["block_counts_max_z"] < 4.5  # 16 cells
 
 
 def test_report_of_an_analysis_uses_the_fit_and_says_there_is_no_truth(planted, tmp_path):
