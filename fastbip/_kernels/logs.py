@@ -182,3 +182,17 @@ def parse_int_fields(buf, delim, slot, out):
             return -1
         n += 1
     return n
+
+
+@njit(cache=True, nogil=True)
+def mark_seen(x, lo, seen):
+    """seen[x[k] - lo] = True for every k. Precondition: lo <= x[k] < lo + seen.size."""
+    for k in range(x.size):
+        seen[x[k] - lo] = True
+
+
+@njit(cache=True, nogil=True)
+def rank_of(x, lo, rank, out):
+    """out[k] = rank[x[k] - lo] (int32). Precondition: lo <= x[k] < lo + rank.size."""
+    for k in range(x.size):
+        out[k] = rank[x[k] - lo]

@@ -300,13 +300,20 @@ def _dense_codes(xs: list):
     if span > max(1 << 22, sum(sizes)):
         return None
     pa, _ = _arrow()
-    seen = np.zeros(span, bool)
+    from fastbip._kernels import logs as _kl
+
+    seen = np.zeros(span, np.bool_)
     for x in xs:
-        seen[x - lo] = True
+        _kl.mark_seen(x, lo, seen)
     rank = np.cumsum(seen, dtype=np.int32)
     rank -= 1
     ids = pa.array(np.flatnonzero(seen).astype(np.int64) + lo)
-    return ids, [rank[x - lo] for x in xs]
+    codes = []
+    for x in xs:
+        out = np.empty(x.size, np.int32)
+        _kl.rank_of(x, lo, rank, out)
+        codes.append(out)
+    return ids, codes
 
 
 def _encode_ids(arrays: list, starts: list, role: str, name: str, text_ints: bool):
