@@ -305,3 +305,25 @@ def test_csv_line_with_an_extra_field_is_an_error(tmp_path):
     path.write_text("person,item\n" + "1,2\n" * 300_000 + "3,4,5\n")  # past the first MiB
     with pytest.raises(ValueError, match=r"could not be read: .*Expected 2 columns, got 3"):
         read_log(path)
+
+
+def test_csv_chunk_parsed_in_two_halves_matches_the_frame(tmp_path):
+    """A chunk over 1 MiB is parsed in two threads, split at a line end: the same dataset as
+    from the frame (the order of the lines kept: each entry's times, sorted, alike)."""
+    rng = np.random.default_rng(8)
+    n = 120_000
+    log = pd.DataFrame(
+        {
+            "person": rng.integers(0, 5000, n),
+            "item": rng.integers(0, 800, n),
+            "ts": rng.integers(1_600_000_000, 1_700_000_000, n),
+        }
+    )
+    path = tmp_path / "log.csv"
+    log.to_csv(path, index=False)
+    assert path.stat().st_size > 2 << 20
+    kw = {"time": "ts", "time_unit": "s"}
+    got, want = read_log(path, **kw), from_log(log, **kw)
+    assert got.people.ids.tolist() == want.people.ids.tolist()
+    assert (got.purchases != want.purchases).nnz == 0
+    np.testing.assert_array_equal(got.events.times, want.events.times)
