@@ -90,7 +90,7 @@ def stability_figure(an: dict, names: dict[str, list[str]]) -> Figure:
     as dots above, the ARI of each refit with the fit (seeds, bootstrap resamples)."""
     st = an["stability"]
     k = max(len(names[s]) for s in SIDES)
-    fig, axes = _new(1, 2, max(2.6, 0.17 * k + 1.3), left=1.75, wspace=2.0)
+    fig, axes = _new(1, 2, max(2.6, 0.17 * k + 1.3), left=1.75, wspace=2.0, bottom=0.8)
     data = {}
     for ax, s in zip(axes[0], SIDES, strict=True):
         d = st[s]
@@ -112,7 +112,7 @@ def stability_figure(an: dict, names: dict[str, list[str]]) -> Figure:
             + (f"\n(fit against refits: mean ARI {mean:.2f})" if mean is not None else ""),
             fontsize=9,
         )
-        ax.set_xlabel("Jaccard index with its best match, mean over refits")
+        ax.set_xlabel("Jaccard index with its best match\n(mean over the refits)")
         data[s] = {"cluster_stability": vals.tolist(), "ari": ari}
     note = (
         "Each refit (other seeds; Poisson bootstrap resamples of the purchases) is matched "
@@ -129,7 +129,7 @@ def agreement_figure(an: dict) -> Figure | None:
     if not pw or all(len(pw[s]["algorithms"]) < 2 for s in SIDES):
         return None
     n = max(len(pw[s]["algorithms"]) for s in SIDES)
-    fig, axes = _new(1, 2, max(2.8, 0.42 * n + 1.3), left=1.55, wspace=1.9, bottom=1.2)
+    fig, axes = _new(1, 2, max(2.8, 0.42 * n + 1.5), left=1.55, wspace=1.9, bottom=1.4)
     data = {}
     for ax, s in zip(axes[0], SIDES, strict=True):
         algs = pw[s]["algorithms"]
@@ -139,6 +139,7 @@ def agreement_figure(an: dict) -> Figure | None:
         ).reshape(len(algs), len(algs))
         im = _heat(ax, Z, algs, algs, f"{s.capitalize()}: ARI between algorithms", fmt="{:.2f}")
         im.set_clim(0, 1)
+        ax.set_xticks(range(len(algs)), algs, rotation=45, ha="right", fontsize=7)
         data[s] = {"algorithms": algs, "ari": Z.tolist()}
     fig.colorbar(im, ax=axes[0].tolist(), label="ARI", shrink=0.8)
     note = (

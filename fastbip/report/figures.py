@@ -218,7 +218,14 @@ def profiles(
                 if sel.size:
                     shares[c] = np.bincount(sel, minlength=len(cats))[: len(cats)] / sel.size
             im = ax.imshow(shares, cmap="Greys", vmin=0, vmax=1, aspect="auto")
-            ax.set_xticks(range(len(cats)), cats, rotation=30, ha="right", fontsize=7)
+            many = len(cats) > 8  # many categories: upright labels, so they do not overlap
+            ax.set_xticks(
+                range(len(cats)),
+                cats,
+                rotation=90 if many else 30,
+                ha="center" if many else "right",
+                fontsize=6 if many else 7,
+            )
             ax.set_yticks(range(k), names, fontsize=7)
             fig.colorbar(im, ax=ax, label="share", shrink=0.8)
             data[f] = shares.tolist()
