@@ -186,13 +186,21 @@ def parse_int_fields(buf, delim, slot, out):
 
 @njit(cache=True, nogil=True)
 def mark_seen(x, lo, seen):
-    """seen[x[k] - lo] = True for every k. Precondition: lo <= x[k] < lo + seen.size."""
+    """seen[x[k] - lo] = True for every k.
+
+    x: int64 (b,); lo: int; seen: bool (span,), set in place. Precondition:
+    lo <= x[k] < lo + seen.size.
+    """
     for k in range(x.size):
         seen[x[k] - lo] = True
 
 
 @njit(cache=True, nogil=True)
 def rank_of(x, lo, rank, out):
-    """out[k] = rank[x[k] - lo] (int32). Precondition: lo <= x[k] < lo + rank.size."""
+    """out[k] = rank[x[k] - lo].
+
+    x: int64 (b,); lo: int; rank: int32 (span,); out: int32 (b,), filled. Precondition:
+    lo <= x[k] < lo + rank.size.
+    """
     for k in range(x.size):
         out[k] = rank[x[k] - lo]
