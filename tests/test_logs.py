@@ -216,3 +216,114 @@ def test_stream_matches_scipy_on_random_log(tmp_path, monkeypatch):
     want.eliminate_zeros()
     assert np.array_equal(ds.people.ids, pid) and np.array_equal(ds.items.ids, iid)
     assert (ds.purchases != want).nnz == 0 and ds.purchases.nnz == want.nnz
+
+
+@pytest.mark.parametrize(
+    "person, want",
+    [
+        # all plain decimal integers: int ids in numeric order
+        (["10", "9", "-3", "9", "0", "123456789012345678"], [-3, 0, 9, 10, 123456789012345678]),
+        # "007" is not "7": text ids, in text order; the integer-looking ones kept as text
+        (["7", "007", "7", "12", "8", "8"], ["007", "12", "7", "8"]),
+        (["+7", "7", "1", "1", "2", "3"], ["+7", "1", "2", "3", "7"]),
+        (["-0", "0", "1", "2", "3", "4"], ["-0", "0", "1", "2", "3", "4"]),
+        (
+            ["1234567890123456789", "1", "2", "3", "4", "5"],
+            sorted(["1234567890123456789", *"12345"]),
+        ),
+        (["u1", "2", "2", "3", "4", "5"], ["2", "3", "4", "5", "u1"]),
+    ],
+)
+@pytest.mark.parametrize("chunk", [1 << 26, 24])  # one chunk, or a chunk a line or two
+def test_csv_ids_as_integers_only_when_all_plain_decimal(
+    tmp_path, monkeypatch, person, want, chunk
+):
+    """The CSV reader turns text ids into integers batch by batch; a batch of text (another
+    chunk of the file, a non-canonical id such as "007") makes the ids text throughout,
+    and every line keeps its own id."""
+    monkeypatch.setattr(logs_module, "_CSV_BLOCK", chunk)
+    path = tmp_path / "log.csv"
+    path.write_text("person,item\n" + "".join(f"{p},{k % 2}\n" for k, p in enumerate(person)))
+    ds = read_log(path)
+    assert ds.people.ids.tolist() == want
+    lines = pd.DataFrame({"p": [type(want[0])(p) for p in person], "i": np.arange(6) % 2})
+    pos = {v: k for k, v in enumerate(want)}
+    expect = sp.coo_matrix(
+        (np.ones(6), ([pos[p] for p in lines["p"]], lines["i"])), shape=(len(want), 2)
+    ).tocsr()
+    assert (ds.purchases != expect).nnz == 0
+
+
+def test_csv_blank_id_in_a_later_chunk_names_its_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(logs_module, "_CSV_BLOCK", 16)
+    path = tmp_path / "log.csv"
+    path.write_text("person,item\n1,2\n3,4\n5,6\n  ,7\n8,9\n")
+    with pytest.raises(ValueError, match=r"person column 'person' has blank .* at rows 3 "):
+        read_log(path)
+
+
+@pytest.mark.parametrize("variant", ["plain", "crlf", "blank lines", "quoted", "no last newline"])
+def test_csv_fast_integer_ids_match_the_general_reader(tmp_path, monkeypatch, variant):
+    """Integer ids of simple CSV lines are parsed by fastbip's own kernel (the other columns
+    by pyarrow); lines it does not take (quotes) go through pyarrow: the same dataset as
+    from the frame, whatever the line ends, blank lines, chunking."""
+    monkeypatch.setattr(logs_module, "_CSV_BLOCK", 700)  # many chunks
+    rng = np.random.default_rng(5)
+    n = 3000
+    log = pd.DataFrame(
+        {
+            "q": rng.integers(1, 4, n),
+            "person": rng.integers(-50, 400, n),
+            "ts": rng.integers(1_700_000_000, 1_700_900_000, n),
+            "item": rng.integers(0, 10**12, n) % 97 * 10**10,  # wide: hashed, not tabled
+        }
+    )
+    text = "q,person,ts,item\n" + "".join(
+        f"{a},{b},{c},{d}\n" for a, b, c, d in log.itertuples(index=False)
+    )
+    if variant == "crlf":
+        text = text.replace("\n", "\r\n")
+    elif variant == "blank lines":
+        text = text.replace("\n", "\n\n", 40)
+    elif variant == "quoted":
+        text = text.replace("\n7,", '\n"7",')
+    elif variant == "no last newline":
+        text = text.rstrip("\n")
+    path = tmp_path / "log.csv"
+    path.write_bytes(text.encode())
+    kw = {"time": "ts", "time_unit": "s", "quantity": "q"}
+    got = read_log(path, **kw)
+    want = from_log(log, **kw)
+    assert got.people.ids.tolist() == want.people.ids.tolist()
+    assert got.items.ids.tolist() == want.items.ids.tolist()
+    assert (got.purchases != want.purchases).nnz == 0
+    np.testing.assert_array_equal(got.events.times, want.events.times)
+
+
+def test_csv_line_with_an_extra_field_is_an_error(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("person,item\n" + "1,2\n" * 300_000 + "3,4,5\n")  # past the first MiB
+    with pytest.raises(ValueError, match=r"could not be read: .*Expected 2 columns, got 3"):
+        read_log(path)
+
+
+def test_csv_chunk_parsed_in_two_halves_matches_the_frame(tmp_path):
+    """A chunk over 1 MiB is parsed in two threads, split at a line end: the same dataset as
+    from the frame (the order of the lines kept: each entry's times, sorted, alike)."""
+    rng = np.random.default_rng(8)
+    n = 120_000
+    log = pd.DataFrame(
+        {
+            "person": rng.integers(0, 5000, n),
+            "item": rng.integers(0, 800, n),
+            "ts": rng.integers(1_600_000_000, 1_700_000_000, n),
+        }
+    )
+    path = tmp_path / "log.csv"
+    log.to_csv(path, index=False)
+    assert path.stat().st_size > 2 << 20
+    kw = {"time": "ts", "time_unit": "s"}
+    got, want = read_log(path, **kw), from_log(log, **kw)
+    assert got.people.ids.tolist() == want.people.ids.tolist()
+    assert (got.purchases != want.purchases).nnz == 0
+    np.testing.assert_array_equal(got.events.times, want.events.times)

@@ -28,16 +28,21 @@ _PARALLEL_MIN_EVENTS = 1 << 20
 
 
 def _profile_terms(profile, name):
+    """``(base, trend, peaks, seasonal, histogram)`` of a profile; histogram is ``None`` or
+    ``(edges, levels)`` as float64 arrays."""
     if isinstance(profile, TimeProfile):  # validated when built
         peaks = [(p.center, p.width, p.height) for p in profile.peaks]
         seasonal = [(s.period, s.amplitude, s.phase) for s in profile.seasonal]
-        return profile.base, profile.trend, peaks, seasonal
+        h = profile.histogram
+        hist = None if h is None else (np.asarray(h.edges, float), np.asarray(h.levels, float))
+        return profile.base, profile.trend, peaks, seasonal, hist
     if not isinstance(profile, dict):
         raise TypeError(f"{name} must be a TimeProfile or a dict; got {type(profile).__name__}")
-    unknown = set(profile) - {"base", "trend", "peaks", "seasonal"}
+    unknown = set(profile) - {"base", "trend", "peaks", "seasonal", "histogram"}
     if unknown:
         raise ValueError(
-            f"{name} has unknown keys {sorted(unknown)}; expected base, trend, peaks, seasonal"
+            f"{name} has unknown keys {sorted(unknown)}; expected base, trend, peaks, "
+            "seasonal, histogram"
         )
     base = float(profile.get("base", 1.0))
     trend = float(profile.get("trend", 0.0))
@@ -74,7 +79,35 @@ def _profile_terms(profile, name):
                 f"finite phase; got {se!r}"
             )
         seasonal.append((per, amp, ph))
-    return base, trend, peaks, seasonal
+    hist = None
+    if profile.get("histogram") is not None:
+        from fastbip.spec.time import Histogram
+
+        try:
+            h = (
+                profile["histogram"]
+                if isinstance(profile["histogram"], Histogram)
+                else Histogram.from_dict(profile["histogram"], f"{name}['histogram']")
+            )
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+        hist = (np.asarray(h.edges, float), np.asarray(h.levels, float))
+    return base, trend, peaks, seasonal, hist
+
+
+def _histogram_at(t, edges, levels):
+    """The histogram term at times ``t``: ``levels[i]`` on ``[edges[i], edges[i + 1])``."""
+    i = np.searchsorted(edges, t, side="right") - 1
+    inside = (i >= 0) & (i < levels.size)
+    return np.where(inside, levels[np.clip(i, 0, levels.size - 1)], 0.0)
+
+
+def _histogram_cell_means(grid, edges, levels):
+    """The exact mean of the histogram term over each cell ``[grid[g], grid[g + 1])``: the
+    difference of its integral (piecewise linear, exact at the edges) over the cell width."""
+    cum = np.concatenate(([0.0], np.cumsum(levels * np.diff(edges))))
+    integral = np.interp(grid, edges, cum)  # 0 before edges[0], the total after edges[-1]
+    return np.diff(integral) / np.diff(grid)
 
 
 def intensity(t, profile, start, end):
@@ -84,11 +117,12 @@ def intensity(t, profile, start, end):
 
     ``base * (1 + trend * (t - start) / (end - start))``
     ``+ sum_peaks height * exp(-(t - center)**2 / (2 width**2))``
-    ``+ sum_seasonal base * amplitude * (1 + cos(2 pi (t - phase) / period)) / 2``.
+    ``+ sum_seasonal base * amplitude * (1 + cos(2 pi (t - phase) / period)) / 2``
+    ``+ histogram.levels[i]`` for ``t`` in ``[edges[i], edges[i + 1])``.
     Only its shape matters for sampling (times are drawn from it normalised on
     [start, end)); it is the expected profile of the events.
     """
-    base, trend, peaks, seasonal = _profile_terms(profile, "profile")
+    base, trend, peaks, seasonal, hist = _profile_terms(profile, "profile")
     t = np.asarray(t, dtype=np.float64)
     span = float(end) - float(start)
     out = base * (1.0 + trend * (t - start) / span)
@@ -96,6 +130,8 @@ def intensity(t, profile, start, end):
         out = out + h * np.exp(-((t - c) ** 2) / (2.0 * w * w))
     for per, amp, ph in seasonal:
         out = out + base * amp * (1.0 + np.cos(2.0 * np.pi * (t - ph) / per)) / 2.0
+    if hist is not None:
+        out = out + _histogram_at(t, *hist)
     return out
 
 
@@ -174,7 +210,8 @@ def sample_events(
     profiles : list of dicts, one per item-cluster: ``base`` (>= 0), ``trend`` (>= -1,
         relative change of the base rate from ``start`` to ``end``), ``peaks`` (list of
         ``{center, width, height}``, Gaussian bumps), ``seasonal`` (list of ``{period,
-        amplitude, phase}``); see :func:`intensity`.
+        amplitude, phase}``), ``histogram`` (``{edges, levels}``, piecewise constant);
+        see :func:`intensity`. Profiles may also be :class:`fastbip.spec.TimeProfile`.
     seed : int >= 0, numpy.random.SeedSequence or Generator (see ``fastbip._rng``).
     start, end : the period; every time lies in [start, end).
     block_size : rows per random stream (part of the seed).
@@ -187,8 +224,10 @@ def sample_events(
     Events aligned with ``M``'s entries: the ``M.data[e]`` times of entry ``e`` are
     ``times[offsets[e]:offsets[e + 1]]``, sorted. Times follow the profile normalised on
     the period, tabulated on a grid of 2**14 cells (piecewise-constant density inside a
-    cell, exact inversion). Row blocks of ``block_size`` rows have their own streams: the
-    same seed gives the same times whatever the number of threads.
+    cell, exact inversion): a cell's density is the profile at its middle, but for a
+    histogram term, which contributes its exact mean over the cell. Row blocks of
+    ``block_size`` rows have their own streams: the same seed gives the same times
+    whatever the number of threads.
     """
     key = _key_from_seed(seed)
     M = as_purchases(M, accept="csr")
@@ -213,9 +252,19 @@ def sample_events(
     mid = start + (np.arange(_GRID) + 0.5) * step
     cdf = np.zeros((k, _GRID + 1))
     used = np.bincount(b[M.indices], minlength=k) > 0 if M.nnz else np.zeros(k, bool)
+    grid = None
     for l, prof in enumerate(profiles):
-        _profile_terms(prof, f"profiles[{l}]")
-        mass = np.maximum(intensity(mid, prof, start, end), 0.0)
+        hist = _profile_terms(prof, f"profiles[{l}]")[4]
+        if hist is None:
+            mass = np.maximum(intensity(mid, prof, start, end), 0.0)
+        else:  # the other terms at the cells' middles, the histogram's exact cell means
+            if grid is None:
+                grid = start + np.arange(_GRID + 1) * step
+                grid[-1] = end
+            rest = prof.to_dict() if isinstance(prof, TimeProfile) else dict(prof)
+            rest.pop("histogram")
+            mass = intensity(mid, rest, start, end) + _histogram_cell_means(grid, *hist)
+            mass = np.maximum(mass, 0.0)
         tot = mass.sum()
         if not tot > 0:
             if used[l]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 TIME_UNITS = {"s": 86_400.0, "ms": 86_400e3, "us": 86_400e6, "ns": 86_400e9, "D": 1.0}
-_CANONICAL_INT = r"^-?(0|[1-9][0-9]{0,17})$"
+_CANONICAL_INT = r"^(0|-?[1-9][0-9]{0,17})$"  # not "-0": it would be 0
 _MISSING = "<missing>"
 
 
@@ -241,3 +241,109 @@ def _like(a, key):
     if a.type == key.type:
         return a
     return pc.cast(a, key.type)
+
+
+# ------------------------------------------------------------------- ids of one batch, fast
+
+
+def _text_as_ints(a):
+    """String ids that are all plain decimal integers (``"7"``, not ``"007"``, ``"+7"`` or
+    ``" 7"``) as int64, else None. The cast rejects what is not an integer; the first two
+    bytes of each value (read from the array's buffers) reject the non-canonical forms the
+    cast accepts, and the length the integers beyond 18 digits."""
+    pa, pc = _arrow()
+    if a.null_count or len(a) == 0:
+        return None
+    try:
+        v = pc.cast(a, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    off_t = np.int64 if pa.types.is_large_string(a.type) else np.int32
+    bufs = a.buffers()
+    offs = np.frombuffer(bufs[1], dtype=off_t)[a.offset : a.offset + len(a) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    start, length = offs[:-1], np.diff(offs)
+    if length.min() < 1:
+        return None
+    first = data[start]
+    neg = first == ord("-")
+    digits = length - neg
+    if digits.min() < 1 or digits.max() > 18:
+        return None
+    lead = np.where(neg, data[np.minimum(start + 1, data.size - 1)], first)
+    bad = (lead < ord("0")) | (lead > ord("9")) | ((lead == ord("0")) & ((digits > 1) | neg))
+    return None if bad.any() else v
+
+
+def _batch_ids(a, role: str, name: str, offset: int, text_ints: bool):
+    """Checked ids of one batch (int64 or text; blanks are looked for later, in the distinct
+    ids, by :func:`_encode_ids`); with ``text_ints`` (a CSV column), text that is all plain
+    decimal integers becomes int64 at once, so that integers, not text, are hashed."""
+    a = _decode(a)
+    if text_ints and _is_text(a.type):
+        v = _text_as_ints(a)
+        if v is not None:
+            return v
+    return _ids(a, role, name, offset, blanks=False)
+
+
+def _dense_codes(xs: list):
+    """Integer ids whose range is at most ``max(2**22, lines)`` wide, numbered without
+    hashing: a table of the values seen over the range, its running count the codes (in
+    numeric order). ``(ids, int32 codes per batch)``, or None for a wider range."""
+    sizes = [x.size for x in xs if x.size]
+    if not sizes:
+        return None
+    lo = min(int(x.min()) for x in xs if x.size)
+    hi = max(int(x.max()) for x in xs if x.size)
+    span = hi - lo + 1
+    if span > max(1 << 22, sum(sizes)):
+        return None
+    pa, _ = _arrow()
+    from fastbip._kernels import logs as _kl
+
+    seen = np.zeros(span, np.bool_)
+    for x in xs:
+        _kl.mark_seen(x, lo, seen)
+    rank = np.cumsum(seen, dtype=np.int32)
+    rank -= 1
+    ids = pa.array(np.flatnonzero(seen).astype(np.int64) + lo)
+    codes = []
+    for x in xs:
+        out = np.empty(x.size, np.int32)
+        _kl.rank_of(x, lo, rank, out)
+        codes.append(out)
+    return ids, codes
+
+
+def _encode_ids(arrays: list, starts: list, role: str, name: str, text_ints: bool):
+    """The distinct ids of all batches (:func:`_batch_ids`'s arrays, batch b starting at data
+    row ``starts[b]``) and each batch's int32 codes in them: for integer ids in a range not
+    much wider than the number of lines, a table over the range (:func:`_dense_codes`), else
+    one hash table over all lines (``dictionary_encode`` of the chunked column). Ids are
+    int64 when every batch's are, else text (integer batches written back as the decimal
+    text they were, being canonical); with ``text_ints``, text ids that are all plain
+    decimal integers become int64. Blank text ids are an error naming their rows."""
+    pa, pc = _arrow()
+    kinds = {_kind(a) for a in arrays}
+    if kinds == {"int"}:
+        dense = _dense_codes([a.to_numpy(zero_copy_only=False) for a in arrays])
+        if dense is not None:
+            return dense
+    if kinds == {"str"} and len({a.type for a in arrays}) == 1:
+        typ = arrays[0].type
+    elif kinds == {"int"}:
+        typ = pa.int64()
+    else:
+        typ = pa.large_string()
+        arrays = [a if a.type == typ else pc.cast(a, typ) for a in arrays]
+    enc = pc.dictionary_encode(pa.chunked_array(arrays, type=typ))
+    u = enc.chunks[-1].dictionary
+    if _is_text(u.type):
+        if pc.any(pc.equal(pc.utf8_trim_whitespace(u), "")).as_py():
+            for a, lo in zip(arrays, starts, strict=True):  # raises, naming the rows
+                _ids(a, role, name, lo)
+        u = pc.cast(u, pa.large_string())
+        if text_ints:
+            u = _canonical_ints(u)
+    return u, [c.indices.to_numpy() for c in enc.chunks]

@@ -7,10 +7,19 @@ Both need pandas and pyarrow (``pip install 'fastbip[io]'``).
 
 How a log is read
 -----------------
-Files are streamed in batches through pyarrow in two passes (the first finds the ids and
-how many lines each person has, the second places each line in its person's slots, a
-counting sort); no COO copy of the whole log is made, and the peak memory is a few bytes a
-line (4 for the item, 8 more each for a time, a quantity, a weight) beside the result.
+Files are read once, in batches: a plain CSV in chunks of 64 MiB cut at line ends, a
+gzipped CSV through pyarrow's streaming reader, Parquet by row groups. In a CSV chunk whose
+lines are simple (comma delimited, no quotes, both id fields plain decimal integers) the ids
+are parsed by a numba kernel and the other columns by ``pyarrow.csv.read_csv``
+(multi-threaded, only those columns); any other chunk is parsed by ``read_csv`` alone (ids
+as text; text that is all plain decimal integers then becomes int64). Each batch's ids are
+checked and kept with the batch's values; then the ids are numbered: integer ids in a range
+not much wider than the number of lines by a table over the range, others by one hash table
+over all lines (``dictionary_encode`` of the chunked column); each line is then placed in
+its person's slots (a counting sort) a batch at a time, each batch freed once placed. No COO
+copy of the whole log is made; the peak memory is the ids and values of the lines (8 bytes a
+line for integer ids, about 4 more than their text for text ids; 8 each for a time, a
+quantity, a weight) beside the result.
 
 * **Ids.** People and items are numbered in sorted order of their ids (numeric order for
   integer ids), or in the order of the people / items table when one is given. The
@@ -62,28 +71,30 @@ from fastbip.generate.population import Population
 from ._logcols import (
     TIME_UNITS,
     _arrow,
+    _batch_ids,
     _canonical_ints,
     _days,
+    _encode_ids,
     _features,
     _ids,
     _kind,
     _like,
     _quantity,
-    _unique_ids,
     _weights,
 )
+from ._logcsv import csv_chunks
 
 __all__ = ["TIME_UNITS", "from_log", "read_log"]
 
 _BATCH = 1 << 20  # rows a batch (memory and Parquet)
-_CSV_BLOCK = 1 << 24  # bytes a CSV block
+_CSV_BLOCK = 1 << 26  # bytes a CSV chunk (a gzipped CSV: a block of its streaming reader)
 
 
 # ---------------------------------------------------------------- sources of record batches
 
 
 class _Source:
-    """Columns by role from a DataFrame, a mapping or a file, as batches (two passes)."""
+    """Columns by role from a DataFrame, a mapping or a file, as batches."""
 
     def __init__(self, log: Any, what: str):
         self.what = what
@@ -175,6 +186,10 @@ class _FileSource(_Source):
             convert_options=conv,
         )
 
+    def _chunks(self, columns: list[str]) -> Iterator[Any]:
+        """The record batches of a plain CSV file (:func:`._logcsv.csv_chunks`)."""
+        return csv_chunks(self.log, self.names, self.ids, columns, _CSV_BLOCK)
+
     def batches(self, roles: dict[str, str]) -> Iterator[tuple[int, dict]]:
         pa, _ = _arrow()
         columns = list(dict.fromkeys(roles.values()))
@@ -182,8 +197,10 @@ class _FileSource(_Source):
             import pyarrow.parquet as pq
 
             it = pq.ParquetFile(self.log).iter_batches(batch_size=_BATCH, columns=columns)
-        else:
+        elif self.log.name.lower().endswith(".gz"):
             it = self._open(columns)
+        else:
+            it = self._chunks(columns)
         lo = 0
         while True:
             try:
@@ -305,24 +322,29 @@ def _roles(person, item, time, time_unit, quantity, weight) -> dict[str, str]:
 
 def _build(src, roles, time_unit, people, items, id_col) -> Dataset:
     pa, pc = _arrow()
-    # pass 1: ids and lines per person
-    uniq = {"person": [], "item": []}
-    per_person = []
+    text_ints = isinstance(src, _FileSource)
+    # one pass: per batch, the checked ids and the values
+    batches, starts = [], []
     n_lines = 0
-    for lo, b in src.batches({r: roles[r] for r in ("person", "item")}):
-        for r in ("person", "item"):
-            u, codes = _unique_ids(b[r], r, roles[r], lo)
-            uniq[r].append(pc.cast(u, pa.large_string()) if _kind(u) == "str" else u)
-            if r == "person":
-                per_person.append((uniq[r][-1], np.bincount(codes, minlength=len(u))))
+    has = {r: r in roles for r in ("quantity", "time", "weight")}
+    empty_i, empty_f = np.empty(0, np.int64), np.empty(0, np.float64)
+    for lo, b in src.batches(roles):
+        rec = {r: _batch_ids(b[r], r, roles[r], lo, text_ints) for r in ("person", "item")}
+        rec["quantity"] = (
+            _quantity(b["quantity"], roles["quantity"], lo) if has["quantity"] else empty_i
+        )
+        rec["time"] = _days(b["time"], roles["time"], time_unit, lo) if has["time"] else empty_f
+        rec["weight"] = _weights(b["weight"], roles["weight"], lo) if has["weight"] else empty_f
         n_lines += len(b["person"])
+        batches.append(rec)
+        starts.append(lo)
     if n_lines == 0:
         raise ValueError(f"{src.what} is empty: no purchases")
-    pops, keys = {}, {}
+    pops, keys, codes = {}, {}, {}
     for r, table, side in (("person", people, "people"), ("item", items, "items")):
-        u = pc.unique(pa.chunked_array(uniq[r]).combine_chunks())
-        if isinstance(src, _FileSource):
-            u = _canonical_ints(u)
+        arrays = [rec.pop(r) for rec in batches]
+        u, codes[r] = _encode_ids(arrays, starts, r, roles[r], text_ints)
+        del arrays
         if table is None:
             ids = u.take(pc.array_sort_indices(u))
             key, cols = ids, {}
@@ -334,49 +356,50 @@ def _build(src, roles, time_unit, people, items, id_col) -> Dataset:
         columns, kinds, cats = _features(cols, what)
         np_ids = ids.to_numpy(zero_copy_only=False)
         pops[r] = Population(side, len(ids), None, columns, kinds, cats, ids=np_ids)
+        codes[r] = (u, codes[r])
     n, m = pops["person"].n, pops["item"].n
-    coders = {r: _Coder(keys[r]) for r in keys}
+    col_dtype = np.int32 if m < 2**31 - 1 else np.int64
+    # the population code of each distinct id, then of each line
     line_count = np.zeros(n, np.int64)
-    for values, counts in per_person:
-        np.add.at(line_count, coders["person"](values), counts)
-    del per_person, uniq
+    row_dtype = np.int32 if n < 2**31 - 1 else np.int64
+    for r, dt in (("person", row_dtype), ("item", col_dtype)):
+        u, idx = codes.pop(r)
+        lut = _Coder(keys[r])(u).astype(dt)
+        for rec, x in zip(batches, idx, strict=True):
+            rec[r] = lut[x]
+            if r == "person":
+                line_count += np.bincount(rec[r], minlength=n)
+        del idx
     line_ptr = np.zeros(n + 1, np.int64)
     np.cumsum(line_count, out=line_ptr[1:])
-    # pass 2: every line into its person's slots
-    col_dtype = np.int32 if m < 2**31 - 1 else np.int64
-    has = {r: r in roles for r in ("quantity", "time", "weight")}
+    # every line into its person's slots (a counting sort), a batch at a time
     slot_cols = np.empty(n_lines, col_dtype)
     slot_q = np.empty(n_lines if has["quantity"] else 0, np.int64)
     slot_t = np.empty(n_lines if has["time"] else 0, np.float64)
     slot_w = np.empty(n_lines if has["weight"] else 0, np.float64)
     fill = line_ptr[:-1].copy()
-    empty_i, empty_f = np.empty(0, np.int64), np.empty(0, np.float64)
-    for lo, b in src.batches(roles):
-        codes = {}
-        for r in ("person", "item"):
-            a = _ids(b[r], r, roles[r], lo, blanks=False)  # checked in pass 1
-            codes[r] = coders[r](a)
-        q = _quantity(b["quantity"], roles["quantity"], lo) if has["quantity"] else empty_i
-        t = _days(b["time"], roles["time"], time_unit, lo) if has["time"] else empty_f
-        w = _weights(b["weight"], roles["weight"], lo) if has["weight"] else empty_f
+    batches.reverse()
+    while batches:
+        rec = batches.pop()  # freed once placed
         _kl.scatter_lines(
-            codes["person"],
-            codes["item"].astype(col_dtype, copy=False),
-            q,
-            t,
-            w,
+            rec["person"],
+            rec["item"],
+            rec["quantity"],
+            rec["time"],
+            rec["weight"],
             fill,
             slot_cols,
             slot_q,
             slot_t,
             slot_w,
         )
+        del rec
     n_events = int(slot_q.sum()) if has["quantity"] else n_lines
     indptr = np.empty(n + 1, np.int64)
     indices = np.empty(n_lines, col_dtype)
-    data = np.empty(n_lines, np.int64)
+    data = np.empty(n_lines, np.int32 if n_events < 2**31 else np.int64)
     wsum = np.empty(n_lines if has["weight"] else 0, np.float64)
-    offsets = np.empty(n_lines + 1, np.int64)
+    offsets = np.empty(n_lines + 1 if has["time"] else 1, np.int64)
     ev_times = np.empty(n_events if has["time"] else 0, np.float64)
     del fill
     nnz, n_ev = _kl.compress_lines(
@@ -402,7 +425,7 @@ def _assemble(pops, indptr, indices, data, wsum, offsets, ev_times, nnz, n_ev, h
     data_dtype = np.int32 if data[:nnz].max(initial=0) < 2**31 else np.int64
     M = sp.csr_matrix(
         (
-            data[:nnz].astype(data_dtype),
+            data[:nnz].astype(data_dtype, copy=False),
             indices[:nnz].astype(idx_dtype, copy=False),
             indptr.astype(idx_dtype),
         ),
@@ -493,8 +516,8 @@ def read_log(
 ) -> Dataset:
     """Read a CSV (``.csv``, ``.csv.gz``) or Parquet (``.parquet``) purchase log.
 
-    The file is streamed in batches (two passes, no copy of the whole log); the arguments
-    are those of :func:`from_log`.
+    The file is read once, in batches (see the module docstring); the arguments are those
+    of :func:`from_log`.
 
     Parameters
     ----------

@@ -95,7 +95,8 @@ def _heat(
         light = frac > 0.6 if cmap == "viridis" else abs(frac - 0.5) < 0.3
         colour = "black" if light else "white"
         star = "*" if marks is not None and marks[i, j] else ""
-        ax.text(j, i, fmt.format(v) + star, ha="center", va="center", fontsize=8, color=colour)
+        size = 8 if Z.size <= 100 else 6  # many cells: smaller numbers, so they fit
+        ax.text(j, i, fmt.format(v) + star, ha="center", va="center", fontsize=size, color=colour)
     return im
 
 
@@ -119,7 +120,8 @@ def icl_curves(chosen: dict[str, Any], planted: dict[str, int | None]) -> Figure
         ax.set_xlabel(f"number of {side} clusters K")
         ax.set_ylabel("ICL (higher is better)")
         ax.set_title(f"{side.capitalize()}: ICL of the block model")
-        ax.set_xticks(ks)
+        step = max(1, math.ceil(len(ks) / 12))  # at most about 12 labelled ticks
+        ax.set_xticks(list(ks)[::step])
         ax.legend(fontsize=7, loc="lower right")
     return Figure("icl", "K chosen by ICL from the purchases", _svg(fig, "icl"), data)
 
@@ -196,9 +198,9 @@ def profiles(
     ncols = 3
     npanels = 1 + len(feats)
     nrows = math.ceil(npanels / ncols)
-    fig, axes = _new(nrows, ncols, 2.3)
-    flat = [ax for row in axes for ax in row]
     k = len(names)
+    fig, axes = _new(nrows, ncols, max(2.3, 0.13 * k + 1.0))
+    flat = [ax for row in axes for ax in row]
     sizes = np.bincount(labels[labels >= 0], minlength=k)
     ax = flat[0]
     ax.barh(range(k), sizes, color=[cluster_colour(c) for c in range(k)])
@@ -218,7 +220,14 @@ def profiles(
                 if sel.size:
                     shares[c] = np.bincount(sel, minlength=len(cats))[: len(cats)] / sel.size
             im = ax.imshow(shares, cmap="Greys", vmin=0, vmax=1, aspect="auto")
-            ax.set_xticks(range(len(cats)), cats, rotation=30, ha="right", fontsize=7)
+            many = len(cats) > 8  # many categories: upright labels, so they do not overlap
+            ax.set_xticks(
+                range(len(cats)),
+                cats,
+                rotation=90 if many else 30,
+                ha="center" if many else "right",
+                fontsize=6 if many else 7,
+            )
             ax.set_yticks(range(k), names, fontsize=7)
             fig.colorbar(im, ax=ax, label="share", shrink=0.8)
             data[f] = shares.tolist()
@@ -265,7 +274,8 @@ def block_heatmaps(
         planted[:ka, :kb] = omega
         panels.append((planted, "Planted relation\n(expected purchases)"))
     vmax = max(float(np.nanmax(p)) for p, _ in panels) or 1.0
-    fig, axes = _new(1, len(panels), 3.6, top=0.55, bottom=0.8, right=0.75)
+    height = max(3.6, 0.2 * counts.shape[0] + 1.4)
+    fig, axes = _new(1, len(panels), height, top=0.55, bottom=0.8, right=0.75)
     im = None
     for ax, (Z, title) in zip(axes[0], panels, strict=True):
         im = _heat(ax, Z, names["people"], names["items"], title, vmin=0, vmax=vmax)
@@ -273,15 +283,17 @@ def block_heatmaps(
     axes[0][0].set_ylabel("people-cluster")
     fig.colorbar(im, ax=axes[0].tolist(), label="purchases")
     data = {"counts": counts.tolist(), "omega": None if omega is None else omega.tolist()}
-    return Figure("blocks", "Block counts against the planted relation", _svg(fig, "blocks"), data)
+    title = "Block counts against the planted relation" if omega is not None else "Block counts"
+    return Figure("blocks", title, _svg(fig, "blocks"), data)
 
 
 def lift_residuals(stats: Any, names: dict[str, list[str]]) -> Figure:
     """Lift (log scale) and adjusted residuals; * marks cells significant after correction."""
     from matplotlib.colors import TwoSlopeNorm
 
-    fig, axes = _new(1, 2, 3.6, wspace=1.9, bottom=0.8, right=0.75)
     lift = np.asarray(stats.lift, dtype=float)
+    big = lift.size > 100  # many cells: only the significant ones marked, by a star
+    fig, axes = _new(1, 2, max(3.6, 0.2 * lift.shape[0] + 1.4), wspace=1.9, bottom=0.8, right=0.75)
     log_lift = np.log2(np.where(lift > 0, lift, np.nan))
     lim = float(np.nanmax(np.abs(log_lift))) if np.isfinite(log_lift).any() else 1.0
     sig = np.asarray(stats.significant, dtype=bool)
@@ -291,10 +303,12 @@ def lift_residuals(stats: Any, names: dict[str, list[str]]) -> Figure:
     ax.set_yticks(range(lift.shape[0]), names["people"])
     for (i, j), v in np.ndenumerate(lift):
         dark = abs(log_lift[i, j]) > 0.6 * lim if np.isfinite(log_lift[i, j]) else False
+        if big and not sig[i, j]:
+            continue
         ax.text(
             j,
             i,
-            f"{v:.2f}" + ("*" if sig[i, j] else ""),
+            "*" if big else f"{v:.2f}" + ("*" if sig[i, j] else ""),
             ha="center",
             va="center",
             fontsize=8,
@@ -309,10 +323,12 @@ def lift_residuals(stats: Any, names: dict[str, list[str]]) -> Figure:
     ax.set_xticks(range(res.shape[1]), names["items"], rotation=30, ha="right")
     ax.set_yticks(range(res.shape[0]), names["people"])
     for (i, j), v in np.ndenumerate(res):
+        if big and not sig[i, j]:
+            continue
         ax.text(
             j,
             i,
-            f"{v:.0f}" + ("*" if sig[i, j] else ""),
+            "*" if big else f"{v:.0f}" + ("*" if sig[i, j] else ""),
             ha="center",
             va="center",
             fontsize=8,
@@ -326,7 +342,7 @@ def lift_residuals(stats: Any, names: dict[str, list[str]]) -> Figure:
     data = {"lift": lift.tolist(), "residuals": res.tolist(), "significant": sig.tolist()}
     note = (
         f"* = significant at {stats.alpha:g} after the {stats.correction} correction over "
-        f"{sig.size} cells"
+        f"{sig.size} cells" + (" (too many cells to print their values)" if big else "")
     )
     return Figure("lift", "Which pairs buy more than chance", _svg(fig, "lift"), data, note)
 
@@ -390,9 +406,14 @@ def bigraph(g: Any, key: str) -> Figure:
 
 
 def windows(
-    totals: np.ndarray, edges: np.ndarray, names: dict[str, list[str]], top: int = 4
+    totals: np.ndarray,
+    edges: np.ndarray,
+    names: dict[str, list[str]],
+    top: int = 4,
+    dates: bool = False,
 ) -> Figure:
-    """Each block's share of the purchases per time window; the most changing named."""
+    """Each block's share of the purchases per time window; the most changing named. With
+    ``dates``, times are days since 1970-01-01 (a log's) and the axes show dates."""
     T = totals.shape[0]
     share = totals / np.maximum(totals.sum(axis=(1, 2), keepdims=True), 1)
     flat = share.reshape(T, -1)
@@ -425,6 +446,13 @@ def windows(
     ax.set_ylabel("share of the window's purchases")
     ax.set_title(f"The {len(order)} block relations that change most")
     ax.legend(fontsize=7)
+    if dates:
+        step = max(1, math.ceil(mid.size / 5))
+        ticks = mid[::step]
+        text = [str(np.datetime64(int(round(d)), "D")) for d in ticks]
+        for a in axes[0]:
+            a.set_xticks(ticks, text, rotation=20, ha="right", fontsize=7)
+            a.set_xlabel("date (window centre)")
     data = {"totals": totals.tolist(), "edges": edges.tolist(), "changes": changes}
     return Figure("windows", "Block relations over time", _svg(fig, "windows"), data)
 

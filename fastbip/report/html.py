@@ -17,6 +17,7 @@ import numpy as np
 
 from . import dot as dotmod
 from . import figures as F
+from .analysis import analysis_answer, analysis_chosen, analysis_context, analysis_names
 from .palette import cluster_colour, text_colour
 from .summary import SIDES, answer_lines, study_facts
 
@@ -134,7 +135,7 @@ def _top_items(ds, labels: np.ndarray, names: list[str]) -> list[dict[str, Any]]
                 desc.append(
                     f"{f} {pop.categories[f][v]}"
                     if pop.kinds[f] == "categorical"
-                    else f"{f} {float(v):.3g}"
+                    else f"{f} {float(v):.6g}"
                 )
             ident = pop.ids[j] if pop.ids is not None else f"item {j}"
             items.append({"id": str(ident), "bought": int(pops[j]), "desc": ", ".join(desc)})
@@ -166,7 +167,8 @@ def _windows(ds, facts) -> Any:
             for t in range(N_WINDOWS)
         ]
     )
-    return F.windows(totals, edges, facts.names)
+    # a log's times are days since 1970-01-01 (fastbip.read_log): show them as dates
+    return F.windows(totals, edges, facts.names, dates=getattr(ds, "spec", None) is None)
 
 
 def _bigraph(g, key: str, fontsize: int = 10) -> tuple[Any, str, str]:
@@ -205,8 +207,21 @@ def build_page(
         say(f"report: {step} ({seconds[step]:.2f} s)")
 
     truth = getattr(ds, "truth", None)
+    an = getattr(results, "analysis", None) if truth is None else None
     if facts is None:
-        facts = study_facts(results, ds, random_state=random_state)
+        chosen = None if an is None else analysis_chosen(an)
+        facts = study_facts(results, ds, chosen=chosen, random_state=random_state)
+    legend_names = facts.names
+    if an is not None:  # the analysis' names, not "found people 3"
+        names = analysis_names(an)
+        legend_names = {}
+        many = max(len(facts.names[s]) for s in SIDES) > 8
+        for s in SIDES:
+            k = len(facts.names[s])
+            legend_names[s] = (names[s] + facts.names[s][len(names[s]) :])[:k]
+            # many clusters: the figures label them by code (P3, I7), the legend names them
+            codes = [f"{'P' if s == 'people' else 'I'}{c}" for c in range(k)]
+            facts.names[s] = codes if many else list(legend_names[s])
     lap("ICL and block statistics")
     pops = {"people": ds.people, "items": ds.items}
     samples = {s: _sample(pops[s].n, sample, rng) for s in SIDES}
@@ -256,6 +271,9 @@ def build_page(
     if results.is_sweep:
         figs["sweep"] = F.ari_vs_snr(results.entries)
     colour = _colour_tables(results, facts, truth, rng)
+    analysis = None if an is None else analysis_context(an, facts.names)
+    if analysis is not None:
+        figs.update(analysis["figs"])
     lap("question 3")
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("fastbip.report", "templates"),
@@ -270,7 +288,10 @@ def build_page(
     html = env.get_template("page.html.j2").render(
         title="fastbip study",
         summary=results.summary or ds.summary(),
-        answer=answer_lines(facts),
+        answer=(
+            answer_lines(facts) if analysis is None else analysis_answer(an, facts, legend_names)
+        ),
+        analysis=analysis,
         facts=facts,
         figs=figs,
         colour=colour,
@@ -282,16 +303,16 @@ def build_page(
         dot_names=dot_names,
         sample=sample,
         samples={s: len(samples[s]) for s in SIDES},
-        top_items=_top_items(ds, facts.labels["items"], facts.names["items"]),
+        top_items=_top_items(ds, facts.labels["items"], legend_names["items"]),
         graph_sample=(GRAPH_PEOPLE, GRAPH_ITEMS),
         legend=[
             {
                 "k": k,
                 "colour": cluster_colour(k),
-                "people": facts.names["people"][k] if k < len(facts.names["people"]) else "",
-                "items": facts.names["items"][k] if k < len(facts.names["items"]) else "",
+                "people": legend_names["people"][k] if k < len(legend_names["people"]) else "",
+                "items": legend_names["items"][k] if k < len(legend_names["items"]) else "",
             }
-            for k in range(max(len(facts.names["people"]), len(facts.names["items"])))
+            for k in range(max(len(legend_names["people"]), len(legend_names["items"])))
         ],
         isfinite=lambda x: x is not None and isinstance(x, float | int) and math.isfinite(x),
     )

@@ -34,7 +34,7 @@ from .model import (
     RelationSpec,
 )
 from .presets import default_spec, planted_spec
-from .time import Peak, Seasonal, TimeProfile, TimeSpec
+from .time import Histogram, Peak, Seasonal, TimeProfile, TimeSpec
 
 __all__ = [
     "SpecError",
@@ -47,6 +47,7 @@ __all__ = [
     "RelationSpec",
     "Peak",
     "Seasonal",
+    "Histogram",
     "TimeProfile",
     "TimeSpec",
     "Spec",

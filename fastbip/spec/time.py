@@ -1,8 +1,9 @@
 """The spec's time profiles: when purchases happen, per item-cluster.
 
-A profile is typed (:class:`TimeProfile` holding :class:`Peak` and :class:`Seasonal` terms)
-and validated where it is built; :func:`fastbip.generate.events.intensity` evaluates it. In a spec
-file a profile is a table ``{base, trend, peaks = [...], seasonal = [...]}``; see
+A profile is typed (:class:`TimeProfile` holding :class:`Peak`, :class:`Seasonal` and an
+optional :class:`Histogram` term) and validated where it is built;
+:func:`fastbip.generate.events.intensity` evaluates it. In a spec file a profile is a table
+``{base, trend, peaks = [...], seasonal = [...], histogram = {edges, levels}}``; see
 ``docs/spec-format.md``.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from ._parse import SpecError, _fail, _get, _list, _no_extra, _nonneg, _number, _positive, _require
 
-__all__ = ["Peak", "Seasonal", "TimeProfile", "TimeSpec"]
+__all__ = ["Histogram", "Peak", "Seasonal", "TimeProfile", "TimeSpec"]
 
 
 @dataclass(frozen=True)
@@ -95,10 +96,66 @@ class Seasonal:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Histogram:
+    """A piecewise-constant term: intensity ``levels[i]`` on ``[edges[i], edges[i + 1])``, 0
+    outside ``[edges[0], edges[-1])``.
+
+    It lets a profile reproduce an observed histogram of purchase times exactly in
+    expectation: when sampling, each cell of the time grid gets the term's exact mean over
+    the cell (not its value at the cell's middle), so the expected share of the purchases
+    in ``[edges[i], edges[i + 1])`` is ``levels[i] * (edges[i + 1] - edges[i])`` over the
+    profile's total mass, up to the grid's resolution (2**14 cells over the period) where
+    an edge falls inside a cell.
+
+    Parameters
+    ----------
+    edges : tuple of float
+        Strictly increasing, finite, at least two.
+    levels : tuple of float
+        One per bin (``len(edges) - 1``), each >= 0.
+    """
+
+    edges: tuple[float, ...]
+    levels: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        edges, levels = _histogram_fields(self.edges, self.levels, "Histogram")
+        object.__setattr__(self, "edges", edges)
+        object.__setattr__(self, "levels", levels)
+
+    @classmethod
+    def from_dict(cls, d: Any, path: str) -> Histogram:
+        """Parse an ``{edges, levels}`` table found at ``path``."""
+        d = _require(d, path)
+        _no_extra(d, {"edges", "levels"}, path)
+        return cls(*_histogram_fields(_get(d, "edges", path), _get(d, "levels", path), path))
+
+    def to_dict(self) -> dict:
+        """The table of this term, as written in a spec file."""
+        return {"edges": list(self.edges), "levels": list(self.levels)}
+
+
+def _histogram_fields(edges: Any, levels: Any, path: str) -> tuple[tuple, tuple]:
+    edges_t = tuple(
+        _number(e, f"{path}.edges[{i}]") for i, e in enumerate(_list(edges, f"{path}.edges", 2))
+    )
+    if any(b <= a for a, b in zip(edges_t, edges_t[1:], strict=False)):
+        raise _fail(f"{path}.edges", "must be strictly increasing", list(edges_t))
+    levels_t = tuple(
+        _nonneg(v, f"{path}.levels[{i}]") for i, v in enumerate(_list(levels, f"{path}.levels"))
+    )
+    if len(levels_t) != len(edges_t) - 1:
+        raise _fail(
+            f"{path}.levels", f"must have one level per bin ({len(edges_t) - 1})", len(levels_t)
+        )
+    return edges_t, levels_t
+
+
 def _profile_fields(
-    base: Any, trend: Any, peaks: Any, seasonal: Any, path: str
-) -> tuple[float, float, tuple[Peak, ...], tuple[Seasonal, ...]]:
-    """Check a profile's four fields (``path`` names it in errors) and return them typed."""
+    base: Any, trend: Any, peaks: Any, seasonal: Any, histogram: Any, path: str
+) -> tuple[float, float, tuple[Peak, ...], tuple[Seasonal, ...], Histogram | None]:
+    """Check a profile's five fields (``path`` names it in errors) and return them typed."""
     base = _nonneg(base, f"{path}.base")
     trend = _number(trend, f"{path}.trend")
     if trend < -1:
@@ -111,20 +168,27 @@ def _profile_fields(
         s if isinstance(s, Seasonal) else Seasonal.from_dict(s, f"{path}.seasonal[{i}]")
         for i, s in enumerate(_list(seasonal, f"{path}.seasonal"))
     )
-    if base == 0 and not any(p.height > 0 for p in peaks_t):
+    if histogram is not None and not isinstance(histogram, Histogram):
+        histogram = Histogram.from_dict(histogram, f"{path}.histogram")
+    if (
+        base == 0
+        and not any(p.height > 0 for p in peaks_t)
+        and not (histogram is not None and any(v > 0 for v in histogram.levels))
+    ):
         raise SpecError(
-            f"{path} has zero intensity everywhere: give base > 0 or a peak with height > 0"
+            f"{path} has zero intensity everywhere: give base > 0, a peak with height > 0 "
+            "or a histogram with a level > 0"
         )
-    return base, trend, peaks_t, seasonal_t
+    return base, trend, peaks_t, seasonal_t, histogram
 
 
 @dataclass(frozen=True)
 class TimeProfile:
     """The purchase intensity of one item-cluster over the period ``[start, end)``.
 
-    ``base * (1 + trend * (t - start) / (end - start))`` plus its peaks and seasonal terms
-    (:func:`fastbip.generate.events.intensity`). Only its shape matters: purchase times are drawn
-    from it normalised on the period.
+    ``base * (1 + trend * (t - start) / (end - start))`` plus its peaks, seasonal terms and
+    histogram (:func:`fastbip.generate.events.intensity`). Only its shape matters: purchase
+    times are drawn from it normalised on the period.
 
     Parameters
     ----------
@@ -136,23 +200,29 @@ class TimeProfile:
         Gaussian bumps (tables ``{center, width, height}`` are converted).
     seasonal : tuple of Seasonal, default ()
         Periodic terms (tables ``{period, amplitude, phase}`` are converted).
+    histogram : Histogram or None, default None
+        A piecewise-constant term (a table ``{edges, levels}`` is converted); a twin's
+        profile (:func:`fastbip.fit_spec`) is one with ``base = 0``.
 
     Raises
     ------
     SpecError
-        If a term is out of range, or if the intensity is zero everywhere (``base == 0`` and
-        no peak with ``height > 0``).
+        If a term is out of range, or if the intensity is zero everywhere (``base == 0``, no
+        peak with ``height > 0`` and no histogram level > 0).
     """
 
     base: float = 1.0
     trend: float = 0.0
     peaks: tuple[Peak, ...] = ()
     seasonal: tuple[Seasonal, ...] = ()
+    histogram: Histogram | None = None
 
     def __post_init__(self) -> None:
         for name, value in zip(
-            ("base", "trend", "peaks", "seasonal"),
-            _profile_fields(self.base, self.trend, self.peaks, self.seasonal, "TimeProfile"),
+            ("base", "trend", "peaks", "seasonal", "histogram"),
+            _profile_fields(
+                self.base, self.trend, self.peaks, self.seasonal, self.histogram, "TimeProfile"
+            ),
             strict=True,
         ):
             object.__setattr__(self, name, value)
@@ -161,25 +231,30 @@ class TimeProfile:
     def from_dict(cls, d: Any, path: str) -> TimeProfile:
         """Parse one entry of ``time.profiles`` found at ``path``."""
         d = _require(d, path)
-        _no_extra(d, {"base", "trend", "peaks", "seasonal"}, path)
+        _no_extra(d, {"base", "trend", "peaks", "seasonal", "histogram"}, path)
         return cls(
             *_profile_fields(
                 d.get("base", 1.0),
                 d.get("trend", 0.0),
                 d.get("peaks", []),
                 d.get("seasonal", []),
+                d.get("histogram"),
                 path,
             )
         )
 
     def to_dict(self) -> dict:
-        """The table of this profile, as written in a spec file (every key present)."""
-        return {
+        """The table of this profile, as written in a spec file (every key present, but
+        ``histogram`` only when there is one)."""
+        d = {
             "base": self.base,
             "trend": self.trend,
             "peaks": [p.to_dict() for p in self.peaks],
             "seasonal": [s.to_dict() for s in self.seasonal],
         }
+        if self.histogram is not None:
+            d["histogram"] = self.histogram.to_dict()
+        return d
 
     def __getitem__(self, key: str) -> Any:
         """Deprecated: profiles were dicts; read the attributes instead."""

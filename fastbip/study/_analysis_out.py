@@ -50,10 +50,17 @@ def analysis_text(res: Any, twin: tuple[Any, dict] | None = None) -> str:
     an = res.analysis
     k, st = an["k"], an["stability"]
     lines = [res.summary, ""]
+    cap = k.get("cap", {})
+
+    def tried(side: str) -> str:
+        r = k[f"k_{side}_range"]
+        top = f" (cap {cap[side]})" if side in cap and not k["given"][side] else ""
+        return f"{side} {r[0]}..{r[-1]}{top}"
+
     lines.append(
         f"clusters chosen by ICL: {k['k_people']} people-clusters x {k['k_items']} "
-        f"item-clusters (K tried: people {k['k_people_range'][0]}..{k['k_people_range'][-1]}, "
-        f"items {k['k_items_range'][0]}..{k['k_items_range'][-1]})"
+        f"item-clusters (K tried: {tried('people')}, {tried('items')}; a range grows while "
+        "its best K is at its top, up to its cap floor(sqrt(n)))"
     )
     lines += [f"  note: {n}" for n in k["notes"]]
     for side in ("people", "items"):
@@ -111,7 +118,9 @@ def analysis_text(res: Any, twin: tuple[Any, dict] | None = None) -> str:
             f"{stats['ks_items_degrees']:.3f}; block counts max |z| "
             f"{stats['block_counts_max_z']:.1f}"
             + (
-                f"; window totals within {stats['window_totals_max_rel_diff']:.1%}"
+                f"; window totals ({len(stats['window_totals'][0])} windows) within "
+                f"{stats['window_totals_max_rel_diff']:.1%}, max |z| "
+                f"{stats['window_totals_max_z']:.1f} (sampling error: |z| < 4)"
                 if "window_totals_max_rel_diff" in stats
                 else ""
             )
@@ -167,7 +176,15 @@ def run_analysis(
         from .twin import twin_study
 
         a, b = (res.entry("dcsbm", s).labels for s in ("people", "items"))
-        _, tres, stats = twin_study(ds, a, b, algorithms=opts.get("algorithms"), random_state=seed)
+        tm = res.analysis.get("time")
+        _, tres, stats = twin_study(
+            ds,
+            a,
+            b,
+            algorithms=opts.get("algorithms"),
+            random_state=seed,
+            windows=None if tm is None else tm["edges"],
+        )
         res.analysis["twin"] = {"fit": stats, "study": tres.to_dict()}
         twin_out = (tres, stats)
     print(analysis_text(res, twin_out))

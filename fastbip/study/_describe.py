@@ -107,9 +107,10 @@ def name_clusters(
     """A name per cluster and what it rests on.
 
     People: the distinctive feature (see :func:`_distinctive`) when the people table has
-    features, else the item-cluster they over-buy most (highest lift in ``C``). Items: the top
-    categories of the first categorical item feature (by share inside the cluster, with their
-    lift), else the ids of the ``n_top`` most purchased items.
+    features, else the item-cluster they over-buy most (highest lift in ``C``). Items: the most
+    distinctive categories of the first categorical item feature (by lift, among those with a
+    share of at least 5% inside the cluster; with their lift and share), else the ids of the
+    ``n_top`` most purchased items.
     """
     prefix = "P" if side == "people" else "I"
     tot = C.sum()
@@ -145,9 +146,15 @@ def name_clusters(
             share = inc / max(inc.sum(), 1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 lf = np.where(allc > 0, share / (allc / max(allc.sum(), 1)), 0.0)
-            top = [int(i) for i in np.argsort(-share, kind="stable")[:n_top] if inc[i] > 0]
-            d["name"] = ", ".join(f"{cats[i]} ({share[i]:.0%}, x{lf[i]:.1f})" for i in top)
-            d["basis"] = f"top categories of {f}"
+            # the most distinctive categories: by lift among those with a share of at
+            # least 5% inside the cluster (a rare category's lift is noise); by share if none
+            cand = np.flatnonzero((inc > 0) & (share >= 0.05))
+            if cand.size == 0:
+                cand = np.flatnonzero(inc > 0)
+            order = sorted(cand.tolist(), key=lambda i: (-lf[i], -share[i]))
+            top = [int(i) for i in order[:n_top]]
+            d["name"] = ", ".join(f"{cats[i]} (x{lf[i]:.1f}, {share[i]:.0%})" for i in top)
+            d["basis"] = f"most distinctive categories of {f} (by lift, share >= 5%)"
         else:
             d["name"] = "items " + ", ".join(top_ids)
             d["basis"] = "most purchased items"

@@ -29,7 +29,18 @@ __all__ = ["analyze", "DEFAULT_ALGORITHMS"]
 DEFAULT_ALGORITHMS = ("spectral-cocluster", "svd-kmeans", "louvain")
 _K_DEFAULT = (1, 6)  # the first ICL range per side: 1..6
 _K_GROW = 3  # clusters added to a side whose best K sits at the range's top
-_K_STEPS = 4  # at most this many extensions
+
+
+def _k_cap(n: int) -> int:
+    """The largest K the range of a side of ``n`` members grows to: ``floor(sqrt(n))`` (at
+    least the default range's top, at most ``n``). Beyond about sqrt(n) clusters a block
+    model cannot recover its clusters reliably (cluster sizes below sqrt(n): the limit of
+    the known exact-recovery results for block models, and the resolution limit of
+    modularity-type scores), so ICL preferring more says the data have finer structure
+    than can be resolved, not where it is."""
+    import math
+
+    return min(n, max(_K_DEFAULT[1], math.isqrt(n)))
 
 
 def _say(progress: bool, msg: str) -> None:
@@ -89,6 +100,7 @@ def _choose_k(M, k_people, k_items, k_range, random_state, progress):
         kr_p = kr_i = k_range
     rows = [k_people] if k_people is not None else _k_values(kr_p, n, "people")
     cols = [k_items] if k_items is not None else _k_values(kr_i, m, "items")
+    cap = {"people": max(_k_cap(n), rows[-1]), "items": max(_k_cap(m), cols[-1])}
     scores: dict[tuple[int, int], float] = {}
 
     def fill(rs, cs):
@@ -103,21 +115,20 @@ def _choose_k(M, k_people, k_items, k_range, random_state, progress):
 
     t0 = time.perf_counter()
     grew = {"people": 0, "items": 0}
-    step = 0
     while True:
         fill(rows, cols)
         best = max(((r, c) for r in rows for c in cols), key=lambda rc: scores[rc])
-        edge_p = k_people is None and best[0] == rows[-1] and rows[-1] < n
-        edge_i = k_items is None and best[1] == cols[-1] and cols[-1] < m
-        if not (edge_p or edge_i) or step == _K_STEPS:
+        edge_p = k_people is None and best[0] == rows[-1] and rows[-1] < cap["people"]
+        edge_i = k_items is None and best[1] == cols[-1] and cols[-1] < cap["items"]
+        if not (edge_p or edge_i):
             break
         if edge_p:
-            rows = rows + list(range(rows[-1] + 1, min(rows[-1] + _K_GROW, n) + 1))
+            rows = rows + list(range(rows[-1] + 1, min(rows[-1] + _K_GROW, cap["people"]) + 1))
             grew["people"] += 1
         if edge_i:
-            cols = cols + list(range(cols[-1] + 1, min(cols[-1] + _K_GROW, m) + 1))
+            cols = cols + list(range(cols[-1] + 1, min(cols[-1] + _K_GROW, cap["items"]) + 1))
             grew["items"] += 1
-        step += 1
+    size = {"people": n, "items": m}
     at_edge = {
         "people": k_people is None and best[0] == rows[-1] and rows[-1] < n,
         "items": k_items is None and best[1] == cols[-1] and cols[-1] < m,
@@ -130,10 +141,13 @@ def _choose_k(M, k_people, k_items, k_range, random_state, progress):
             )
     for side, edge in at_edge.items():
         if edge:
+            kb = best[0] if side == "people" else best[1]
             msg = (
-                f"ICL still prefers the largest K of {side} tried "
-                f"({best[0] if side == 'people' else best[1]}); more clusters may fit better: "
-                "give a larger k_range"
+                f"ICL still prefers the largest K of {side} tried ({kb}): the range stopped "
+                f"growing at its cap, floor(sqrt(n)) = {cap[side]} for n = {size[side]} "
+                f"{side} (smaller clusters than about sqrt(n) members are not reliably "
+                f"recoverable); the {side} have finer structure than the fit resolves, and "
+                f"{kb} is the most it can: give a larger k_range to try more"
             )
             warnings.warn(msg, UserWarning, stacklevel=3)
             notes.append(msg)
@@ -147,6 +161,7 @@ def _choose_k(M, k_people, k_items, k_range, random_state, progress):
         "k_items_range": cols,
         "icl": table,
         "grew": grew,
+        "cap": cap,
         "at_edge": at_edge,
         "notes": notes,
         "given": {"people": k_people is not None, "items": k_items is not None},
@@ -239,8 +254,11 @@ def analyze(
     k_range : iterable of int, pair of iterables, or dict, optional
         The K tried per side (one range for both, ``(people, items)`` or
         ``{"people": ..., "items": ...}``); default 1..6. While the best K of a side is the
-        largest tried, that side's range grows by 3 (at most 4 times); if it still is, a
-        ``UserWarning`` says so and ``analysis["k"]["at_edge"]`` records it.
+        largest tried, that side's range grows by 3, up to a cap of ``floor(sqrt(n))`` for
+        a side of n members (or the largest K given, if larger): about the most clusters
+        a block model can recover at that size. If the best K is still the largest, a
+        ``UserWarning`` says so and ``analysis["k"]["at_edge"]`` records it (``["cap"]``
+        the caps).
     n_seeds : int
         Refits of the block model at other seeds, >= 0.
     n_bootstrap : int
@@ -263,7 +281,8 @@ def analyze(
         Rows: ``dcsbm`` and each algorithm per side (labels and estimator kept; scores NaN).
         ``analysis``: ``k`` (chosen K, range, ICL table, notes), ``stability``
         (ARI per side over seeds and resamples, per-cluster stability), ``agreement`` (ARI
-        of each algorithm with the block model per side), ``names`` and ``profiles`` per side,
+        of each algorithm with the block model per side, and ``pairwise``: the ARI between
+        every two algorithms, the block model first), ``names`` and ``profiles`` per side,
         ``relations`` (block statistics, significant cells), ``time`` (or None).
 
     Raises
@@ -335,6 +354,13 @@ def analyze(
             )
     if chosen:
         _say(progress, f"agreement with {len(chosen)} other algorithm(s) measured")
+    pairwise = {}
+    for side in ("people", "items"):
+        labs = [(e.algorithm, e.labels) for e in entries if e.side == side and e.labels is not None]
+        pairwise[side] = {
+            "algorithms": [name for name, _ in labs],
+            "ari": [[_ari(x, y) for _, y in labs] for _, x in labs],
+        }
 
     C = block_counts(M, a, b, ka, kb).astype(np.float64)
     d_r = np.asarray(M.sum(axis=1)).ravel().astype(np.float64)
@@ -346,6 +372,7 @@ def analyze(
         "agreement": {
             "measure": "ARI of each algorithm's labels with the block model's, per side",
             "algorithms": agreement,
+            "pairwise": pairwise,
         },
         "names": {
             "people": name_clusters(dataset.people, a, ka, d_r, C, "people"),

@@ -13,8 +13,15 @@
   a Pareto with the same CV; the one whose simulated degrees are closer to the log's in the
   two-sample Kolmogorov-Smirnov distance is kept (both distances are in ``fit_stats``);
 * time (when the log has timestamps): per item-cluster, the histogram of its purchase times
-  (24 bins over the log's range) redrawn as one Gaussian peak per bin, no base (the spec's
-  profiles take peaks, not an empirical table);
+  as the profile itself (a :class:`~fastbip.spec.Histogram` term, no base): 128 equal bins
+  over the log's range by default, or the edges given. The twin's times are drawn from it
+  with each grid cell's exact share, so the expected number of the twin's purchases of
+  cluster l in any union of bins is the log's, given the block totals; and the expected block
+  totals are the log's, so the expected window totals are the log's for every window whose
+  edges are bin edges (the 8 equal windows of :func:`twin_fit_stats` and of
+  :func:`fastbip.analyze` are unions of the 128 bins). What is left is sampling error:
+  a window total is a sum of independent Poisson counts, so ``(twin - log) / sqrt(log)`` is
+  about standard normal per window;
 * features: per cluster, numeric features as normal (the cluster's mean and sd),
   categorical as the cluster's shares.
 """
@@ -27,7 +34,7 @@ import numpy as np
 
 __all__ = ["fit_spec", "twin_fit_stats", "twin_study"]
 
-_N_BINS = 24
+_N_BINS = 128
 
 
 def _degrees(M, axis: int) -> np.ndarray:
@@ -84,24 +91,36 @@ def _fit_degrees(d, labels, k, totals, seed) -> tuple[dict, dict]:
     return cands[best].to_dict(), stats
 
 
-def _fit_profile(t: np.ndarray, start: float, end: float) -> dict:
-    """A time profile that redraws the histogram of the times ``t`` in ``[start, end)``:
-    one Gaussian peak per bin of :data:`_N_BINS` (center the bin's middle, sd half a bin,
-    height the bin's count; the two end bins raised by 1 / 0.84 for the mass their peak puts
-    outside the period), no base."""
+def _fit_profile(t: np.ndarray, edges: np.ndarray) -> dict:
+    """The profile of the times ``t``: their histogram on ``edges`` as a piecewise-constant
+    intensity (count / bin width, so a bin's mass is its count), no base."""
     if t.size == 0:
         return {"base": 1.0}
-    h, e = np.histogram(t, bins=_N_BINS, range=(start, end))
-    h = h.astype(np.float64)
-    h[[0, -1]] /= 0.8413  # P(Z < 1): the share of an end peak inside the period
-    bw = e[1] - e[0]
-    centers = 0.5 * (e[:-1] + e[1:])
-    peaks = [
-        {"center": float(c), "width": float(0.5 * bw), "height": float(x)}
-        for c, x in zip(centers, h, strict=True)
-        if x > 0
-    ]
-    return {"base": 0.0, "trend": 0.0, "peaks": peaks, "seasonal": []}
+    h = np.histogram(t, bins=edges)[0].astype(np.float64)
+    levels = h / np.diff(edges)
+    return {
+        "base": 0.0,
+        "trend": 0.0,
+        "peaks": [],
+        "seasonal": [],
+        "histogram": {"edges": edges.tolist(), "levels": levels.tolist()},
+    }
+
+
+def _time_edges(bins: Any, start: float, end: float) -> np.ndarray:
+    """The bin edges of the twin's time profiles: ``bins`` equal bins on ``[start, end)``, or
+    the given edges clipped to it (``start`` and ``end`` added)."""
+    from .._validation import check_int
+
+    if np.ndim(bins) == 0:
+        return np.linspace(start, end, check_int(bins, "time_bins", 1) + 1)
+    e = np.asarray(bins, dtype=np.float64)
+    if e.ndim != 1 or e.size < 1 or not np.all(np.isfinite(e)):
+        raise ValueError(
+            f"time_bins must be an int >= 1 or a 1-D array of finite edges; got {bins!r}"
+        )
+    e = e[(e > start) & (e < end)]
+    return np.unique(np.concatenate(([start], e, [end])))
 
 
 def _features(pop, labels, k) -> tuple[list[dict], list[dict]]:
@@ -131,7 +150,9 @@ def _features(pop, labels, k) -> tuple[list[dict], list[dict]]:
     return feats, per_cluster
 
 
-def fit_spec(dataset: Any, row_labels: Any, column_labels: Any, *, seed: int = 0):
+def fit_spec(
+    dataset: Any, row_labels: Any, column_labels: Any, *, seed: int = 0, time_bins: Any = _N_BINS
+):
     """A planted spec fitted to ``dataset`` under the given labels (its twin).
 
     Parameters
@@ -144,6 +165,10 @@ def fit_spec(dataset: Any, row_labels: Any, column_labels: Any, *, seed: int = 0
     seed : int
         The spec's seed (and the seed of the degree simulations that choose the degree
         distribution).
+    time_bins : int or array of float
+        With timestamps: the number of equal bins of the item-clusters' time profiles over
+        the log's range (default 128), or their edges (clipped to the range, its ends
+        added); window totals are reproduced in expectation for windows made of whole bins.
 
     Returns
     -------
@@ -156,10 +181,12 @@ def fit_spec(dataset: Any, row_labels: Any, column_labels: Any, *, seed: int = 0
     ValueError, TypeError
         If the labels do not fit the dataset or the dataset has no purchases.
     """
-    return _fit(dataset, row_labels, column_labels, seed)[0]
+    return _fit(dataset, row_labels, column_labels, seed, time_bins)[0]
 
 
-def _fit(dataset: Any, row_labels: Any, column_labels: Any, seed: Any) -> tuple[Any, dict]:
+def _fit(
+    dataset: Any, row_labels: Any, column_labels: Any, seed: Any, time_bins: Any = _N_BINS
+) -> tuple[Any, dict]:
     """:func:`fit_spec` and the statistics of its degree fits."""
     from .._validation import as_labels, as_purchases, check_int
     from ..blocks import estimate_omega
@@ -218,21 +245,26 @@ def _fit(dataset: Any, row_labels: Any, column_labels: Any, seed: Any) -> tuple[
         cnt = np.diff(np.asarray(ev.offsets))
         item_of_event = np.repeat(M.indices, cnt)
         cl = b[item_of_event]
+        edges = _time_edges(time_bins, start, end)
         d["time"] = {
             "start": start,
             "end": end,
-            "profiles": [_fit_profile(times[cl == c], start, end) for c in range(kb)],
+            "profiles": [_fit_profile(times[cl == c], edges) for c in range(kb)],
         }
     return Spec.from_dict(d), {"activity": act_stats, "popularity": pop_stats}
 
 
-def twin_fit_stats(dataset: Any, twin: Any, row_labels: Any, column_labels: Any) -> dict:
+def twin_fit_stats(
+    dataset: Any, twin: Any, row_labels: Any, column_labels: Any, windows: Any = None
+) -> dict:
     """How the twin (a generated dataset) compares with the log under the labels.
 
     Returns the two-sample KS distance of the people's and items' degrees, the largest
     ``|C_twin - C_fit| / sqrt(C_fit)`` over the block pairs (the twin's planted labels against
-    the log's labels), and, with times, the largest relative difference of the window totals
-    (8 equal windows over the log's range).
+    the log's labels), and, with times, the window totals (``windows``: edges, default 8
+    equal windows over the log's range) with their largest relative difference and largest
+    ``|twin - log| / sqrt(log)`` (about standard normal per window when the twin's profiles
+    are the log's histograms: the twin's tolerance is ``|z| < 4`` per window).
     """
     from scipy.stats import ks_2samp
 
@@ -253,14 +285,20 @@ def twin_fit_stats(dataset: Any, twin: Any, row_labels: Any, column_labels: Any)
     }
     if dataset.events is not None and twin.events is not None:
         times = np.asarray(dataset.events.times)
-        edges = np.linspace(times.min(), np.nextafter(times.max(), np.inf), 9)
+        edges = (
+            np.linspace(times.min(), np.nextafter(times.max(), np.inf), 9)
+            if windows is None
+            else np.asarray(windows, dtype=np.float64)
+        )
         w = block_counts_windows(M, dataset.events, a, b, edges, ka, kb).sum(axis=(1, 2))
         tl = twin.truth
         wt = block_counts_windows(
             T, twin.events, tl.people_labels, tl.item_labels, edges, ka, kb
         ).sum(axis=(1, 2))
+        out["window_edges"] = edges.tolist()
         out["window_totals"] = [w.tolist(), wt.tolist()]
         out["window_totals_max_rel_diff"] = float(np.max(np.abs(wt - w) / np.maximum(w, 1)))
+        out["window_totals_max_z"] = float(np.max(np.abs(wt - w) / np.sqrt(np.maximum(w, 1))))
     return out
 
 
@@ -271,8 +309,13 @@ def twin_study(
     *,
     algorithms: Any = None,
     random_state: Any = 0,
+    windows: Any = None,
 ) -> tuple[Any, Any, dict]:
     """Fit the twin, generate it and run the planted study on it.
+
+    ``windows`` (edges, optional) are the windows whose totals the twin is compared on; its
+    time profiles' bins are the 128 equal bins and these edges, so every window is a union
+    of bins.
 
     Returns ``(spec, results, stats)``: the twin's spec, the :class:`Results` of
     :func:`fastbip.run_study` on the generated twin (ARI of each algorithm against the
@@ -283,9 +326,15 @@ def twin_study(
     from .planted import run_study
 
     seed = int_seed(random_state) or 0
-    spec, degree_stats = _fit(dataset, row_labels, column_labels, seed)
+    bins: Any = _N_BINS
+    ev = getattr(dataset, "events", None)
+    if windows is not None and ev is not None and np.asarray(ev.times).size:
+        t = np.asarray(ev.times, dtype=np.float64)
+        hi = float(np.nextafter(t.max(), np.inf)) if t.max() > t.min() else float(t.min()) + 1
+        bins = np.union1d(np.linspace(float(t.min()), hi, _N_BINS + 1), windows)
+    spec, degree_stats = _fit(dataset, row_labels, column_labels, seed, bins)
     twin = generate(spec)
     res = run_study(twin, algorithms=algorithms, random_state=random_state)
-    stats = twin_fit_stats(dataset, twin, row_labels, column_labels)
+    stats = twin_fit_stats(dataset, twin, row_labels, column_labels, windows)
     stats["degrees"] = degree_stats
     return spec, res, stats
