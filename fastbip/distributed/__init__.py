@@ -20,6 +20,7 @@ from fastbip.io.sharded import ShardedDataset, load_sharded
 
 from .dcsbm import DaskDCSBMResult, dcsbm_sweeps_dask
 from .generate import generate_dask, generate_purchases_dask
+from .labels import ShardedLabels, sharded_truth_labels
 from .study import (
     block_counts_dask,
     block_counts_windows_dask,
@@ -30,6 +31,7 @@ from .study import (
 __all__ = [
     "DaskDCSBMResult",
     "ShardedDataset",
+    "ShardedLabels",
     "block_counts_dask",
     "block_counts_windows_dask",
     "block_stats_dask",
@@ -38,4 +40,5 @@ __all__ = [
     "generate_dask",
     "generate_purchases_dask",
     "load_sharded",
+    "sharded_truth_labels",
 ]
