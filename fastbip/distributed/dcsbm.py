@@ -7,21 +7,23 @@ One sweep (rows, then columns) on a sharded dataset:
    profile (broadcast, small); the task keeps the shard's new row labels on its worker and
    returns the shard's block totals, its live members per cluster and whether a label moved.
 2. **Column statistics**, one task per shard: each column's purchases by row cluster in the
-   shard (n_items x K_A), summed on the workers by a tree of tasks (fan-in 4).
+   shard (n_items x K_A), summed on the workers: first on each worker, then across
+   (:func:`~fastbip.distributed._client.local_sum`).
 3. **Columns**, one task on the summed statistics: each column takes its most likely
    cluster; the new column labels stay on that worker (a future the next sweep's row tasks
    read); the K_B x K_A totals come back.
 
-Per sweep, what moves: the column labels to each worker (8 n_items bytes), each shard's
-column statistics up the tree (8 n_items K_A bytes per shard), and K x K tables; the
+Per sweep, what moves: the column labels to each worker (8 n_items bytes), the column
+statistics once per worker (8 n_items K_A bytes each), and K x K tables; the
 purchases never move, and the row labels stay with their shards.
 
 Equal to the local fit: the row and column updates are the local kernel's (the column update
 repeats its arithmetic in the same order on the summed statistics), and every sum is a sum of
 integer counts in float64, exact below 2**53; so :func:`dcsbm_sweeps_dask` returns the labels,
 ``omega_`` and ``log_likelihood_`` of ``DCSBM(k_a, k_b, init=init, soft_sweeps=0,
-n_init=1).fit(M)`` exactly. The spectral start and the soft sweeps are not distributed: give
-the start (e.g. from a fit on a sample, or labels of an earlier run).
+n_init=1).fit(M)`` exactly. The start is given here (labels here, or :class:`ShardedLabels`
+on the workers); :func:`~fastbip.distributed.dcsbm_fit_dask` computes the spectral start on
+the shards (:mod:`~fastbip.distributed.spectral`). The soft sweeps are not distributed.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from fastbip.blocks import block_counts
 from fastbip.io import sharded as _sh
 
 from ._client import get_client as _get_client
+from ._client import local_sum as _local_sum
 from ._client import one_kernel_thread as _one_kernel_thread
 from ._client import release as _release
 from .labels import ShardedLabels
@@ -96,8 +99,8 @@ def _float_shard(h):
 @_one_kernel_thread
 def _setup_task(A, a0, b0, k_a, k_b):
     """Start: the shard's block totals, live rows per cluster, and column entry counts."""
-    a0 = np.asarray(a0, dtype=np.int64)
-    b0 = np.asarray(b0, dtype=np.int64)
+    a0 = np.asarray(a0[0] if isinstance(a0, tuple) else a0, dtype=np.int64)
+    b0 = np.asarray(b0[0] if isinstance(b0, tuple) else b0, dtype=np.int64)
     if a0.shape != (A.shape[0],) or b0.shape != (A.shape[1],):
         raise ValueError(
             f"init labels of a shard must have shapes ({A.shape[0]},) and ({A.shape[1]},); "
@@ -219,11 +222,13 @@ def float_shards(client: Any, sds: _sh.ShardedDataset) -> list:
     return [client.submit(_float_shard, h, pure=False) for h in shard_handles(sds)]
 
 
-def run_sweeps(client, A, a_parts, b_cur, k_a, k_b, max_sweeps, tol):
+def run_sweeps(client, A, a_parts, b_cur, k_a, k_b, max_sweeps, tol, *, raw=False):
     """The hard sweeps on futures: ``A`` (float shards), ``a_parts`` (row labels per
     shard) and ``b_cur`` (column labels, a future). Returns (ShardedLabels of the best
     state, members without purchases filled as the local fit fills them; omega, L, sweeps
-    run). The futures given are not released; every one made here but the result's is."""
+    run), with ``raw`` preceded by the best state as the sweeps left it (to sweep on from,
+    as the local fit does after its first sweeps). The futures given are not released;
+    every one made here but the result's is."""
     owned: list = []
     try:
         setup = [
@@ -251,7 +256,8 @@ def run_sweeps(client, A, a_parts, b_cur, k_a, k_b, max_sweeps, tol):
                 client.submit(_column_stats_task, f, r, k_a, pure=False)
                 for f, r in zip(A, rows, strict=True)
             ]
-            X, made = _tree_sum(client, stats)
+            X = _local_sum(client, stats)
+            made = []
             small = client.gather([client.submit(_row_small, r, pure=False) for r in rows])
             C_rows = sum((p[0] for p in small[1:]), small[0][0].copy())
             col = client.submit(
@@ -277,7 +283,8 @@ def run_sweeps(client, A, a_parts, b_cur, k_a, k_b, max_sweeps, tol):
         if best[0] is not a_parts:
             owned += [*a_parts, b_cur]
         a_best, b_best, C, ll, fill_best = best
-        owned += [*a_best, b_best]
+        if not raw:
+            owned += [*a_best, b_best]
         a = [
             client.submit(_fill_rows_task, f, r, fill_best, pure=False)
             for f, r in zip(A, a_best, strict=True)
@@ -286,7 +293,10 @@ def run_sweeps(client, A, a_parts, b_cur, k_a, k_b, max_sweeps, tol):
         _wait(a)  # computed before the shards and labels they read are released
     finally:
         _release(owned)
-    return ShardedLabels(a, b, k_a, k_b), C, ll, n_done
+    labels = ShardedLabels(a, b, k_a, k_b)
+    if raw:
+        return ShardedLabels(a_best, b_best, k_a, k_b), labels, C, ll, n_done
+    return labels, C, ll, n_done
 
 
 def _setup_small(r):

@@ -55,6 +55,10 @@ class ShardedLabels:
             self._gathered = np.concatenate(parts) if parts else np.zeros(0, np.int64)
         return self._gathered
 
+    def row_labels_parts(self) -> list[np.ndarray]:
+        """The row labels gathered here, one array per shard."""
+        return [np.asarray(f.result()) for f in self.rows]
+
     def column_labels(self) -> np.ndarray:
         """The column labels here."""
         c = self.columns

@@ -200,7 +200,7 @@ def _counts_task(h, rows, cols, weighted):
 def block_counts_dask(
     shards_or_matrix: Any,
     row_labels: Any,
-    column_labels: Any,
+    column_labels: Any = None,
     n_row_clusters: int | None = None,
     n_col_clusters: int | None = None,
     client: Any = None,
@@ -295,7 +295,7 @@ def block_counts_dask(
 def block_stats_dask(
     sharded: _sh.ShardedDataset,
     row_labels: Any,
-    column_labels: Any,
+    column_labels: Any = None,
     n_row_clusters: int | None = None,
     n_col_clusters: int | None = None,
     client: Any = None,
