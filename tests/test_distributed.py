@@ -539,3 +539,39 @@ def test_spectral_fit_on_shards_equals_one_machine(client, n, m, k, bps):
     assert got.n_iter_ == want.n_iter_
     with pytest.raises(ValueError, match="fewer items than people"):
         dcsbm_fit_dask(sds, k[0], 1, client=client)
+
+
+def test_cli_analyze_and_report_on_dask(client, tmp_path, capsys):
+    """``analyze`` and ``report`` of a sharded directory fit it on the cluster; their
+    results equal the fit on one machine."""
+    import json
+
+    from fastbip.cli import main
+    from fastbip.metrics import adjusted_rand
+
+    data = tmp_path / "d"
+    address = client.scheduler.address
+    args = ["generate", "--planted", "--n-people", "3000", "--n-items", "250", "--seed", "2"]
+    args += ["--k-people", "3", "--k-items", "3", "--out", str(data), "--scheduler", address]
+    assert main(args) == 0
+    out = tmp_path / "a"
+    assert main(["analyze", str(data), "--out", str(out), "--scheduler", address]) == 0
+    facts = json.loads((out / "results.json").read_text())
+    ds = fsh.load_sharded(data).to_dataset()
+    want = DCSBM(3, 3, soft_sweeps=0, random_state=0).fit(ds.purchases)
+    rows = np.concatenate([np.load(p) for p in sorted((out / "row_labels").glob("*.npy"))])
+    np.testing.assert_array_equal(rows, want.row_labels_)
+    np.testing.assert_array_equal(np.load(out / "column_labels.npy"), want.column_labels_)
+    np.testing.assert_array_equal(np.asarray(facts["omega"]), want.omega_)
+    assert facts["ari_people"] == pytest.approx(adjusted_rand(ds.truth.people_labels, rows))
+    np.testing.assert_array_equal(
+        facts["truth_block_counts"],
+        block_counts(ds.purchases, ds.truth.people_labels, ds.truth.item_labels),
+    )
+    page = tmp_path / "page.html"
+    assert main(["report", str(data), "--out", str(page), "--scheduler", address]) == 0
+    text = page.read_text()
+    assert "ARI people" in text and f"{facts['ari_people']:.4f}" in text
+    capsys.readouterr()
+    assert main(["analyze", str(data), "--out", str(tmp_path / "b")]) == 2
+    assert "give --scheduler ADDRESS or --workers N" in capsys.readouterr().err
