@@ -197,6 +197,11 @@ def _study_on_dask(args: argparse.Namespace, data: str, out: Path, page: Path | 
             f"{data!r} is a sharded dataset directory: give --scheduler ADDRESS or "
             "--workers N to study it on a Dask cluster"
         )
+    if getattr(args, "algorithms", None) or getattr(args, "twin", False):
+        raise _UsageError(
+            "a sharded dataset is fitted with the block model (dcsbm) only: --algorithms "
+            "and --twin do not apply"
+        )
     from .io.sharded import load_sharded
 
     sds = load_sharded(data)

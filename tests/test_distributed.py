@@ -575,3 +575,6 @@ def test_cli_analyze_and_report_on_dask(client, tmp_path, capsys):
     capsys.readouterr()
     assert main(["analyze", str(data), "--out", str(tmp_path / "b")]) == 2
     assert "give --scheduler ADDRESS or --workers N" in capsys.readouterr().err
+    bad = ["report", str(data), "--algorithms", "dcsbm", "--workers", "1"]
+    assert main(bad) == 2
+    assert "--algorithms and --twin do not apply" in capsys.readouterr().err

@@ -51,6 +51,11 @@ def positive_int_or_none(x: Any, name: str) -> int | None:
     raise ValueError(f"{name} must be None or an integer >= 1; got {x!r}")
 
 
+def wait(futures: list) -> None:
+    """Wait until every future is computed (``distributed.wait``)."""
+    _dd.wait(futures)
+
+
 def release(*futures: Any) -> None:
     """Release futures (and lists of them) now rather than at garbage collection."""
     for f in futures:

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from distributed import wait as _wait
 
 from fastbip._kernels.dcsbm import _hard_assign_rows_csr
 from fastbip._validation import check_int, check_n_clusters, check_real
@@ -45,6 +44,7 @@ from ._client import get_client as _get_client
 from ._client import local_sum as _local_sum
 from ._client import one_kernel_thread as _one_kernel_thread
 from ._client import release as _release
+from ._client import wait as _wait
 from .labels import ShardedLabels
 from .study import _check_sharded, open_shard, shard_handles
 

@@ -60,6 +60,7 @@ from ._client import get_client as _get_client
 from ._client import local_sum
 from ._client import one_kernel_thread as _one_kernel_thread
 from ._client import release as _release
+from ._client import wait as _wait
 from .dcsbm import DaskDCSBMResult, float_shards, run_sweeps
 from .labels import ShardedLabels
 from .study import _check_sharded
@@ -242,9 +243,7 @@ def _degrees(client, A):
     w = client.submit(_weights_task, items, tau, pure=False)
     d_p = [client.submit(_second, d, pure=False) for d in deg]
     _wait_one(w)
-    from distributed import wait
-
-    wait(d_p)
+    _wait(d_p)
     _release(deg, items)
     return w, d_p, tau, []
 
@@ -303,9 +302,7 @@ def spectral_item_vectors(
 
 
 def _wait_one(f):
-    from distributed import wait
-
-    wait([f])
+    _wait([f])
 
 
 def spectral_start_dask(client, A, deg, w, V, kp, kq, seed) -> ShardedLabels:
@@ -348,9 +345,7 @@ def spectral_start_dask(client, A, deg, w, V, kp, kq, seed) -> ShardedLabels:
         counts = client.gather([client.submit(_second, r, pure=False) for r in assign])
         fill = int(np.argmax(sum(counts))) if total else 0
         rows = [client.submit(_fill_people_task, r, fill, pure=False) for r in assign]
-        from distributed import wait
-
-        wait(rows)
+        _wait(rows)
         return ShardedLabels(rows, a, kq, kp)
     finally:
         _release(made)
