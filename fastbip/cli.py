@@ -3,6 +3,7 @@
 fastbip demo [--n-people N] [--n-items M] [--seed S] [--spec FILE] [--algorithms a,b]
              [--out DIR] [--report FILE.html]
 fastbip report DATA.fbp [--algorithms a,b] [--out FILE.html]    fit, score, write the page
+fastbip report DIR (--scheduler ADDRESS | --workers N)    a sharded dataset, fitted on Dask
 fastbip report RESULTS.json DATA.fbp [--out FILE.html]          the page of saved results
 fastbip generate (--spec FILE | --planted) --out FILE.fbp [...]
 fastbip spec [--format toml|json]         print the built-in study's spec
@@ -10,11 +11,13 @@ fastbip algorithms                        list the registered algorithms
 fastbip info FILE.fbp [--verify]          summarise a saved dataset
 fastbip bench recovery [...]              ARI against difficulty, with the oracle and SNR
 fastbip analyze LOG --person COL --item COL --out DIR [...]   analyse a real purchase log
+fastbip analyze DIR --out OUT (--scheduler ADDRESS | --workers N)   a sharded dataset on Dask
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 import time
@@ -91,6 +94,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .report import check_output_path, write_report
 
     out = check_output_path(args.out, "--out")
+    if len(args.inputs) == 1 and Path(args.inputs[0]).is_dir():
+        return _study_on_dask(args, args.inputs[0], out.with_suffix(""), out)
     if len(args.inputs) not in (1, 2):
         raise ValueError(
             "fastbip report takes DATA.fbp, or RESULTS.json DATA.fbp; "
@@ -147,15 +152,29 @@ def _generate_on_dask(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {args.out!r} is a file; a sharded dataset is a directory")
+    from .distributed import generate_dask
+
+    spec = _spec_from_args(args)
+    with _dask_client(args) as client:
+        t0 = time.perf_counter()
+        sds = generate_dask(spec, client=client, out=args.out)
+        print(sds.summary())
+        print(f"generated and written by the workers in {time.perf_counter() - t0:.2f} s")
+    return 0
+
+
+@contextlib.contextmanager
+def _dask_client(args: argparse.Namespace):
+    """A client of ``--scheduler ADDRESS``, or of a local cluster of ``--workers N``."""
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be >= 1; got {args.workers}")
     try:
         import distributed
     except ImportError:
         raise ImportError(
             "--scheduler and --workers need dask: pip install 'fastbip[dask]'"
         ) from None
-    from .distributed import generate_dask
-
-    spec = _spec_from_args(args)
+    cluster = None
     if args.scheduler:
         client = distributed.Client(args.scheduler)
     else:
@@ -164,14 +183,45 @@ def _generate_on_dask(args: argparse.Namespace) -> int:
         )
         client = distributed.Client(cluster)
     try:
-        t0 = time.perf_counter()
-        sds = generate_dask(spec, client=client, out=args.out)
-        print(sds.summary())
-        print(f"generated and written by the workers in {time.perf_counter() - t0:.2f} s")
+        yield client
     finally:
         client.close()
-        if not args.scheduler:
+        if cluster is not None:
             cluster.close()
+
+
+def _study_on_dask(args: argparse.Namespace, data: str, out: Path, page: Path | None) -> int:
+    """``analyze`` / ``report`` of a sharded directory on a Dask cluster: the fit and the
+    block counts run on the workers (fastbip.distributed.sharded_study)."""
+    if not (args.scheduler or args.workers is not None):
+        raise _UsageError(
+            f"{data!r} is a sharded dataset directory: give --scheduler ADDRESS or "
+            "--workers N to study it on a Dask cluster"
+        )
+    if getattr(args, "algorithms", None) or getattr(args, "twin", False):
+        raise _UsageError(
+            "a sharded dataset is fitted with the block model (dcsbm) only: --algorithms "
+            "and --twin do not apply"
+        )
+    from .io.sharded import load_sharded
+
+    sds = load_sharded(data)
+    with _dask_client(args) as client:
+        from .distributed.sharded_study import run_sharded_study, write_sharded_page
+
+        print(sds.summary())
+        facts = run_sharded_study(
+            sds,
+            out,
+            k_people=getattr(args, "k_people", None),
+            k_items=getattr(args, "k_items", None),
+            seed=getattr(args, "seed", None) or 0,
+            client=client,
+        )
+    print(f"wrote {out / 'results.json'} and the labels")
+    if page is not None:
+        write_sharded_page(facts, page)
+        print(f"wrote {page}")
     return 0
 
 
@@ -301,7 +351,13 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     """Read a log, analyse it without truth, write results.json and the labels with ids."""
     from .study._analysis_out import run_analysis
 
+    if Path(args.log).is_dir() or args.scheduler or args.workers is not None:
+        page = _check_out_file(args.report, "--report") if args.report is not None else None
+        return _study_on_dask(args, args.log, _check_out_dir(args.out, "--out"), page)
     log = _check_input_file(args.log, "LOG")
+    missing = [f for f in ("--person", "--item") if getattr(args, f[2:]) is None]
+    if missing:
+        raise _UsageError(f"the following arguments are required: {', '.join(missing)}")
     tables = {s: getattr(args, s) for s in ("people", "items")}
     for side, path in tables.items():
         if path is not None:
@@ -364,6 +420,14 @@ def _add_size(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_dask(p: argparse.ArgumentParser, what: str) -> None:
+    dask = p.add_mutually_exclusive_group()
+    dask.add_argument("--scheduler", metavar="ADDRESS", help=f"Dask scheduler: {what} its workers")
+    dask.add_argument(
+        "--workers", type=int, metavar="N", help=f"{what} a local Dask cluster of N workers"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -382,6 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="PATH", help="DATA.fbp, or RESULTS.json DATA.fbp")
     p.add_argument("--out", default="report.html", help="the page (default: report.html)")
     p.add_argument("--algorithms", help="comma-separated registry names to fit (default: all)")
+    _add_dask(p, "a sharded DATA directory is fitted on")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("generate", help="generate a dataset and save it")
@@ -389,16 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", required=True, help="output file (.fbp); a directory with --scheduler/--workers"
     )
-    dask = p.add_mutually_exclusive_group()
-    dask.add_argument(
-        "--scheduler", metavar="ADDRESS", help="Dask scheduler: its workers write a sharded dataset"
-    )
-    dask.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="a local Dask cluster of N worker processes writes a sharded dataset",
-    )
+    _add_dask(p, "a sharded dataset is written by")
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("spec", help="print a spec (the built-in study by default)")
@@ -420,8 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("analyze", help="analyse a real purchase log (no truth needed)")
     p.add_argument("log", help="the log: .csv, .csv.gz or .parquet")
-    p.add_argument("--person", required=True, help="the column of person ids")
-    p.add_argument("--item", required=True, help="the column of item ids")
+    p.add_argument("--person", help="the column of person ids (required for a log)")
+    p.add_argument("--item", help="the column of item ids (required for a log)")
     p.add_argument("--time", help="the column of purchase times")
     p.add_argument("--time-unit", choices=("s", "ms", "us", "ns", "D"))
     p.add_argument("--quantity", help="the column of quantities")
@@ -442,6 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-bootstrap", type=_int_at_least(0), default=5)
     p.add_argument("--algorithms", help="comma-separated names compared with the block model")
     p.add_argument("--seed", type=_int_at_least(0), default=0)
+    _add_dask(p, "a sharded LOG directory is fitted on")
     p.set_defaults(func=_cmd_analyze)
 
     p = sub.add_parser("bench", help="benchmarks")

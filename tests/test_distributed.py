@@ -22,13 +22,16 @@ from fastbip.blocks import (  # noqa: E402
 )
 from fastbip.distributed import (  # noqa: E402
     ShardedDataset,
+    ShardedLabels,
     block_counts_dask,
     block_counts_windows_dask,
     block_stats_dask,
+    dcsbm_fit_dask,
     dcsbm_sweeps_dask,
     estimate_omega_dask,
     generate_dask,
     generate_purchases_dask,
+    sharded_truth_labels,
 )
 from fastbip.generate import generate, plan  # noqa: E402
 from fastbip.generate import purchases as fp  # noqa: E402
@@ -476,3 +479,102 @@ def test_cli_generate_on_a_scheduler(client, tmp_path, capsys):
     _same_dataset(sds.to_dataset(), load(tmp_path / "one.fbp"))
     assert main([*args[:-1], str(tmp_path / "e"), "--workers", "0"]) == 2
     assert "--workers must be >= 1; got 0" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- labels on workers
+
+
+@pytest.mark.parametrize("where", ["memory", "disk"])
+def test_labels_stay_on_the_workers(client, local, where, tmp_path):
+    """ "truth" and ShardedLabels give the local results, and the client never reads the
+    people, the items or the truth (the base is not loaded here)."""
+    spec, want = SPECS["events"], local["events"]
+    M, t = want.purchases, want.truth
+    out = tmp_path / "d" if where == "disk" else None
+    sds = generate_dask(spec, client=client, out=out, blocks_per_shard=2)
+    C = block_counts(M, t.people_labels, t.item_labels)
+    np.testing.assert_array_equal(block_counts_dask(sds, "truth", "truth", client=client), C)
+    truth = sharded_truth_labels(sds, client)
+    assert isinstance(truth, ShardedLabels) and len(truth.rows) == sds.n_shards
+    np.testing.assert_array_equal(block_counts_dask(sds, truth, client=client), C)
+    a0, b0 = _starts(want, p=0.3)
+    fit = DCSBM(*t.shape, init=(a0, b0), soft_sweeps=0).fit(M)
+    cut = [
+        client.scatter(a0[r0:r1])
+        for r0, r1 in zip(sds.row_bounds[:-1], sds.row_bounds[1:], strict=True)
+    ]
+    res = dcsbm_sweeps_dask(sds, *t.shape, ShardedLabels(cut, b0, *t.shape), client=client)
+    # the fitted labels are on the workers: block counts under them, then gathered
+    np.testing.assert_array_equal(
+        block_counts_dask(sds, res.labels, client=client),
+        block_counts(M, fit.row_labels_, fit.column_labels_),
+    )
+    assert sds._base is None  # nothing of the people, items or truth came here
+    np.testing.assert_array_equal(res.row_labels_, fit.row_labels_)
+    np.testing.assert_array_equal(res.omega_, fit.omega_)
+    np.testing.assert_array_equal(truth.row_labels(), t.people_labels)
+    with pytest.raises(ValueError, match="init labels must be in"):
+        bad = ShardedLabels([client.scatter(x + 9) for x in truth.row_labels_parts()], b0, 3, 3)
+        dcsbm_sweeps_dask(sds, 3, 3, bad, client=client)
+
+
+# --------------------------------------------------------------------------- spectral fit
+
+
+@pytest.mark.parametrize(
+    ("n", "m", "k", "bps"),
+    [(3000, 300, (3, 3), 1), (12000, 1000, (4, 4), 3)],  # a dense and a randomized solve
+)
+def test_spectral_fit_on_shards_equals_one_machine(client, n, m, k, bps):
+    spec = planted_spec(n, m, *k, mean_purchases=12.0, seed=8)
+    M = generate(spec).purchases
+    want = DCSBM(*k, soft_sweeps=0, random_state=4).fit(M)
+    sds = generate_dask(spec, client=client, blocks_per_shard=bps)
+    got = dcsbm_fit_dask(sds, *k, random_state=4, client=client)
+    # the same labels (their numbering included), omega and likelihood
+    np.testing.assert_array_equal(got.row_labels_, want.row_labels_)
+    np.testing.assert_array_equal(got.column_labels_, want.column_labels_)
+    np.testing.assert_array_equal(got.omega_, want.omega_)
+    assert got.log_likelihood_ == pytest.approx(want.log_likelihood_, rel=1e-12)
+    assert got.n_iter_ == want.n_iter_
+    with pytest.raises(ValueError, match="fewer items than people"):
+        dcsbm_fit_dask(sds, k[0], 1, client=client)
+
+
+def test_cli_analyze_and_report_on_dask(client, tmp_path, capsys):
+    """``analyze`` and ``report`` of a sharded directory fit it on the cluster; their
+    results equal the fit on one machine."""
+    import json
+
+    from fastbip.cli import main
+    from fastbip.metrics import adjusted_rand
+
+    data = tmp_path / "d"
+    address = client.scheduler.address
+    args = ["generate", "--planted", "--n-people", "3000", "--n-items", "250", "--seed", "2"]
+    args += ["--k-people", "3", "--k-items", "3", "--out", str(data), "--scheduler", address]
+    assert main(args) == 0
+    out = tmp_path / "a"
+    assert main(["analyze", str(data), "--out", str(out), "--scheduler", address]) == 0
+    facts = json.loads((out / "results.json").read_text())
+    ds = fsh.load_sharded(data).to_dataset()
+    want = DCSBM(3, 3, soft_sweeps=0, random_state=0).fit(ds.purchases)
+    rows = np.concatenate([np.load(p) for p in sorted((out / "row_labels").glob("*.npy"))])
+    np.testing.assert_array_equal(rows, want.row_labels_)
+    np.testing.assert_array_equal(np.load(out / "column_labels.npy"), want.column_labels_)
+    np.testing.assert_array_equal(np.asarray(facts["omega"]), want.omega_)
+    assert facts["ari_people"] == pytest.approx(adjusted_rand(ds.truth.people_labels, rows))
+    np.testing.assert_array_equal(
+        facts["truth_block_counts"],
+        block_counts(ds.purchases, ds.truth.people_labels, ds.truth.item_labels),
+    )
+    page = tmp_path / "page.html"
+    assert main(["report", str(data), "--out", str(page), "--scheduler", address]) == 0
+    text = page.read_text()
+    assert "ARI people" in text and f"{facts['ari_people']:.4f}" in text
+    capsys.readouterr()
+    assert main(["analyze", str(data), "--out", str(tmp_path / "b")]) == 2
+    assert "give --scheduler ADDRESS or --workers N" in capsys.readouterr().err
+    bad = ["report", str(data), "--algorithms", "dcsbm", "--workers", "1"]
+    assert main(bad) == 2
+    assert "--algorithms and --twin do not apply" in capsys.readouterr().err

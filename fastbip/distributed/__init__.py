@@ -11,7 +11,11 @@
   ``estimate_omega`` returns) come back.
 * The block-model sweeps on shards (:mod:`~fastbip.distributed.dcsbm`):
   :func:`dcsbm_sweeps_dask`, the hard sweeps of :class:`fastbip.algorithms.DCSBM` from a
-  given start, equal to the local fit.
+  given start, equal to the local fit; :func:`dcsbm_fit_dask`
+  (:mod:`~fastbip.distributed.spectral`), the whole fit from its spectral start, computed
+  on the shards by a randomized eigensolver.
+* Labels that stay on the workers (:mod:`~fastbip.distributed.labels`):
+  :class:`ShardedLabels`, :func:`sharded_truth_labels`, and ``"truth"`` as labels.
 
 ``dask[distributed]`` is an optional dependency: ``pip install 'fastbip[dask]'``.
 """
@@ -20,6 +24,8 @@ from fastbip.io.sharded import ShardedDataset, load_sharded
 
 from .dcsbm import DaskDCSBMResult, dcsbm_sweeps_dask
 from .generate import generate_dask, generate_purchases_dask
+from .labels import ShardedLabels, sharded_truth_labels
+from .spectral import dcsbm_fit_dask
 from .study import (
     block_counts_dask,
     block_counts_windows_dask,
@@ -30,12 +36,15 @@ from .study import (
 __all__ = [
     "DaskDCSBMResult",
     "ShardedDataset",
+    "ShardedLabels",
     "block_counts_dask",
     "block_counts_windows_dask",
     "block_stats_dask",
+    "dcsbm_fit_dask",
     "dcsbm_sweeps_dask",
     "estimate_omega_dask",
     "generate_dask",
     "generate_purchases_dask",
     "load_sharded",
+    "sharded_truth_labels",
 ]

@@ -51,6 +51,11 @@ def positive_int_or_none(x: Any, name: str) -> int | None:
     raise ValueError(f"{name} must be None or an integer >= 1; got {x!r}")
 
 
+def wait(futures: list) -> None:
+    """Wait until every future is computed (``distributed.wait``)."""
+    _dd.wait(futures)
+
+
 def release(*futures: Any) -> None:
     """Release futures (and lists of them) now rather than at garbage collection."""
     for f in futures:
@@ -81,3 +86,39 @@ def one_kernel_thread(func: Callable) -> Callable:
             numba.set_num_threads(old)
 
     return wrapper
+
+
+def add_arrays(*parts: Any) -> Any:
+    """The sum of arrays, as a new array (a task's body)."""
+    out = parts[0].copy()
+    for p in parts[1:]:
+        out += p
+    return out
+
+
+def local_sum(client: Any, futures: list) -> Any:
+    """One future of the sum of ``futures`` (arrays): first per worker (each worker adds
+    the arrays it holds, so one array per worker moves), then across workers. The order of
+    the float sum depends on where the tasks ran: exact for integer counts (below 2**53),
+    within rounding otherwise."""
+    _dd.wait(futures)
+    where = client.who_has(futures)
+    groups: dict = {}
+    for f in futures:
+        w = (where.get(f.key) or ("?",))[0]
+        groups.setdefault(w, []).append(f)
+    partial = [
+        g[0]
+        if len(g) == 1
+        else client.submit(
+            add_arrays,
+            *g,
+            workers=None if w == "?" else [w],
+            allow_other_workers=True,  # a worker lost meanwhile: added elsewhere
+            pure=False,
+        )
+        for w, g in groups.items()
+    ]
+    if len(partial) == 1:
+        return partial[0]
+    return client.submit(add_arrays, *partial, pure=False)

@@ -7,21 +7,23 @@ One sweep (rows, then columns) on a sharded dataset:
    profile (broadcast, small); the task keeps the shard's new row labels on its worker and
    returns the shard's block totals, its live members per cluster and whether a label moved.
 2. **Column statistics**, one task per shard: each column's purchases by row cluster in the
-   shard (n_items x K_A), summed on the workers by a tree of tasks (fan-in 4).
+   shard (n_items x K_A), summed on the workers: first on each worker, then across
+   (:func:`~fastbip.distributed._client.local_sum`).
 3. **Columns**, one task on the summed statistics: each column takes its most likely
    cluster; the new column labels stay on that worker (a future the next sweep's row tasks
    read); the K_B x K_A totals come back.
 
-Per sweep, what moves: the column labels to each worker (8 n_items bytes), each shard's
-column statistics up the tree (8 n_items K_A bytes per shard), and K x K tables; the
+Per sweep, what moves: the column labels to each worker (8 n_items bytes), the column
+statistics once per worker (8 n_items K_A bytes each), and K x K tables; the
 purchases never move, and the row labels stay with their shards.
 
 Equal to the local fit: the row and column updates are the local kernel's (the column update
 repeats its arithmetic in the same order on the summed statistics), and every sum is a sum of
 integer counts in float64, exact below 2**53; so :func:`dcsbm_sweeps_dask` returns the labels,
 ``omega_`` and ``log_likelihood_`` of ``DCSBM(k_a, k_b, init=init, soft_sweeps=0,
-n_init=1).fit(M)`` exactly. The spectral start and the soft sweeps are not distributed: give
-the start (e.g. from a fit on a sample, or labels of an earlier run).
+n_init=1).fit(M)`` exactly. The start is given here (labels here, or :class:`ShardedLabels`
+on the workers); :func:`~fastbip.distributed.dcsbm_fit_dask` computes the spectral start on
+the shards (:mod:`~fastbip.distributed.spectral`). The soft sweeps are not distributed.
 """
 
 from __future__ import annotations
@@ -39,9 +41,12 @@ from fastbip.blocks import block_counts
 from fastbip.io import sharded as _sh
 
 from ._client import get_client as _get_client
+from ._client import local_sum as _local_sum
 from ._client import one_kernel_thread as _one_kernel_thread
 from ._client import release as _release
+from ._client import wait as _wait
 from ._progress import sweep_bar
+from .labels import ShardedLabels
 from .study import _check_sharded, open_shard, shard_handles
 
 __all__ = ["DaskDCSBMResult", "dcsbm_sweeps_dask"]
@@ -53,9 +58,13 @@ _FAN_IN = 4
 class DaskDCSBMResult:
     """The fitted labels and parameters, named as :class:`fastbip.algorithms.DCSBM`'s.
 
+    The row labels stay on the workers (``labels.rows``, one future per shard) until
+    ``row_labels_`` is read, which gathers them here (O(n_people)).
+
     Attributes
     ----------
-    row_labels_ : int64 (n_people,)
+    labels : ShardedLabels, the fitted labels (rows per shard on the workers, columns here).
+    row_labels_ : int64 (n_people,), gathered on first use.
     column_labels_ : int64 (n_items,)
     omega_ : float64 (K_A, K_B), the block totals under the fit.
     log_likelihood_ : float, the profile log-likelihood of ``omega_``.
@@ -63,13 +72,20 @@ class DaskDCSBMResult:
     n_row_clusters_, n_col_clusters_ : int
     """
 
-    row_labels_: np.ndarray
-    column_labels_: np.ndarray
+    labels: ShardedLabels
     omega_: np.ndarray
     log_likelihood_: float
     n_iter_: int
     n_row_clusters_: int
     n_col_clusters_: int
+
+    @property
+    def row_labels_(self) -> np.ndarray:
+        return self.labels.row_labels()
+
+    @property
+    def column_labels_(self) -> np.ndarray:
+        return self.labels.column_labels()
 
 
 # --------------------------------------------------------------------------- tasks
@@ -84,6 +100,23 @@ def _float_shard(h):
 @_one_kernel_thread
 def _setup_task(A, a0, b0, k_a, k_b):
     """Start: the shard's block totals, live rows per cluster, and column entry counts."""
+    a0 = np.asarray(a0[0] if isinstance(a0, tuple) else a0, dtype=np.int64)
+    b0 = np.asarray(b0[0] if isinstance(b0, tuple) else b0, dtype=np.int64)
+    if a0.shape != (A.shape[0],) or b0.shape != (A.shape[1],):
+        raise ValueError(
+            f"init labels of a shard must have shapes ({A.shape[0]},) and ({A.shape[1]},); "
+            f"got {a0.shape} and {b0.shape}"
+        )
+    if (
+        a0.max(initial=-1) >= k_a
+        or b0.max(initial=-1) >= k_b
+        or min(a0.min(initial=0), b0.min(initial=0)) < -1
+    ):
+        raise ValueError(
+            f"init labels must be in [-1, {k_a}) and [-1, {k_b}); got rows in "
+            f"[{a0.min(initial=0)}, {a0.max(initial=-1)}], columns in "
+            f"[{b0.min(initial=0)}, {b0.max(initial=-1)}]"
+        )
     live = np.diff(A.indptr) > 0
     C = block_counts(A, a0, b0, k_a, k_b).astype(np.float64, copy=False)
     lab = a0[live]
@@ -184,11 +217,110 @@ def _tree_sum(client, futures):
 # --------------------------------------------------------------------------- sweeps
 
 
+def float_shards(client: Any, sds: _sh.ShardedDataset) -> list:
+    """One future per shard of its canonical float64 CSR (the fit's input, kept on the
+    workers)."""
+    return [client.submit(_float_shard, h, pure=False) for h in shard_handles(sds)]
+
+
+def run_sweeps(client, A, a_parts, b_cur, k_a, k_b, max_sweeps, tol, *, raw=False, bar=None):
+    """The hard sweeps on futures: ``A`` (float shards), ``a_parts`` (row labels per
+    shard) and ``b_cur`` (column labels, a future). Returns (ShardedLabels of the best
+    state, members without purchases filled as the local fit fills them; omega, L, sweeps
+    run), with ``raw`` preceded by the best state as the sweeps left it (to sweep on from,
+    as the local fit does after its first sweeps). ``bar`` (a progress bar or None) is
+    advanced once per sweep. The futures given are not released; every one made here but
+    the result's is."""
+    owned: list = []
+    try:
+        setup = [
+            client.submit(_setup_task, f, a, b_cur, k_a, k_b, pure=False)
+            for f, a in zip(A, a_parts, strict=True)
+        ]
+        owned += setup
+        parts = client.gather([client.submit(_setup_small, s, pure=False) for s in setup])
+        nnz_f, made = _tree_sum(client, [client.submit(_setup_nnz, s, pure=False) for s in setup])
+        owned += [nnz_f, *made]
+        C = sum((p[0] for p in parts[1:]), parts[0][0].copy())
+        fill_a = int(np.argmax(sum(p[1] for p in parts)))
+        fill_b = client.submit(_column_fill_task, b_cur, nnz_f, k_b, pure=False).result()
+        ll_old = profile_log_likelihood(C)
+        best = None
+        n_done = 0
+        given = (list(a_parts), b_cur)
+        for _ in range(max_sweeps):
+            n_done += 1
+            if bar is not None:
+                bar.update(1)
+            rows = [
+                client.submit(_row_task, f, a, b_cur, _log_p(C), fill_a, pure=False)
+                for f, a in zip(A, a_parts, strict=True)
+            ]
+            stats = [
+                client.submit(_column_stats_task, f, r, k_a, pure=False)
+                for f, r in zip(A, rows, strict=True)
+            ]
+            X = _local_sum(client, stats)
+            made = []
+            small = client.gather([client.submit(_row_small, r, pure=False) for r in rows])
+            C_rows = sum((p[0] for p in small[1:]), small[0][0].copy())
+            col = client.submit(
+                _column_task, X, _log_p(C_rows.T.copy()), fill_b, b_cur, nnz_f, k_b, pure=False
+            )
+            CT, fill_b, changed_b = client.submit(_column_small, col, pure=False).result()
+            _release(stats, made, X)
+            C = np.ascontiguousarray(CT.T)
+            ll = profile_log_likelihood(C)
+            changed = changed_b or any(p[2] for p in small)
+            fill_a = int(np.argmax(sum(p[1] for p in small)))
+            keep = best is not None and best[0] is a_parts
+            if not keep and a_parts is not given[0]:  # the previous state: no longer needed
+                _release(a_parts, b_cur)
+            a_parts, b_cur = rows, col
+            if best is None or ll > best[3]:
+                if best is not None:
+                    _release(best[0], best[1])
+                best = (a_parts, b_cur, C, ll, fill_a)
+            if not changed or ll - ll_old <= tol * abs(ll_old):
+                break
+            ll_old = ll
+        if best[0] is not a_parts:
+            owned += [*a_parts, b_cur]
+        a_best, b_best, C, ll, fill_best = best
+        if not raw:
+            owned += [*a_best, b_best]
+        a = [
+            client.submit(_fill_rows_task, f, r, fill_best, pure=False)
+            for f, r in zip(A, a_best, strict=True)
+        ]
+        b = client.submit(_fill_columns_task, b_best, nnz_f, k_b, pure=False).result()
+        _wait(a)  # computed before the shards and labels they read are released
+    finally:
+        _release(owned)
+    labels = ShardedLabels(a, b, k_a, k_b)
+    if raw:
+        return ShardedLabels(a_best, b_best, k_a, k_b), labels, C, ll, n_done
+    return labels, C, ll, n_done
+
+
+def _setup_small(r):
+    return r[0], r[1]
+
+
+def _setup_nnz(r):
+    return r[2]
+
+
+def _column_fill_task(b, col_nnz, k_b):
+    b = b[0] if isinstance(b, tuple) else np.asarray(b)
+    return largest_cluster(b[col_nnz > 0], k_b)
+
+
 def dcsbm_sweeps_dask(
     sharded: _sh.ShardedDataset,
     n_row_clusters: int,
     n_col_clusters: int,
-    init: tuple[Any, Any],
+    init: tuple[Any, Any] | ShardedLabels,
     *,
     max_sweeps: int = 100,
     tol: float = 1e-6,
@@ -202,7 +334,8 @@ def dcsbm_sweeps_dask(
     ----------
     sharded : ShardedDataset (shards on the workers or in a sharded directory).
     n_row_clusters, n_col_clusters : int, K_A and K_B.
-    init : (row_labels (n_people,), column_labels (n_items,)), ints, -1 = unassigned.
+    init : (row_labels (n_people,), column_labels (n_items,)), ints, -1 = unassigned; or a
+        :class:`ShardedLabels` (row labels on the workers, checked there).
     max_sweeps, tol : as in ``DCSBM``.
     client : dask.distributed.Client or None (the default client).
     progress : bool or None
@@ -213,7 +346,7 @@ def dcsbm_sweeps_dask(
     -------
     DaskDCSBMResult, equal to ``DCSBM(n_row_clusters, n_col_clusters, init=init,
     soft_sweeps=0, max_sweeps=max_sweeps, tol=tol).fit(M)`` exactly (labels, ``omega_``,
-    ``log_likelihood_``, ``n_iter_``).
+    ``log_likelihood_``, ``n_iter_``); its row labels stay on the workers until read.
     """
     sds = _check_sharded(sharded)
     n_r, n_c = sds.shape
@@ -221,14 +354,21 @@ def dcsbm_sweeps_dask(
     k_b = check_n_clusters(n_col_clusters, "n_col_clusters", n_c, "items")
     max_sweeps = check_int(max_sweeps, "max_sweeps", 1)
     tol = check_real(tol, "tol", 0.0)
-    if not (isinstance(init, (tuple, list)) and len(init) == 2):
-        raise TypeError(f"init must be a (row_labels, column_labels) pair; got {init!r:.60}")
-    a0, b0 = _check_init_labels(init, n_r, n_c)
-    if a0.max(initial=-1) >= k_a or b0.max(initial=-1) >= k_b:
-        raise ValueError(
-            f"init labels must be below n_row_clusters={k_a} and n_col_clusters={k_b}; got "
-            f"maxima {a0.max()} and {b0.max()}"
-        )
+    sharded_init = isinstance(init, ShardedLabels)
+    if not sharded_init:
+        if not (isinstance(init, (tuple, list)) and len(init) == 2):
+            raise TypeError(
+                f"init must be a (row_labels, column_labels) pair or ShardedLabels; got "
+                f"{init!r:.60}"
+            )
+        a0, b0 = _check_init_labels(init, n_r, n_c)
+        if a0.max(initial=-1) >= k_a or b0.max(initial=-1) >= k_b:
+            raise ValueError(
+                f"init labels must be below n_row_clusters={k_a} and n_col_clusters={k_b}; "
+                f"got maxima {a0.max()} and {b0.max()}"
+            )
+    elif len(init.rows) != sds.n_shards:
+        raise ValueError(f"init has {len(init.rows)} shards; the dataset has {sds.n_shards}")
     if sds.n_shards == 0:
         raise ValueError("the sharded dataset has no shards (no people) to fit")
     client = _get_client(client)
@@ -236,73 +376,23 @@ def dcsbm_sweeps_dask(
     owned: list = []  # every future made here, released at the end
     bar = sweep_bar(max_sweeps, progress)
     try:
-        A = [client.submit(_float_shard, h, pure=False) for h in shard_handles(sds)]
+        A = float_shards(client, sds)
         owned += A
-        a_parts = client.scatter(
-            [a0[r0:r1] for r0, r1 in zip(bounds[:-1], bounds[1:], strict=True)], hash=False
-        )
-        b_cur = client.scatter(b0, broadcast=True, hash=False)
-        owned += [*a_parts, b_cur]
-        setup = [
-            client.submit(_setup_task, f, a, b_cur, k_a, k_b, pure=False)
-            for f, a in zip(A, a_parts, strict=True)
-        ]
-        owned += setup
-        parts = client.gather([client.submit(lambda r: (r[0], r[1]), s, pure=False) for s in setup])
-        nnz_f, made = _tree_sum(client, [client.submit(lambda r: r[2], s) for s in setup])
-        owned += [nnz_f, *made]
-        C = sum((p[0] for p in parts[1:]), parts[0][0].copy())
-        fill_a = int(np.argmax(sum(p[1] for p in parts)))
-        col_nnz = nnz_f.result()
-        fill_b = largest_cluster(b0[col_nnz > 0], k_b)
-        ll_old = profile_log_likelihood(C)
-        best = None
-        n_done = 0
-        for _ in range(max_sweeps):
-            n_done += 1
-            bar.update(1)
-            rows = [
-                client.submit(_row_task, f, a, b_cur, _log_p(C), fill_a, pure=False)
-                for f, a in zip(A, a_parts, strict=True)
-            ]
-            stats = [
-                client.submit(_column_stats_task, f, r, k_a, pure=False)
-                for f, r in zip(A, rows, strict=True)
-            ]
-            X, made = _tree_sum(client, stats)
-            small = client.gather([client.submit(_row_small, r, pure=False) for r in rows])
-            C_rows = sum((p[0] for p in small[1:]), small[0][0].copy())
-            col = client.submit(
-                _column_task, X, _log_p(C_rows.T.copy()), fill_b, b_cur, nnz_f, k_b, pure=False
+        if sharded_init:
+            a_parts, b_cur = list(init.rows), init.columns
+            if not hasattr(b_cur, "key"):
+                b_cur = client.scatter(np.asarray(b_cur), broadcast=True, hash=False)
+                owned.append(b_cur)
+        else:
+            a_parts = client.scatter(
+                [a0[r0:r1] for r0, r1 in zip(bounds[:-1], bounds[1:], strict=True)], hash=False
             )
-            CT, fill_b, changed_b = client.submit(_column_small, col, pure=False).result()
-            _release(stats, made, X)
-            C = np.ascontiguousarray(CT.T)
-            ll = profile_log_likelihood(C)
-            changed = changed_b or any(p[2] for p in small)
-            fill_a = int(np.argmax(sum(p[1] for p in small)))
-            if best is None or best[0] is not a_parts:  # the previous state: no longer needed
-                _release(a_parts, b_cur)
-            a_parts, b_cur = rows, col
-            if best is None or ll > best[3]:
-                if best is not None:
-                    _release(best[0], best[1])
-                best = (a_parts, b_cur, C, ll, fill_a)
-            if not changed or ll - ll_old <= tol * abs(ll_old):
-                break
-            ll_old = ll
-        owned += [*a_parts, b_cur, *best[0], best[1]]
-        a_best, b_best, C, ll, fill_best = best
-        a = np.concatenate(
-            client.gather(
-                [
-                    client.submit(_fill_rows_task, f, r, fill_best, pure=False)
-                    for f, r in zip(A, a_best, strict=True)
-                ]
-            )
+            b_cur = client.scatter(b0, broadcast=True, hash=False)
+            owned += [*a_parts, b_cur]
+        labels, C, ll, n_done = run_sweeps(
+            client, A, a_parts, b_cur, k_a, k_b, max_sweeps, tol, bar=bar
         )
-        b = client.submit(_fill_columns_task, b_best, nnz_f, k_b, pure=False).result()
     finally:
         bar.close()
         _release(owned)
-    return DaskDCSBMResult(a, b, C, ll, n_done, k_a, k_b)
+    return DaskDCSBMResult(labels, C, ll, n_done, k_a, k_b)

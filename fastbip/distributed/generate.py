@@ -4,8 +4,11 @@
   workers and stacked on the client (for matrices that fit on the client).
 * :func:`generate_dask`: a whole dataset as a :class:`~fastbip.io.sharded.ShardedDataset`
   whose row shards (purchases and events) stay on the workers, or are written by the
-  workers to a sharded directory (:mod:`fastbip.io.sharded`). Only the people, the items
-  and the truth (O(n_people + n_items)) are on the client.
+  workers to a sharded directory (:mod:`fastbip.io.sharded`). The client holds only
+  futures and O(shards + K^2) facts: the plan (people, items, degrees, truth; steps 1-4 of
+  :mod:`fastbip.generate.plan`, the very calls of one machine) is made by one task on a
+  worker, from the root seed drawn here, and stays on the workers (or is written by that
+  worker as ``base.fbp``).
 
 The rows are cut into the fixed blocks of ``block_size`` rows that
 :func:`fastbip.generate.sample_purchases` uses locally, each block having its own random
@@ -15,7 +18,10 @@ by :func:`~fastbip.generate.sample_events` with ``first_block=b0``, whose stream
 per row block. So the shards stacked in row order are ``fastbip.generate(spec)`` bit for bit
 (``indptr``, ``indices``, ``data``, their dtypes, event offsets and times), whatever the
 number of workers and the shard size. The large inputs (labels, ``theta``, ``phi``, affinity
-features) are scattered to every worker once, not embedded in each task.
+features) are one future, copied to every worker that draws a shard, never sent through the
+client. The plan itself is one serial task (its streams are sequential: a global
+permutation of the people, one degree stream), as on one machine: O(n_people + n_items)
+time and memory on that worker.
 
 ``model="exact"``: the local generator allocates each block pair's exact total over all the
 pair's people with one serial stream per block pair (``exact_cluster_counts``), so a row
@@ -29,6 +35,7 @@ with its events drawn per shard as above; the result is still bit-identical.
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 from typing import Any
@@ -51,6 +58,8 @@ from ._client import release as _release
 from ._progress import wait_for
 
 __all__ = ["generate_dask", "generate_purchases_dask"]
+
+_BLOCK_SIZE = inspect.signature(_plan.check_purchase_args).parameters["block_size"].default
 
 
 # --------------------------------------------------------------------------- purchases
@@ -196,36 +205,46 @@ def _finish_shard(M, n_draws, item_labels, ev, block_size, b0, rows, out, index)
 
 
 @_one_kernel_thread
-def _dataset_shard_task(
-    a, b, theta, phi, om, affinity, seed, model, block_size, b0, b1, ev, out, index
-):
+def _dataset_shard_task(pa, b0, b1, ev, out, index):
     """One row shard (blocks [b0, b1)) of a poisson or bernoulli dataset, with its events."""
+    a, b, theta, phi, om = pa.people_labels, pa.item_labels, pa.theta, pa.phi, pa.omega
+    bs = pa.block_size
     M = sample_purchases(
         a,
         b,
         theta,
         phi,
         om,
-        seed=seed,
-        model=model,
-        affinity=affinity,
-        block_size=block_size,
+        seed=pa.seed,
+        model=pa.model,
+        affinity=pa.affinity,
+        block_size=bs,
         row_blocks=(b0, b1),
     )
-    n_draws = _plan.shard_draw_count(a, b, theta, phi, om, seed, block_size, b0, b1)
-    rows = (b0 * block_size, b0 * block_size + M.shape[0])
-    return _finish_shard(M, n_draws, b, ev, block_size, b0, rows, out, index)
+    n_draws = _plan.shard_draw_count(a, b, theta, phi, om, pa.seed, bs, b0, b1)
+    rows = (b0 * bs, b0 * bs + M.shape[0])
+    return _finish_shard(M, n_draws, b, ev, bs, b0, rows, out, index)
 
 
 @_one_kernel_thread
-def _exact_task(a, b, theta, phi, om, seed, block_size):
+def _exact_task(pa):
     """The whole matrix of model="exact" (its allocation couples all rows: one task)."""
-    return sample_purchases(a, b, theta, phi, om, seed=seed, model="exact", block_size=block_size)
+    return sample_purchases(
+        pa.people_labels,
+        pa.item_labels,
+        pa.theta,
+        pa.phi,
+        pa.omega,
+        seed=pa.seed,
+        model="exact",
+        block_size=pa.block_size,
+    )
 
 
 @_one_kernel_thread
-def _exact_shard_task(M_all, b, ev, block_size, b0, b1, out, index):
+def _exact_shard_task(M_all, pa, ev, b0, b1, out, index):
     """Rows of blocks [b0, b1) cut from the exact model's matrix, with their events."""
+    block_size = pa.block_size
     r0, r1 = b0 * block_size, min(M_all.shape[0], b1 * block_size)
     lo, hi = int(M_all.indptr[r0]), int(M_all.indptr[r1])
     indptr = M_all.indptr[r0 : r1 + 1] - M_all.indptr[r0]
@@ -240,7 +259,34 @@ def _exact_shard_task(M_all, b, ev, block_size, b0, b1, out, index):
     )
     # exact counts are not thinned: the draws are the purchases
     n_draws = int(M.data.sum(dtype=np.int64))
-    return _finish_shard(M, n_draws, b, ev, block_size, b0, (r0, r1), out, index)
+    return _finish_shard(M, n_draws, pa.item_labels, ev, block_size, b0, (r0, r1), out, index)
+
+
+def _plan_task(spec, seed):
+    """On a worker: steps 1-4 of :mod:`fastbip.generate.plan` (populations, degrees, omega),
+    the very calls of one machine, so the arrays are the same bit for bit."""
+    return _plan.make_plan(spec, seed)
+
+
+def _args_task(plan):
+    """On a worker: the checked arguments of ``sample_purchases`` for the plan."""
+    args, kwargs = plan.purchase_args()
+    return _plan.check_purchase_args(*args, **kwargs)
+
+
+def _seed_events_task(plan):
+    return plan.seed_events
+
+
+def _base_task(plan):
+    """On a worker: (people, items, truth), the dataset's O(n_people + n_items) part."""
+    return plan.people, plan.items, plan.truth()
+
+
+def _write_base_task(plan, path, spec):
+    """On a worker: ``base.fbp`` of the sharded directory, written where the plan is."""
+    _sh.write_base(path, plan.people, plan.items, plan.truth(), spec)
+    return True
 
 
 def _meta(shard):
@@ -290,45 +336,60 @@ def generate_dask(
     Returns
     -------
     ShardedDataset
-        People, items and truth here; the shards on the workers (``futures``) or on disk
-        (``path``, opened as by :func:`~fastbip.io.sharded.load_sharded`).
+        The shards on the workers (``futures``; people, items and truth in ``base_future``,
+        read here only on first use) or on disk (``path``, opened as by
+        :func:`~fastbip.io.sharded.load_sharded`).
         ``.to_dataset()`` equals ``generate(spec, rng)`` bit for bit (purchases, their index
         dtypes and the events included), whatever the number of workers and the shard size.
     """
     blocks_per_shard = _positive_int_or_none(blocks_per_shard, "blocks_per_shard")
-    plan = _plan.make_plan(spec, rng)
-    args, kwargs = plan.purchase_args()
-    pa = _plan.check_purchase_args(*args, **kwargs)
+    if not isinstance(spec, Spec):
+        raise TypeError(
+            f"spec must be a fastbip Spec (see load_spec, default_spec); got {type(spec).__name__}"
+        )
+    # the root seed here (a Generator given as rng is drawn from once, here); everything
+    # made from it, the populations, degrees and truth included, is made on the workers
+    root = _plan.root_seed(spec, rng)
     client = _get_client(client)
     path = None if out is None else _check_out(out)
-    bs = pa.block_size
-    n, m = pa.people_labels.size, pa.item_labels.size
-    nb = pa.n_blocks
+    bs = _BLOCK_SIZE  # the plan's: purchase_args leaves sample_purchases' default
+    n, m = spec.people.n, spec.items.n
+    nb = -(-n // bs)
     if blocks_per_shard is None:
         blocks_per_shard = max(1, -(-nb // (_TASKS_PER_WORKER * _n_threads(client))))
     groups = [(g, min(nb, g + blocks_per_shard)) for g in range(0, nb, blocks_per_shard)]
+    plan_f = client.submit(_plan_task, spec, root, pure=False)
+    pa_f = client.submit(_args_task, plan_f, pure=False)
+    made = [plan_f, pa_f]
     ev = None
-    if spec.time is not None:
-        ev = (list(spec.time.profiles), plan.seed_events, spec.time.start, spec.time.end)
-    truth = plan.truth()
-    if path is not None:
-        _sh.write_base(path, plan.people, plan.items, truth, spec)
-    arrays = [pa.people_labels, pa.item_labels, pa.theta, pa.phi, pa.omega, pa.affinity]
-    shared = client.scatter(arrays, broadcast=True, hash=False) if groups else []
-    full = None
-    if pa.model == "exact" and groups:
-        full = client.submit(_exact_task, *shared[:5], pa.seed, bs, pure=False)
-        tasks = [
-            client.submit(_exact_shard_task, full, shared[1], ev, bs, b0, b1, path, i, pure=False)
-            for i, (b0, b1) in enumerate(groups)
-        ]
-    else:
-        tasks = [
-            client.submit(
-                _dataset_shard_task, *shared, pa.seed, pa.model, bs, b0, b1, ev, path, i, pure=False
-            )
-            for i, (b0, b1) in enumerate(groups)
-        ]
+    try:
+        if spec.time is not None:
+            seed_events = client.submit(_seed_events_task, plan_f, pure=False).result()
+            ev = (list(spec.time.profiles), seed_events, spec.time.start, spec.time.end)
+        if path is not None:
+            made.append(client.submit(_write_base_task, plan_f, path, spec, pure=False))
+            base_f = None
+        else:
+            base_f = client.submit(_base_task, plan_f, pure=False)
+        if spec.relation.model == "exact" and groups:
+            full = client.submit(_exact_task, pa_f, pure=False)
+            made.append(full)
+            tasks = [
+                client.submit(_exact_shard_task, full, pa_f, ev, b0, b1, path, i, pure=False)
+                for i, (b0, b1) in enumerate(groups)
+            ]
+        else:
+            tasks = [
+                client.submit(_dataset_shard_task, pa_f, b0, b1, ev, path, i, pure=False)
+                for i, (b0, b1) in enumerate(groups)
+            ]
+        if path is not None:
+            made[2].result()  # base.fbp written (or its error raised) before the manifest
+        elif not groups:
+            base_f.result()  # errors of the plan surface here
+    except BaseException:
+        _release(made)
+        raise
     try:
         wait_for(tasks, "generate (dask)", progress, unit="shard")
         if path is not None:
@@ -338,10 +399,10 @@ def generate_dask(
             metas = client.gather(getters)
             _release(getters)
     except BaseException:
-        _release(tasks)
+        _release(tasks, base_f)
         raise
     finally:
-        _release(shared, full)
+        _release(made)
     n_draws = sum(s.pop("n_draws") for s in metas)
     if path is not None:
         _release(tasks)
@@ -356,9 +417,6 @@ def generate_dask(
         )
         return _sh.load_sharded(path)
     return _sh.ShardedDataset(
-        people=plan.people,
-        items=plan.items,
-        truth=truth,
         spec=spec,
         shape=(n, m),
         shards=metas,
@@ -366,4 +424,5 @@ def generate_dask(
         has_events=ev is not None,
         block_size=bs,
         futures=tasks,
+        base_future=base_f,
     )

@@ -36,6 +36,7 @@ from ._client import n_threads as _n_threads
 from ._client import one_kernel_thread as _one_kernel_thread
 from ._client import positive_int_or_none as _positive_int_or_none
 from ._client import release as _release
+from .labels import ShardedLabels, base_handle, columns_on_worker, rows_on_worker, truth_k
 
 __all__ = [
     "block_counts_dask",
@@ -113,6 +114,73 @@ def _map_shards(client, func, handles, bounds, rows, extra) -> list:
         _release(futures)
 
 
+def _is_future(x: Any) -> bool:
+    return hasattr(x, "key") and hasattr(x, "result")
+
+
+def _on_workers(row_labels: Any, column_labels: Any) -> bool:
+    """Whether the labels are kept on the workers ("truth" or ShardedLabels)."""
+    return isinstance(row_labels, ShardedLabels) or (
+        isinstance(row_labels, str) and row_labels == "truth"
+    )
+
+
+def _worker_labels(sds, row_labels, column_labels, n_row_clusters, n_col_clusters):
+    """Per-shard row arguments, the column argument and (K_A, K_B) for labels that stay on
+    the workers: ``"truth"`` (read there) or a :class:`ShardedLabels` (its futures)."""
+    if isinstance(row_labels, ShardedLabels):
+        if len(row_labels.rows) != sds.n_shards:
+            raise ValueError(
+                f"row_labels has {len(row_labels.rows)} shards; the dataset has {sds.n_shards}"
+            )
+        rows = list(row_labels.rows)
+        cols = row_labels.columns if column_labels is None else column_labels
+        k = (row_labels.n_row_clusters, row_labels.n_col_clusters)
+    else:
+        if not (column_labels is None or column_labels == "truth"):
+            raise ValueError(
+                'row_labels="truth" reads both sides\' planted labels on the workers: give '
+                f"column_labels='truth' or None; got {type(column_labels).__name__}"
+            )
+        h = base_handle(sds)
+        b = sds.row_bounds
+        rows = [("truth", h, int(r0), int(r1)) for r0, r1 in zip(b[:-1], b[1:], strict=True)]
+        cols = ("truth", h)
+        k = truth_k(sds)
+    if isinstance(cols, str):
+        raise ValueError(f"column_labels={cols!r} needs row_labels={cols!r}")
+    if not (_is_future(cols) or (isinstance(cols, tuple) and cols[:1] == ("truth",))):
+        cols = np.asarray(cols)
+    k_a = k[0] if n_row_clusters is None else int(n_row_clusters)
+    k_b = k[1] if n_col_clusters is None else int(n_col_clusters)
+    return rows, cols, k_a, k_b
+
+
+@_one_kernel_thread
+def _counts_labels_task(h, rows, cols, k_a, k_b, weighted):
+    """Block counts of a shard whose labels are resolved here (truth or futures)."""
+    M = open_shard(h)[0]
+    return block_counts(
+        M, rows_on_worker(rows, k_a), columns_on_worker(cols, k_b), weighted=weighted
+    )
+
+
+def _counts_on_workers(client, sds, rows, cols, k_a, k_b, weighted):
+    if sds.n_shards == 0:
+        return np.zeros((k_a, k_b), np.int64)
+    scattered = None
+    if isinstance(cols, np.ndarray):  # one copy per worker, not one per task
+        cols = scattered = client.scatter(cols, broadcast=True, hash=False)
+    futures = [
+        client.submit(_counts_labels_task, h, r, cols, k_a, k_b, weighted, pure=False)
+        for h, r in zip(shard_handles(sds), rows, strict=True)
+    ]
+    try:
+        return _sum(client.gather(futures))
+    finally:
+        _release(futures, scattered)
+
+
 def _sum(tables: list) -> np.ndarray:
     out = tables[0].copy()
     for t in tables[1:]:
@@ -132,7 +200,7 @@ def _counts_task(h, rows, cols, weighted):
 def block_counts_dask(
     shards_or_matrix: Any,
     row_labels: Any,
-    column_labels: Any,
+    column_labels: Any = None,
     n_row_clusters: int | None = None,
     n_col_clusters: int | None = None,
     client: Any = None,
@@ -149,8 +217,12 @@ def block_counts_dask(
         of the matrix. A ShardedDataset is counted where its shards are (worker memory, or
         read on the workers from its directory); a matrix or list here is scattered first.
     row_labels, column_labels : int labels (n_rows,), (n_cols,), -1 = unassigned, or
-        :class:`~fastbip.blocks.EncodedLabels`; hard labels only (no soft memberships).
-    n_row_clusters, n_col_clusters : int or None (largest label + 1).
+        :class:`~fastbip.blocks.EncodedLabels`; hard labels only (no soft memberships). With
+        a ShardedDataset also labels that stay on the workers (:mod:`.labels`):
+        ``"truth"`` (both, the planted labels read there) or a :class:`ShardedLabels` as
+        ``row_labels`` (``column_labels`` None: its own).
+    n_row_clusters, n_col_clusters : int or None (largest label + 1; for labels on the
+        workers, the truth's or the ShardedLabels' K).
     client : dask.distributed.Client or None (the default client).
     weighted : as in ``block_counts``.
     rows_per_task : int >= 1 or None; only for a single matrix, which is cut into shards of
@@ -165,6 +237,12 @@ def block_counts_dask(
     """
     rows_per_task = _positive_int_or_none(rows_per_task, "rows_per_task")
     handles = None
+    if _on_workers(row_labels, column_labels):
+        sds = _check_sharded(shards_or_matrix, "shards_or_matrix (with labels on the workers)")
+        rows, cols, k_a, k_b = _worker_labels(
+            sds, row_labels, column_labels, n_row_clusters, n_col_clusters
+        )
+        return _counts_on_workers(_get_client(client), sds, rows, cols, k_a, k_b, weighted)
     if isinstance(shards_or_matrix, _sh.ShardedDataset):
         sds = shards_or_matrix
         n_rows, n_cols = sds.shape
@@ -217,7 +295,7 @@ def block_counts_dask(
 def block_stats_dask(
     sharded: _sh.ShardedDataset,
     row_labels: Any,
-    column_labels: Any,
+    column_labels: Any = None,
     n_row_clusters: int | None = None,
     n_col_clusters: int | None = None,
     client: Any = None,
@@ -254,6 +332,10 @@ def block_counts_windows_dask(
     """:func:`fastbip.blocks.block_counts_windows` from the shards' events, per shard on
     the workers: int64 (T, K_A, K_B), equal to the local result exactly."""
     sds = _check_sharded(sharded)
+    if _on_workers(row_labels, column_labels):
+        raise TypeError(
+            "block_counts_windows_dask takes label arrays (not yet labels on the workers)"
+        )
     if not sds.has_events:
         raise ValueError(
             "the sharded dataset has no purchase times (its spec has no [time] section), so "

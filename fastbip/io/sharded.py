@@ -17,8 +17,8 @@ Each shard is written by whoever made it (a Dask worker) into a temporary direct
 renamed into place once complete, so a writer that dies leaves a temporary name (removed
 when the manifest is written), never a half shard under a shard's name. The manifest is
 written last, by the client, once every shard is in place: a directory without one is not
-a dataset. :func:`load_sharded` opens a directory lazily (only the manifest and the base are
-read); each shard is read on demand and checked against the manifest (a missing, truncated
+a dataset. :func:`load_sharded` opens a directory lazily (only the manifest is read; the base
+on first use); each shard is read on demand and checked against the manifest (a missing, truncated
 or altered shard raises :class:`~fastbip.io.DatasetFormatError` naming it), and
 :meth:`ShardedDataset.to_dataset` gathers the shards into one :class:`~fastbip.Dataset`.
 
@@ -104,7 +104,8 @@ def shard_arrays(M: sp.csr_matrix, events: Events | None) -> dict[str, np.ndarra
 
 def write_shard(directory: str | os.PathLike, i: int, arrays: dict[str, np.ndarray]) -> dict:
     """Write shard ``i`` into ``directory`` atomically; returns its manifest entry's
-    ``arrays`` (dtype, shape, SHA-256 per array) and ``checksum`` (SHA-256 of those).
+    ``arrays`` (dtype, shape, XXH64 tree checksum per array) and ``checksum`` (the SHA-256
+    of that small table).
 
     The arrays go to a temporary directory, renamed to :func:`shard_name` once complete; a
     shard already there (a task run twice) is replaced by the new, identical one."""
@@ -135,7 +136,7 @@ def read_shard(
     directory: str | os.PathLike, i: int, entry: dict, *, verify: bool = True
 ) -> dict[str, np.ndarray]:
     """The arrays of shard ``i`` described by its manifest ``entry``, checked (dtype, shape
-    and, with ``verify``, SHA-256); :class:`DatasetFormatError` names the shard otherwise."""
+    and, with ``verify``, its checksums); :class:`DatasetFormatError` names the shard otherwise."""
     where = Path(directory) / shard_name(i)
     label = f"{str(directory)!r}: shard {i} ({shard_name(i)}, rows {entry['rows']})"
     if not where.is_dir():
@@ -226,13 +227,15 @@ def write_manifest(
 @dataclass(eq=False)
 class ShardedDataset:
     """A dataset whose purchases are cut into row shards, held elsewhere: on Dask workers
-    (``futures``) or in a sharded directory (``path``). People, items, truth and spec are
-    here (they are O(n_people + n_items)); the shards are read one at a time on demand.
+    (``futures``) or in a sharded directory (``path``). Only the manifest's small facts are
+    held here; people, items and truth (O(n_people + n_items)) are read on first use
+    (``base.fbp`` of the directory, or the workers' ``base_future``), and the shards one at
+    a time on demand.
 
     Attributes
     ----------
-    people, items : Population
-    truth : Truth or None
+    people, items : Population (read on first use)
+    truth : Truth or None (read on first use)
     spec : Spec or None
     shape : (n_people, n_items)
     shards : list of dict, one per shard in row order: ``rows`` [r0, r1), ``nnz``,
@@ -242,11 +245,9 @@ class ShardedDataset:
     block_size : int, the rows of a random stream (every shard starts on a block).
     path : Path or None, the sharded directory.
     futures : list of dask futures or None, one per shard, each of (CSR, Events or None).
+    base_future : a dask future of (people, items, truth), or None (in a directory).
     """
 
-    people: Population
-    items: Population
-    truth: Truth | None
     spec: Spec | None
     shape: tuple[int, int]
     shards: list[dict]
@@ -255,6 +256,34 @@ class ShardedDataset:
     block_size: int = 1024
     path: Path | None = None
     futures: list | None = field(default=None, repr=False)
+    base_future: object = field(default=None, repr=False)
+    _base: tuple | None = field(default=None, init=False, repr=False)
+
+    def _load_base(self) -> tuple:
+        if self._base is None:
+            if self.base_future is not None:
+                self._base = tuple(self.base_future.result())
+            elif self.path is not None:
+                base = load(self.path / BASE)
+                self._base = (base.people, base.items, base.truth)
+            else:
+                raise ValueError("this ShardedDataset has neither a base future nor a path")
+        return self._base
+
+    @property
+    def people(self) -> Population:
+        """The people (read here on first use: O(n_people))."""
+        return self._load_base()[0]
+
+    @property
+    def items(self) -> Population:
+        """The items (read here on first use: O(n_items))."""
+        return self._load_base()[1]
+
+    @property
+    def truth(self) -> Truth | None:
+        """The planted truth, or None (read here on first use: O(n_people + n_items))."""
+        return self._load_base()[2]
 
     @property
     def n_shards(self) -> int:
@@ -328,9 +357,10 @@ def load_sharded(
 ) -> ShardedDataset:
     """Open a sharded dataset directory lazily (see the module docstring).
 
-    The manifest and ``base.fbp`` are read and every shard's presence checked; the shards
-    themselves are read (and their SHA-256 checked) only when used. With ``verify`` every
-    shard is read and checked now, with a bar of the shards read (``progress`` as in
+    The manifest is read and the presence of ``base.fbp`` and of every shard checked; the
+    base and the shards themselves are read (and their checksums checked) only when used, so
+    opening a directory costs O(shards) memory here. With ``verify`` the base and every
+    shard are read and checked now, with a bar of the shards read (``progress`` as in
     :func:`fastbip.io.load`). Raises :class:`DatasetFormatError` for a directory that is
     not a complete fastbip sharded dataset, naming the missing or altered shard."""
     path = Path(path)
@@ -353,7 +383,8 @@ def load_sharded(
             f"{str(path)!r} has sharded format version {manifest.get('version')!r}; this "
             f"fastbip {__version__} reads versions {', '.join(map(str, _READ_VERSIONS))}"
         )
-    base = load(path / manifest["base"], progress=progress)
+    if not (path / manifest["base"]).is_file():
+        raise DatasetFormatError(f"{str(path)!r}: {manifest['base']} is missing")
     shards = manifest["shards"]
     for i, entry in enumerate(shards):
         if not (path / shard_name(i)).is_dir():
@@ -362,9 +393,6 @@ def load_sharded(
             )
     spec = Spec.from_dict(manifest["spec"]) if manifest["spec"] is not None else None
     out = ShardedDataset(
-        people=base.people,
-        items=base.items,
-        truth=base.truth,
         spec=spec,
         shape=tuple(manifest["shape"]),
         shards=shards,
@@ -374,6 +402,7 @@ def load_sharded(
         path=path,
     )
     if verify:
+        out._load_base()
         for i in progress_bar(range(out.n_shards), desc="load", unit="shard", enable=progress):
             read_shard(path, i, shards[i], verify=True)
     return out
