@@ -259,12 +259,12 @@ class ShardedDataset:
     base_future: object = field(default=None, repr=False)
     _base: tuple | None = field(default=None, init=False, repr=False)
 
-    def _load_base(self) -> tuple:
+    def _load_base(self, progress: bool | None = None) -> tuple:
         if self._base is None:
             if self.base_future is not None:
                 self._base = tuple(self.base_future.result())
             elif self.path is not None:
-                base = load(self.path / BASE)
+                base = load(self.path / BASE, progress=progress)
                 self._base = (base.people, base.items, base.truth)
             else:
                 raise ValueError("this ShardedDataset has neither a base future nor a path")
@@ -322,6 +322,7 @@ class ShardedDataset:
         """Gather every shard into one :class:`~fastbip.Dataset` (it must fit in memory here):
         equal bit for bit to the dataset generated on one machine. ``progress``: a bar of the
         shards gathered, as in :func:`fastbip.io.load`."""
+        self._load_base(progress)
         Ms, evs = [], []
         for i in progress_bar(range(self.n_shards), desc="gather", unit="shard", enable=progress):
             M, ev = self.read_shard(i)
@@ -402,7 +403,7 @@ def load_sharded(
         path=path,
     )
     if verify:
-        out._load_base()
+        out._load_base(progress)
         for i in progress_bar(range(out.n_shards), desc="load", unit="shard", enable=progress):
             read_shard(path, i, shards[i], verify=True)
     return out
