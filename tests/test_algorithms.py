@@ -720,3 +720,19 @@ def test_sparse_array_input(easy):
     a = SVDKMeans(3, 3, random_state=0).fit(sp.csr_array(M)).row_labels_
     b = SVDKMeans(3, 3, random_state=0).fit(M.tocoo()).row_labels_
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("shape", [(1, 2), (2, 1), (1, 1)])
+def test_spectral_coclusterers_on_a_single_row_or_column(shape):
+    """One cluster a side needs no spectrum (every member in cluster 0); more clusters than
+    a one-row or one-column matrix can hold a spectrum for are refused naming M."""
+    M = sp.csr_matrix(np.arange(1.0, 1.0 + shape[0] * shape[1]).reshape(shape))
+    for name in ("spectral-cocluster", "spectral-bicluster"):
+        est = algorithms.get(name, n_row_clusters=1, n_col_clusters=1, random_state=0).fit(M)
+        assert est.row_labels_.tolist() == [0] * shape[0]
+        assert est.column_labels_.tolist() == [0] * shape[1]
+    if shape[0] == 2:
+        with pytest.raises(ValueError, match=r"M must have at least 2 people and 2 items"):
+            algorithms.get(
+                "spectral-bicluster", n_row_clusters=2, n_col_clusters=1, random_state=0
+            ).fit(M)

@@ -94,8 +94,12 @@ class _Cocluster(CoclusterLabels, BaseEstimator):
             self.n_row_clusters, "n_row_clusters", rows.size, "people_with_purchases"
         )
         k_c = check_n_clusters(self._col_k(), "n_col_clusters", cols.size, "items_with_purchases")
-        with limit_threads(sum(sub.shape)):
-            r, c = self._fit_sub(sub, k_r, k_c)
+        if k_r == 1 and k_c == 1:  # one cluster a side: nothing to fit (and no spectrum)
+            r = np.zeros(sub.shape[0], dtype=np.int64)
+            c = np.zeros(sub.shape[1], dtype=np.int64)
+        else:
+            with limit_threads(sum(sub.shape)):
+                r, c = self._fit_sub(sub, k_r, k_c)
         self._set_labels(M.shape, rows, cols, r, c)
         return self
 
@@ -209,6 +213,11 @@ class SpectralBicluster(_Cocluster):
         self.random_state = random_state
 
     def _fit_sub(self, sub, k_r, k_c):
+        if min(sub.shape) < 2:
+            raise ValueError(
+                "M must have at least 2 people and 2 items with purchases for spectral "
+                f"biclustering into more than one cluster; got {sub.shape[0]} x {sub.shape[1]}"
+            )
         k = max(k_r, k_c)
         limit = max(min(sub.shape) - 1, 1)
         n_components = self.n_components or max(6, k)
