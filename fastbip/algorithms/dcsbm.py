@@ -103,6 +103,9 @@ _HARD_INSTANCE_SWEEPS = 6
 # at 5-6; on the K = 10 cases of recovery_targets.py (10^5 x 2 10^4, 20 purchases each,
 # sigma 0.5, where the sweeps reach 0.98 of the oracle) 1.27 at diagonal 4x and 3.1 at 10x
 _NEAR_THRESHOLD = 1.2
+# Only up to this many block pairs K_A K_B: belief propagation costs O(nnz K_A K_B) per sweep,
+# and the extra singular value costs a third of the start's Lanczos run (measured at K = 10)
+_BP_BLOCKS = 36
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -141,7 +144,7 @@ def _log_p(C):
 # --- spectral start -----------------------------------------------------------------------
 
 
-def _spectral_vectors(A, At, k, seed):
+def _spectral_vectors(A, At, k, seed, edge=True):
     """Leading k left singular vectors of the regularised normalised matrix of A (CSR; At is
     its transpose, CSR) and the detectability ratio ``(s_2 / s_{k+1})^2`` of its singular
     values (inf when there is no (k+1)-th or k < 2: nothing to compare)."""
@@ -157,7 +160,7 @@ def _spectral_vectors(A, At, k, seed):
     k = min(k, n_r, n_c)
     # one more vector than k: the first one of the noise, whose singular value is the bulk's
     # edge (the detectability ratio below)
-    kk = k + 1 if k >= 2 and k + 1 < min(n_r, n_c) - 1 else k
+    kk = k + 1 if edge and k >= 2 and k + 1 < min(n_r, n_c) - 1 else k
     if min(n_r, n_c) <= _DENSE_SVD_SIZE or kk >= min(n_r, n_c) - 1:
         # small side: eigenvectors of the small Gram matrix, dense
         L = sp.diags(w_r) @ A @ sp.diags(w_c)
@@ -379,7 +382,8 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         ``(s_2 / s_{K+1})^2`` (the strongest structure's singular value over the noise bulk's
         edge, squared; ``detectability_``) is below 1.2, about snr 3 on the planted family;
         ``"bp"`` always, None never. Near the threshold the fit then costs what ``bp`` costs,
-        10 to 50 times the sweeps' time. Never with given ``init`` labels under ``"auto"``.
+        10 to 50 times the sweeps' time. Under ``"auto"``: never with given ``init`` labels,
+        nor with more than 36 block pairs ``K_A K_B`` (the ratio is not computed then).
     criterion : "icl" or "mdl"
         Only used with ``"auto"``.
     k_max : int
@@ -404,7 +408,7 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         sweeps when that one has the higher likelihood).
     n_row_clusters_, n_col_clusters_ : int, the K used (differs from the parameter with "auto").
     detectability_ : float, the spectral start's ``(s_2 / s_{K+1})^2`` (inf with given
-        ``init`` labels or K = 1 on the spectral side); see ``refine``.
+        ``init`` labels, K = 1 on the spectral side or K_A K_B > 36); see ``refine``.
     refined_ : bool, whether belief propagation gave the labels (then ``omega_`` and
         ``log_likelihood_`` are those of its labels).
     """
@@ -514,7 +518,7 @@ class DCSBM(CoclusterLabels, BaseEstimator):
             flip = (n_c < n_r or k_a == 1) and k_b > 1
             P, Pt, kp, kq = (At, A, k_b, k_a) if flip else (A, At, k_a, k_b)
             U, ratio = (
-                _spectral_vectors(P, Pt, kp, int(rng.integers(2**31 - 1)))
+                _spectral_vectors(P, Pt, kp, int(rng.integers(2**31 - 1)), k_a * k_b <= _BP_BLOCKS)
                 if kp > 1
                 else (np.zeros((P.shape[0], 1)), np.inf)
             )
@@ -556,8 +560,10 @@ class DCSBM(CoclusterLabels, BaseEstimator):
             if res[3] > best[3]:
                 best = res
         a, b, C, ll, n_iter = best
-        self.detectability_ = ratio
-        refine = self.refine == "bp" or (self.refine == "auto" and ratio < _NEAR_THRESHOLD)
+        self.detectability_ = ratio if k_a * k_b <= _BP_BLOCKS else np.inf
+        refine = self.refine == "bp" or (
+            self.refine == "auto" and self.detectability_ < _NEAR_THRESHOLD
+        )
         self.refined_ = bool(refine and min(k_a, k_b) > 1)
         if self.refined_:
             a, b = _bp_refine(A, k_a, k_b, int(rng.integers(2**31 - 1)))
