@@ -97,15 +97,10 @@ _SVD_TOL = 1e-3
 _LOG_FLOOR = -1e300
 # A start still moving after this many hard sweeps marks a hard instance (soft sweeps run).
 _HARD_INSTANCE_SWEEPS = 6
-# refine="auto" runs belief propagation when the detectability ratio (s_2 / s_{K+1})^2 of the
-# spectral start is below this. Measured on planted_spec (lognormal sigma 1, 2 10^4 x 4 10^3,
-# mean 5 and 20, K = 2 and 5): 1.01-1.04 at snr 1.5, 1.04-1.07 at 2, 1.13-1.18 at 3, 1.35-1.56
-# at 5-6; on the K = 10 cases of recovery_targets.py (10^5 x 2 10^4, 20 purchases each,
-# sigma 0.5, where the sweeps reach 0.98 of the oracle) 1.27 at diagonal 4x and 3.1 at 10x
+# refine="auto": BP below this (s_2 / s_{K+1})^2; on planted_spec (K = 2, 5; mean 5, 20) it is
+# 1.01-1.04 at snr 1.5, 1.04-1.07 at 2, 1.13-1.18 at 3, 1.35-1.56 at 5-6
 _NEAR_THRESHOLD = 1.2
-# Only up to this many block pairs K_A K_B: belief propagation costs O(nnz K_A K_B) per sweep,
-# and the extra singular value costs a third of the start's Lanczos run (measured at K = 10)
-_BP_BLOCKS = 36
+_BP_BLOCKS = 36  # and only up to this K_A K_B (BP costs O(nnz K_A K_B) per sweep)
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -331,14 +326,18 @@ def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol, bar=None):
     return best[0], best[1], best[2], best[3], n_done
 
 
-# --- near the threshold: belief propagation from the sweeps' labels -----------------------
+# --- near the threshold: belief propagation ----------------------------------------------
 
 
 def _bp_refine(A, k_a, k_b, seed):
-    """Labels of BeliefPropagation (EM-learned, damped, from the regularised spectral start)."""
+    """Labels of BeliefPropagation (EM-learned, damped, from the regularised spectral start),
+    or None where its messages break down (all factors 0: seen on structure-free data)."""
     from fastbip.algorithms.bp import BeliefPropagation
 
-    bp = BeliefPropagation(k_a, k_b, random_state=seed).fit(A)
+    try:
+        bp = BeliefPropagation(k_a, k_b, random_state=seed).fit(A)
+    except ZeroDivisionError:
+        return None
     return bp.row_labels_.astype(np.int64), bp.column_labels_.astype(np.int64)
 
 
@@ -564,9 +563,11 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         refine = self.refine == "bp" or (
             self.refine == "auto" and self.detectability_ < _NEAR_THRESHOLD
         )
-        self.refined_ = bool(refine and min(k_a, k_b) > 1)
+        refine = refine and min(k_a, k_b) > 1
+        got = _bp_refine(A, k_a, k_b, int(rng.integers(2**31 - 1))) if refine else None
+        self.refined_ = got is not None
         if self.refined_:
-            a, b = _bp_refine(A, k_a, k_b, int(rng.integers(2**31 - 1)))
+            a, b = got
             C = block_counts(A, a, b, k_a, k_b).astype(np.float64, copy=False)
             ll = profile_log_likelihood(C)
         # members with no purchases: the largest cluster of their side under the final labels
