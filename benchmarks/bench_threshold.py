@@ -1,126 +1,169 @@
-"""Recovery near the detection threshold: block model, spectral methods and belief propagation.
+"""Recovery near the detection threshold: the phase-transition table.
 
-For each number of clusters K, mean degree and target signal-to-noise ratio (fastbip.snr,
-detection above 1), the planted family ``planted_spec(n, m, K, K, mean, mixing, seed)``
-(lognormal activity and popularity) with ``mixing`` found by bisection so that the dataset's
-snr is the target, then on the same matrix, in this process:
+For each number of clusters K, mean degree and target signal-to-noise ratio (the planted
+expectation ``fastbip.snr(spec)``, detection above 1), the planted family
+``planted_spec(n, m, K, K, mean, seed=seed, snr=target)`` (lognormal activity and
+popularity, sigma 1; the mixing is solved for the expected SNR, so every seed has the same
+one), then on the same matrix, in this process:
 
-- ``dcsbm``: the registry's block-model fit (``random_state=0``);
-- ``regularized``: :class:`fastbip.algorithms.regularized.RegularizedSpectral`
-  (regularised Laplacian, tau = sqrt(c_A c_B) - 1, k-means);
-- ``bp``: :class:`fastbip.algorithms.bp.BeliefPropagation`, parameters learned by EM from
-  the ``regularized`` labels;
+- every registered fastbip method that uses the purchases (``dcsbm``, ``svd-kmeans``,
+  ``regularized-spectral``, ``bp``, ...; ``random_state=0``, K given on both sides);
+- ``spectral-cocluster`` / ``spectral-bicluster``: scikit-learn's SpectralCoclustering and
+  SpectralBiclustering, and ``louvain`` / ``leiden``: scikit-network's bipartite Louvain and
+  Leiden (they choose their own number of clusters), all through the registry;
 - ``bp-ref``: :func:`fastbip.algorithms.bp.bp_reference`, BP with the planted parameters
-  started from the truth (the Bayes-optimal reference);
-- ``spectral-cocluster``: scikit-learn's SpectralCoclustering through the registry.
+  started from the truth (the Bayes-optimal reference; it keeps some memory of its start,
+  so below the threshold it is not a fair ceiling).
 
-Prints a markdown table: mean ARI of people and items over the seeds (with the smallest and
-largest) and the mean seconds of each fit.
+Each ``--k``/``--mean``/``--snr`` combination is one piece; with ``--out DIR`` each piece's
+rows go to ``DIR/k{K}_d{mean}_s{snr}.json`` (a piece already there is skipped, so a run can
+be resumed or split between processes), and ``--merge DIR`` prints one markdown table of
+every piece found: mean ARI of people and items over the seeds (smallest-largest) and the
+mean seconds of each fit.
 
-    python benchmarks/bench_threshold.py --quick            # 2*10^4 x 4*10^3
-    python benchmarks/bench_threshold.py --k 2 --mean 5     # 10^5 x 2*10^4
+    python benchmarks/bench_threshold.py --quick --k 2 --snr 1.5        # 2*10^4 x 4*10^3
+    nice python benchmarks/bench_threshold.py --out /tmp/thr --seeds 2   # 10^5 x 2*10^4
+    python benchmarks/bench_threshold.py --merge /tmp/thr
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import json
+import os
 import time
 
 import numpy as np
 
 import fastbip
 from fastbip import algorithms
-from fastbip.algorithms.bp import BeliefPropagation, bp_reference
-from fastbip.algorithms.regularized import RegularizedSpectral
+from fastbip.algorithms.bp import bp_reference
 
-METHODS = ("dcsbm", "regularized", "bp", "bp-ref", "spectral-cocluster")
+METHODS = (
+    "dcsbm",
+    "svd-kmeans",
+    "regularized-spectral",
+    "bp",
+    "bp-ref",
+    "spectral-cocluster",
+    "spectral-bicluster",
+    "louvain",
+    "leiden",
+)
+SNRS = (0.8, 1.2, 1.5, 2.0, 2.5, 3.0)
 
 
-def dataset(n, m, k, mean, mixing, seed):
-    return fastbip.generate(fastbip.planted_spec(n, m, k, k, mean, mixing, seed))
-
-
-def mixing_for(target, n, m, k, mean, seed, iters=22):
-    """The mixing whose dataset has snr == target (snr decreases with mixing)."""
-    lo, hi = 0.0, 1.0
-    if fastbip.snr(dataset(n, m, k, mean, 0.0, seed).truth) < target:
-        raise ValueError(f"snr {target} is out of reach at mixing 0 (K={k}, mean={mean})")
-    for _ in range(iters):
-        mid = (lo + hi) / 2
-        if fastbip.snr(dataset(n, m, k, mean, mid, seed).truth) > target:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
+def dataset(n, m, k, mean, target, seed):
+    spec = fastbip.planted_spec(n, m, k, k, mean, seed=seed, snr=target)
+    return fastbip.generate(spec), spec.relation.mixing
 
 
 def fit(method, ds, k):
-    M = ds.purchases
     t = time.perf_counter()
     if method == "bp-ref":
         r = bp_reference(ds, "truth")
         return r.row_labels, r.column_labels, time.perf_counter() - t
-    if method == "regularized":
-        est = RegularizedSpectral(k, k, random_state=0)
-    elif method == "bp":
-        est = BeliefPropagation(k, k, random_state=0)
-    else:
-        est = algorithms.get(method, n_row_clusters=k, n_col_clusters=k, random_state=0)
-    est.fit(M)
+    est = algorithms.get(method, n_row_clusters=k, n_col_clusters=k, random_state=0)
+    est.fit(ds.purchases)
     return est.row_labels_, est.column_labels_, time.perf_counter() - t
+
+
+def piece(n, m, k, mean, target, seeds, methods):
+    rows = []
+    for seed in range(seeds):
+        ds, mix = dataset(n, m, k, mean, target, seed)
+        tr = ds.truth
+        for meth in methods:
+            try:
+                r, c, sec = fit(meth, ds, k)
+            except Exception as exc:  # a method that fails is a row with its error
+                rows.append(dict(k=k, mean=mean, snr=target, seed=seed, method=meth,
+                                 error=f"{type(exc).__name__}: {exc}"))  # fmt: skip
+                continue
+            rows.append(
+                dict(k=k, mean=mean, snr=target, seed=seed, mixing=mix, n=n, m=m,
+                     snr_realised=fastbip.snr(tr, expected=False), method=meth,
+                     ari_people=fastbip.score_labels(tr.people_labels, r)["ari"],
+                     ari_items=fastbip.score_labels(tr.item_labels, c)["ari"], seconds=sec,
+                     k_found=[int(np.unique(r[r >= 0]).size), int(np.unique(c[c >= 0]).size)])
+            )  # fmt: skip
+    return rows
+
+
+def table(rows):
+    """One markdown table: mean (min-max) ARI per side and mean seconds over the seeds."""
+    out = [
+        "| K | mean deg | snr | method | ARI people | ARI items | seconds | seeds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    keys = sorted({(r["k"], r["mean"], r["snr"]) for r in rows})
+    order = {m: i for i, m in enumerate(METHODS)}
+    for key in keys:
+        here = [r for r in rows if (r["k"], r["mean"], r["snr"]) == key]
+        for meth in sorted({r["method"] for r in here}, key=lambda x: order.get(x, 99)):
+            ok = [r for r in here if r["method"] == meth and "error" not in r]
+            if not ok:
+                err = next(r["error"] for r in here if r["method"] == meth)
+                out.append(f"| {key[0]} | {key[1]:g} | {key[2]:g} | {meth} | {err} | | | |")
+                continue
+            a = np.array([[r["ari_people"], r["ari_items"], r["seconds"]] for r in ok])
+            lo, hi, mu = a.min(0), a.max(0), a.mean(0)
+            out.append(
+                f"| {key[0]} | {key[1]:g} | {key[2]:g} | {meth} | "
+                f"{mu[0]:.3f} ({lo[0]:.3f}-{hi[0]:.3f}) | {mu[1]:.3f} ({lo[1]:.3f}-{hi[1]:.3f}) "
+                f"| {mu[2]:.2f} | {len(ok)} |"
+            )
+    return "\n".join(out)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2*10^4 people x 4*10^3 items")
     ap.add_argument("--k", type=int, nargs="+", default=[2, 5])
-    ap.add_argument("--mean", type=float, nargs="+", default=[5.0])
-    ap.add_argument("--snr", type=float, nargs="+", default=[0.8, 1.5, 2.0, 3.0])
+    ap.add_argument("--mean", type=float, nargs="+", default=[5.0, 20.0])
+    ap.add_argument("--snr", type=float, nargs="+", default=list(SNRS))
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
-    ap.add_argument("--json", help="also write the raw results to this file")
+    ap.add_argument("--out", help="write one JSON file per piece into this folder")
+    ap.add_argument("--merge", help="print the table of every piece in this folder and stop")
+    ap.add_argument("--tag", default="", help="appended to the piece files' names")
     args = ap.parse_args(argv)
+    if args.merge:
+        rows = []
+        for path in sorted(glob.glob(os.path.join(args.merge, "*.json"))):
+            with open(path) as f:
+                rows.extend(json.load(f))
+        print(table(rows))
+        return
     n, m = (20_000, 4_000) if args.quick else (100_000, 20_000)
-    print(
-        f"{n} people x {m} items, {args.seeds} seeds; ARI mean (min-max)\n\n"
-        "| K | mean deg | snr | method | ARI people | ARI items | seconds |\n"
-        "|---|---|---|---|---|---|---|",
-        flush=True,
-    )
-    algorithms.get("dcsbm", n_row_clusters=2)  # imports before timing
-    BeliefPropagation(2).fit(dataset(500, 100, 2, 10.0, 0.0, 0).purchases)  # numba compile
+    print(f"{n} people x {m} items, {args.seeds} seeds", flush=True)
+    warm, _ = dataset(2000, 400, 2, 10.0, 3.0, 0)
+    for meth in args.methods:  # imports and numba compiles before timing
+        fit(meth, warm, 2)
     rows = []
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
     for k in args.k:
         for mean in args.mean:
             for target in args.snr:
-                per = {meth: [] for meth in args.methods}
-                for seed in range(args.seeds):
-                    mix = mixing_for(target, n, m, k, mean, seed)
-                    ds = dataset(n, m, k, mean, mix, seed)
-                    tr = ds.truth
-                    for meth in args.methods:
-                        r, c, sec = fit(meth, ds, k)
-                        ap_ = fastbip.score_labels(tr.people_labels, r)["ari"]
-                        ai_ = fastbip.score_labels(tr.item_labels, c)["ari"]
-                        per[meth].append((ap_, ai_, sec))
-                        rows.append(
-                            dict(k=k, mean=mean, snr=target, seed=seed, mixing=mix,
-                                 snr_actual=fastbip.snr(tr), method=meth, ari_people=ap_,
-                                 ari_items=ai_, seconds=sec)
-                        )  # fmt: skip
-                for meth in args.methods:
-                    a = np.array(per[meth])
-                    print(
-                        f"| {k} | {mean:g} | {target:g} | {meth} | "
-                        f"{a[:, 0].mean():.3f} ({a[:, 0].min():.3f}-{a[:, 0].max():.3f}) | "
-                        f"{a[:, 1].mean():.3f} ({a[:, 1].min():.3f}-{a[:, 1].max():.3f}) | "
-                        f"{a[:, 2].mean():.2f} |",
-                        flush=True,
-                    )
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+                path = args.out and os.path.join(
+                    args.out, f"k{k}_d{mean:g}_s{target:g}{args.tag}.json"
+                )
+                if path and os.path.exists(path):
+                    continue
+                try:
+                    got = piece(n, m, k, mean, target, args.seeds, args.methods)
+                except fastbip.spec.SpecError as exc:  # an SNR the family cannot reach
+                    print(f"K={k} mean={mean:g} snr={target:g}: {exc}", flush=True)
+                    continue
+                rows.extend(got)
+                if path:
+                    with open(path, "w") as f:
+                        json.dump(got, f, indent=1)
+                print(table(got), flush=True)
+    if not args.out:
+        print(table(rows))
 
 
 if __name__ == "__main__":

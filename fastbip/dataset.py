@@ -72,6 +72,10 @@ class Truth:
     people_labels: np.ndarray
     item_labels: np.ndarray
     model: str = "poisson"
+    #: The planted degree moments ``E[w^2] / E[w]^2`` of the activity and of the popularity
+    #: distribution (:func:`fastbip.generate.degree_moment`), which :func:`fastbip.snr`
+    #: uses; None when theta and phi were given, not drawn.
+    degree_m2: tuple[float, float] | None = None
 
     @property
     def shape(self) -> tuple[int, int]:

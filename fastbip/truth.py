@@ -2,11 +2,13 @@
 
 Every function here takes the planted truth in one argument shape: a
 :class:`fastbip.Truth`, or a :class:`fastbip.Dataset` for its truth (checked by
-:func:`fastbip._validation.truth_arrays`). The oracle also needs the purchases, so it takes a
-Dataset (or anything with ``purchases`` and ``truth``).
+:func:`fastbip._validation.truth_arrays`); the SNR functions also take a
+:class:`fastbip.Spec` (the expected SNR is a property of the spec). The oracle also needs
+the purchases, so it takes a Dataset (or anything with ``purchases`` and ``truth``).
 
 - :func:`snr`, :func:`snr_matrix` -- the planted structure's signal-to-noise ratio (1 = the
-  detection threshold) and the matrix whose eigenvalues give it.
+  detection threshold) and the matrix whose eigenvalues give it: by default the planted
+  expectation (one value per spec), with ``expected=False`` the realised one.
 - :func:`oracle_labels` -- the best assignment anyone could make knowing the parameters:
   from the purchases (``using="purchases"``, the formula below), from the side's own
   features (``using="features"``: the planted feature distributions, their copula
@@ -53,6 +55,7 @@ from fastbip import _small
 from fastbip._kernels import dcsbm as _kd
 from fastbip._kernels import oracle as _ko
 from fastbip._validation import as_labels, as_purchases, check_choice, truth_arrays
+from fastbip.spec import Spec
 
 __all__ = ["detectable_clusters", "oracle_labels", "snr", "snr_matrix"]
 
@@ -65,49 +68,127 @@ _USING = ("purchases", "features", "joint")
 # --------------------------------------------------------------------------------------------
 
 
-def snr_matrix(truth: object) -> np.ndarray:
-    """The K_A x K_A symmetric matrix whose eigenvalues are those of the two-hop operator.
+def _snr_parts(x: object, expected: bool) -> tuple[np.ndarray, float, int]:
+    """``(S0, scale, K_B)``: the two-hop matrix is ``scale * S0``.
 
-    ``S = D_A^{1/2} Omega D_B Omega^T D_A^{1/2}`` with ``D_A = diag(sum_{i in k} theta_i^2)``
-    and ``D_B = diag(sum_{j in l} phi_j^2)``; see :func:`snr`.
-
-    Parameters
-    ----------
-    truth : fastbip.Truth or fastbip.Dataset
-        The planted parameters (a Dataset for its ``truth``), or any object with ``omega``,
-        ``theta``, ``phi``, ``people_labels`` and ``item_labels``.
-
-    Returns
-    -------
-    ndarray of float64, shape (K_A, K_A)
+    ``expected=True`` with planted degree moments ``(m_A, m_B)`` (a Spec, a generated Truth,
+    a Dataset with either): ``S0`` uses ``Theta2_k = 1 / n_k``, ``Phi2_l = 1 / m_l`` and
+    ``scale = m_A m_B`` (possibly inf). Otherwise ``S0`` uses the realised ``theta``, ``phi``
+    and ``scale = 1``.
     """
-    return _snr_matrix(*truth_arrays(truth))
+    if not isinstance(expected, (bool, np.bool_)):
+        raise TypeError(f"expected must be True or False; got {expected!r}")
+    if isinstance(x, Spec):
+        if not expected:
+            raise ValueError(
+                "a Spec has no realised SNR (nothing is drawn yet): use expected=True, or "
+                "pass fastbip.generate(spec) for the realised one"
+            )
+        from fastbip.generate import cluster_sizes, degree_moment, planted_omega
 
-
-def _snr_matrix(omega, theta, phi, a, b) -> np.ndarray:
+        na = cluster_sizes(x.people.n, x.people.shares).astype(np.float64)
+        nb = cluster_sizes(x.items.n, x.items.shares).astype(np.float64)
+        omega = planted_omega(x.relation, na, nb)
+        m2 = (degree_moment(x.relation.activity), degree_moment(x.relation.popularity))
+        return _s0(omega, _inverse(na), _inverse(nb)), m2[0] * m2[1], omega.shape[1]
+    omega, theta, phi, a, b = truth_arrays(x)
     ka, kb = omega.shape
-    ta = np.bincount(a[a >= 0], weights=theta[a >= 0] ** 2, minlength=ka)
-    pb = np.bincount(b[b >= 0], weights=phi[b >= 0] ** 2, minlength=kb)
+    m2 = None
+    if expected:
+        t = getattr(x, "truth", x)
+        m2 = getattr(t, "degree_m2", None)
+        spec = getattr(x, "spec", None)
+        if m2 is None and isinstance(spec, Spec):
+            from fastbip.generate import degree_moment
+
+            m2 = (degree_moment(spec.relation.activity), degree_moment(spec.relation.popularity))
+    if m2 is None:
+        ta = np.bincount(a[a >= 0], weights=theta[a >= 0] ** 2, minlength=ka)
+        pb = np.bincount(b[b >= 0], weights=phi[b >= 0] ** 2, minlength=kb)
+        return _s0(omega, ta, pb), 1.0, kb
+    na = np.bincount(a[a >= 0], minlength=ka).astype(np.float64)
+    nb = np.bincount(b[b >= 0], minlength=kb).astype(np.float64)
+    return _s0(omega, _inverse(na), _inverse(nb)), float(m2[0]) * float(m2[1]), kb
+
+
+def _inverse(n: np.ndarray) -> np.ndarray:
+    return np.divide(1.0, n, out=np.zeros(n.shape), where=n > 0)
+
+
+def _s0(omega: np.ndarray, ta: np.ndarray, pb: np.ndarray) -> np.ndarray:
     half = np.sqrt(ta)[:, None] * omega
     return (half * pb[None, :]) @ half.T
 
 
-def snr(truth: object) -> float:
+def _ratios(S0: np.ndarray, scale: float) -> np.ndarray:
+    """``lambda_k / sqrt(lambda_1)`` of ``scale * S0``, largest first (zeros when flat)."""
+    lam = np.maximum(np.sort(np.linalg.eigvalsh(S0))[::-1], 0.0)
+    if lam.size == 0 or lam[0] <= 0:
+        return np.zeros(lam.size)
+    r = lam / np.sqrt(lam[0])
+    if np.isinf(scale):
+        # an infinite factor: every eigenvalue above round-off is infinitely far above 1
+        return np.where(lam > 1e-12 * lam[0], np.inf, 0.0)
+    return np.sqrt(scale) * r
+
+
+def snr_matrix(truth: object, expected: bool = True) -> np.ndarray:
+    """The K_A x K_A symmetric matrix whose eigenvalues are those of the two-hop operator.
+
+    ``S = D_A^{1/2} Omega D_B Omega^T D_A^{1/2}`` with ``D_A = diag(Theta2_k)`` and
+    ``D_B = diag(Phi2_l)``; see :func:`snr` for the two choices of ``Theta2`` and ``Phi2``.
+
+    Parameters
+    ----------
+    truth : fastbip.Spec, fastbip.Truth or fastbip.Dataset
+        The planted parameters (a Dataset for its ``truth``), or any object with ``omega``,
+        ``theta``, ``phi``, ``people_labels`` and ``item_labels``.
+    expected : bool, default True
+        The planted expectation (True) or the realised degrees (False); see :func:`snr`.
+
+    Returns
+    -------
+    ndarray of float64, shape (K_A, K_A)
+
+    Raises
+    ------
+    ValueError
+        With ``expected=True`` when a degree distribution has an infinite second moment
+        (pareto with ``alpha <= 2``): the matrix is unbounded.
+    """
+    S0, scale, _ = _snr_parts(truth, expected)
+    if np.isinf(scale):
+        raise ValueError(
+            "the planted degree distribution has an infinite second moment (pareto with "
+            "alpha <= 2), so the expected two-hop matrix is unbounded; use expected=False "
+            "for the realised one"
+        )
+    return scale * S0
+
+
+def snr(truth: object, expected: bool = True) -> float:
     """Signal-to-noise ratio of the planted structure; 1 is the detection threshold.
 
     Parameters
     ----------
-    truth : fastbip.Truth or fastbip.Dataset
-        The planted parameters (a Dataset for its ``truth``), or any object with ``omega``
-        (K_A, K_B), ``theta`` (n_people,), ``phi`` (n_items,), ``people_labels`` and
-        ``item_labels``.
+    truth : fastbip.Spec, fastbip.Truth or fastbip.Dataset
+        The planted parameters: a Spec, a generated Truth, a Dataset (for its ``truth``), or
+        any object with ``omega`` (K_A, K_B), ``theta`` (n_people,), ``phi`` (n_items,),
+        ``people_labels`` and ``item_labels``.
+    expected : bool, default True
+        True: the planted expectation, a property of the spec (every seed of one spec gives
+        the same value). False: the realised value, from the drawn activities and
+        popularities ``theta`` and ``phi`` (varies with the seed; not defined for a Spec).
 
     Returns
     -------
     float
         ``lambda_2 / sqrt(lambda_1)`` where ``lambda_1 >= lambda_2`` are the two largest
         eigenvalues of the two-hop (people -> items -> people) mean operator. 0 when there
-        is a single cluster on either side.
+        is a single cluster on either side; ``inf`` for the expected SNR when a degree
+        distribution has an infinite second moment (pareto with ``alpha <= 2``; then the
+        realised SNR grows without bound with the population size, and only
+        ``expected=False`` gives a finite figure for one sample).
 
     Notes
     -----
@@ -121,10 +202,20 @@ def snr(truth: object) -> float:
     compute them from its symmetric form ``D_A^{1/2} Omega D_B Omega^T D_A^{1/2}``
     (:func:`snr_matrix`): they are the squared singular values of ``P``.
 
-    The cluster sizes and the degree heterogeneity enter through ``Theta2`` and ``Phi2``:
-    without degree correction (``theta_i = 1/n_k``) ``Theta2_k = 1/n_k``; with heavy-tailed
-    activities ``Theta2_k = E[theta^2]/(n_k E[theta]^2)``, larger, which raises both
-    eigenvalues (high-degree vertices are visited more often by the two-hop walk).
+    The cluster sizes and the degree heterogeneity enter through ``Theta2`` and ``Phi2``.
+    The realised value (``expected=False``) sums the drawn ``theta_i^2``. The expected
+    value replaces that sum by its planted expectation: ``theta_i = w_i / sum_{i' in k}
+    w_i'`` with ``w`` drawn from the activity distribution, so
+    ``Theta2_k = E[w^2] / (n_k E[w]^2)`` up to terms of order ``1 / n_k``
+    (:func:`fastbip.generate.degree_moment`: ``exp(sigma^2)`` for lognormal,
+    ``(alpha - 1)^2 / (alpha (alpha - 2))`` for pareto, 1 for constant), and the same for
+    ``Phi2_l``; the SNR is then ``sqrt(m_A m_B)`` times that of constant degrees. The
+    cluster sizes ``n_k`` and ``omega`` are deterministic given the spec (largest-remainder
+    sizes), so the expected SNR is one number per spec. It needs the degree distributions:
+    a Spec, a Truth made by :func:`fastbip.generate` (which carries ``degree_m2``) or a
+    Dataset with its spec. A truth whose ``theta`` and ``phi`` were given rather than drawn
+    (``degree_m2`` None, no spec) has nothing to average over: its given ``theta`` and
+    ``phi`` are the planted values, and both choices give the realised formula.
 
     Detection from the two-hop graph is possible above the Kesten-Stigum threshold
     ``lambda_2^2 > lambda_1`` of the two-type-step branching process, i.e. ``snr > 1``:
@@ -142,18 +233,13 @@ def snr(truth: object) -> float:
     The Poisson mean is used whatever ``truth.model``; for the Bernoulli variant the
     difference is of order ``max P_ij``.
     """
-    arrays = truth_arrays(truth)
-    S = _snr_matrix(*arrays)
-    if min(S.shape[0], arrays[0].shape[1]) < 2:
+    S0, scale, kb = _snr_parts(truth, expected)
+    if min(S0.shape[0], kb) < 2:
         return 0.0
-    lam = np.sort(np.linalg.eigvalsh(S))[::-1]
-    lam = np.maximum(lam, 0.0)
-    if lam[0] <= 0:
-        return 0.0
-    return float(lam[1] / np.sqrt(lam[0]))
+    return float(_ratios(S0, scale)[1])
 
 
-def detectable_clusters(truth: object) -> dict[str, int]:
+def detectable_clusters(truth: object, expected: bool = True) -> dict[str, int]:
     """How many clusters the purchases can reveal at all, per side.
 
     The count of eigenvalues ``lambda_k`` of the degree-corrected two-hop operator
@@ -166,22 +252,19 @@ def detectable_clusters(truth: object) -> dict[str, int]:
 
     Parameters
     ----------
-    truth : Truth or Dataset
+    truth : Spec, Truth or Dataset
         The planted parameters.
+    expected : bool, default True
+        The planted expectation or the realised degrees, as in :func:`snr`.
 
     Returns
     -------
     dict
         ``{"people": n, "items": n}``, each between 1 and that side's K.
     """
-    S = snr_matrix(truth)
-    ka = S.shape[0]
-    kb = np.asarray(getattr(truth, "truth", truth).omega).shape[1]
-    ev = np.sort(np.linalg.eigvalsh(S))[::-1]
-    if ev.size == 0 or ev[0] <= 0:
-        n = 1
-    else:
-        n = max(1, int(np.sum(ev / np.sqrt(ev[0]) > 1.0)))
+    S0, scale, kb = _snr_parts(truth, expected)
+    ka = S0.shape[0]
+    n = max(1, int(np.sum(_ratios(S0, scale) > 1.0)))
     return {"people": min(n, ka), "items": min(n, kb)}
 
 

@@ -534,3 +534,127 @@ def test_oracle_sums_duplicate_entries_as_they_are_read():
         want = oracle_labels(d, side=side)
         got = oracle_labels(SimpleNamespace(purchases=dup, truth=d.truth), side=side)
         np.testing.assert_array_equal(got, want)
+
+
+# --- the expected SNR: a property of the spec ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("degree", "closed", "rtol"),
+    [
+        ({"dist": "lognormal", "sigma": 0.5}, np.exp(0.25), 0.01),
+        ({"dist": "lognormal", "sigma": 1.0}, np.e, 0.03),
+        ({"dist": "pareto", "alpha": 5.0}, 16 / 15, 0.01),
+        ({"dist": "pareto", "alpha": 3.0}, 4 / 3, 0.03),
+        ({"dist": "constant"}, 1.0, 1e-12),
+    ],
+)
+def test_degree_moment_matches_draws(degree, closed, rtol):
+    """E[w^2] / E[w]^2 in closed form against 10^6 draws of draw_degrees (one cluster, so
+    n * sum theta^2 is the sample ratio); pareto 3 has an infinite fourth moment, hence the
+    wider tolerance."""
+    from fastbip.generate import degree_moment, draw_degrees
+    from fastbip.spec import DegreeSpec
+
+    spec = DegreeSpec.from_dict(degree, "degree")
+    assert degree_moment(spec) == pytest.approx(closed, rel=1e-12)
+    n = 1_000_000
+    theta = draw_degrees(spec, np.zeros(n, dtype=np.int64), 1, 7)
+    assert n * np.sum(theta**2) == pytest.approx(closed, rel=rtol)
+
+
+def test_degree_moment_is_infinite_for_pareto_alpha_at_most_two():
+    from fastbip.generate import degree_moment
+    from fastbip.spec import DegreeSpec
+
+    for alpha in (0.8, 1.5, 2.0):
+        assert degree_moment(DegreeSpec("pareto", alpha=alpha)) == np.inf
+
+
+def test_one_spec_has_one_snr_for_every_seed():
+    spec = fastbip.planted_spec(3000, 800, 3, 2, mean_purchases=6.0, mixing=0.4)
+    want = snr(spec)
+    realised = []
+    for seed in range(4):
+        ds = fastbip.generate(spec, rng=seed)
+        assert snr(ds) == want and snr(ds.truth) == want
+        assert fastbip.detectable_clusters(ds) == fastbip.detectable_clusters(spec)
+        realised.append(snr(ds, expected=False))
+    assert len(set(realised)) == 4  # the realised value moves with the draw of the degrees
+
+
+@pytest.mark.parametrize(
+    ("degree", "rtol"),
+    [("lognormal", 0.02), ({"dist": "pareto", "alpha": 5.0}, 0.01), ("constant", 1e-9)],
+)
+def test_expected_snr_is_the_mean_of_realised_ones(degree, rtol):
+    """30 draws of the degrees at 10^5 x 2 10^4, K = 2 (no purchases sampled): the realised
+    SNR's mean is within ``rtol`` of the expected one (lognormal sigma 1: measured 0.6 %
+    below, sd 2.6 % between seeds; the bias is of order 1 / n_k)."""
+    from fastbip.generate import make_plan
+
+    spec = fastbip.planted_spec(
+        100_000, 20_000, 2, 2, mean_purchases=5.0, snr=1.5, activity=degree, popularity=degree
+    )
+    assert snr(spec) == pytest.approx(1.5, rel=1e-8)
+    realised = [snr(make_plan(spec, seed).truth(), expected=False) for seed in range(30)]
+    assert np.mean(realised) == pytest.approx(snr(spec), rel=rtol)
+
+
+def test_expected_snr_scales_with_the_degree_moments():
+    """sqrt(m_A m_B) times the SNR of constant degrees."""
+    kw = {"mixing": 0.3, "mean_purchases": 4.0}
+    const = {"activity": "constant", "popularity": "constant"}
+    flat = snr(fastbip.planted_spec(1000, 400, 2, 3, **kw, **const))
+    heavy = fastbip.planted_spec(
+        1000,
+        400,
+        2,
+        3,
+        activity={"dist": "lognormal", "sigma": 0.8},
+        popularity={"dist": "pareto", "alpha": 4.0},
+        **kw,
+    )
+    assert snr(heavy) == pytest.approx(flat * np.sqrt(np.exp(0.64) * 9 / 8), rel=1e-12)
+    assert snr_matrix(heavy) == pytest.approx(
+        snr_matrix(fastbip.planted_spec(1000, 400, 2, 3, **kw, **const)) * np.exp(0.64) * 9 / 8
+    )
+
+
+def test_infinite_degree_moment_gives_an_infinite_expected_snr():
+    spec = fastbip.planted_spec(
+        500, 200, 2, 2, mixing=0.5, activity={"dist": "pareto", "alpha": 1.5}
+    )
+    assert snr(spec) == np.inf
+    assert fastbip.detectable_clusters(spec) == {"people": 2, "items": 2}
+    with pytest.raises(ValueError, match="infinite second moment"):
+        snr_matrix(spec)
+    ds = fastbip.generate(spec)
+    assert 0 < snr(ds, expected=False) < np.inf
+    with pytest.raises(fastbip.spec.SpecError, match="infinite"):
+        fastbip.planted_spec(500, 200, 2, 2, snr=2.0, activity={"dist": "pareto", "alpha": 1.5})
+    # no structure: zero, not inf x 0
+    flat = fastbip.planted_spec(
+        500, 200, 2, 2, mixing=1.0, activity={"dist": "pareto", "alpha": 1.5}
+    )
+    assert snr(flat) == 0.0
+
+
+def test_expected_snr_errors_and_given_degrees():
+    spec = fastbip.planted_spec(500, 200, 2, 2, mixing=0.2)
+    with pytest.raises(ValueError, match="no realised SNR"):
+        snr(spec, expected=False)
+    with pytest.raises(TypeError, match="expected must be True or False"):
+        snr(spec, expected="yes")
+    # a truth with given theta and phi (no degree distribution) has one SNR: the given one
+    truth = fastbip.generate(spec).truth
+    given = fastbip.Truth(
+        truth.omega, truth.theta, truth.phi, truth.people_labels, truth.item_labels
+    )
+    assert snr(given) == snr(given, expected=False) == snr(truth, expected=False)
+
+
+@pytest.mark.parametrize("target", [0.8, 1.5, 3.0])
+def test_planted_spec_hits_the_expected_snr(target):
+    spec = fastbip.planted_spec(100_000, 20_000, 5, 5, mean_purchases=5.0, snr=target)
+    assert snr(spec) == pytest.approx(target, rel=1e-8)

@@ -455,8 +455,10 @@ register(
     "fastbip.algorithms.dcsbm:DCSBM",
     "purchases",
     "Degree-corrected bipartite Poisson block model fitted by likelihood sweeps from a "
-    "spectral start (fastbip's own).",
-    "O(nnz + (n + m) K_A K_B) per sweep, plus O(nnz) per Lanczos step for the start",
+    "regularised spectral start (fastbip's own); near the detection threshold (the start's "
+    "(s_2 / s_{K+1})^2 below 1.2) the labels of belief propagation (bp) instead.",
+    "O(nnz + (n + m) K_A K_B) per sweep, plus O(nnz) per Lanczos step for the start; near the "
+    "threshold what bp costs",
     "planted or real purchases with heterogeneous activity; the most accurate co-clustering here",
 )
 register(

@@ -40,6 +40,10 @@ Fit
    by less than ``tol * |L|``, or after ``max_sweeps``.
 4. ``n_init`` starts (k-means seeds), each swept 3 times; the one with the highest ``L``
    goes on to convergence.
+5. Near the detection threshold (``refine``): belief propagation, whose marginals' argmax
+   are the labels. The spectral start's Lanczos run computes one
+   singular value more than it needs, the first of the noise: ``(s_2 / s_{K+1})^2`` close to
+   1 says the strongest structure barely stands out of the bulk.
 
 The kernels run on one thread unless ``n_jobs`` asks for more (see the parameter).
 
@@ -110,6 +114,10 @@ _SVD_TOL = 1e-3
 _LOG_FLOOR = -1e300
 # A start still moving after this many hard sweeps marks a hard instance (soft sweeps run).
 _HARD_INSTANCE_SWEEPS = 6
+# refine="auto": BP below this (s_2 / s_{K+1})^2; on planted_spec (K = 2, 5; mean 5, 20) it is
+# 1.01-1.04 at snr 1.5, 1.04-1.07 at 2, 1.13-1.18 at 3, 1.35-1.56 at 5-6
+_NEAR_THRESHOLD = 1.2
+_BP_BLOCKS = 36  # and only up to this K_A K_B (BP costs O(nnz K_A K_B) per sweep)
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -148,9 +156,10 @@ def _log_p(C):
 # --- spectral start -----------------------------------------------------------------------
 
 
-def _spectral_vectors(A, At, k, seed):
+def _spectral_vectors(A, At, k, seed, edge=True):
     """Leading k left singular vectors of the regularised normalised matrix of A (CSR; At is
-    its transpose, CSR)."""
+    its transpose, CSR) and the detectability ratio ``(s_2 / s_{k+1})^2`` of its singular
+    values (inf when there is no (k+1)-th or k < 2: nothing to compare)."""
     n_r, n_c = A.shape
     d_r = np.asarray(A.sum(axis=1)).ravel()
     d_c = np.asarray(A.sum(axis=0)).ravel()
@@ -161,7 +170,10 @@ def _spectral_vectors(A, At, k, seed):
     w_r = 1.0 / np.sqrt(d_r + tau)
     w_c = 1.0 / np.sqrt(d_c + tau)
     k = min(k, n_r, n_c)
-    if min(n_r, n_c) <= _DENSE_SVD_SIZE or k >= min(n_r, n_c) - 1:
+    # one more vector than k: the first one of the noise, whose singular value is the bulk's
+    # edge (the detectability ratio below)
+    kk = k + 1 if edge and k >= 2 and k + 1 < min(n_r, n_c) - 1 else k
+    if min(n_r, n_c) <= _DENSE_SVD_SIZE or kk >= min(n_r, n_c) - 1:
         # small side: eigenvectors of the small Gram matrix, dense
         L = sp.diags(w_r) @ A @ sp.diags(w_c)
         if n_r <= n_c:
@@ -174,7 +186,7 @@ def _spectral_vectors(A, At, k, seed):
             V = vecs[:, ::-1][:, :k]
             s = np.sqrt(np.maximum(vals[::-1][:k], 0.0))
             U = (L @ V) / np.where(s > 0, s, 1.0)
-        return np.ascontiguousarray(U)
+        return np.ascontiguousarray(U), _ratio(vals[::-1], k)
 
     def matvec(x):
         return w_r * (A @ (w_c * np.ravel(x)))
@@ -191,13 +203,21 @@ def _spectral_vectors(A, At, k, seed):
 
         op = LinearOperator((n_r, n_r), matvec=gram, dtype=np.float64)
         v0 = np.random.default_rng(seed).uniform(-1.0, 1.0, n_r)
-        vals, U = eigsh(op, k=k, which="LA", v0=v0, tol=_SVD_TOL)
+        vals, U = eigsh(op, k=kk, which="LA", v0=v0, tol=_SVD_TOL)
         order = np.argsort(-vals)
-        return np.ascontiguousarray(U[:, order])
+        return np.ascontiguousarray(U[:, order[:k]]), _ratio(vals[order], k)
     op = LinearOperator((n_r, n_c), matvec=matvec, rmatvec=rmatvec, dtype=np.float64)
-    U, s, _ = svds(op, k=k, solver="arpack", random_state=seed, tol=_SVD_TOL)
+    U, s, _ = svds(op, k=kk, solver="arpack", random_state=seed, tol=_SVD_TOL)
     order = np.argsort(-s)
-    return np.ascontiguousarray(U[:, order])
+    return np.ascontiguousarray(U[:, order[:k]]), _ratio(s[order] ** 2, k)
+
+
+def _ratio(vals, k):
+    """``vals[1] / vals[k]`` (squared singular values, largest first): the strongest
+    structure's singular value against the bulk's edge, squared; inf when undefined."""
+    if k < 2 or vals.size <= k or not vals[k] > 0:
+        return np.inf
+    return float(vals[1] / vals[k])
 
 
 def _kmeans(X, k, seed, weight=None):
@@ -323,6 +343,21 @@ def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol, bar=None):
     return best[0], best[1], best[2], best[3], n_done
 
 
+# --- near the threshold: belief propagation ----------------------------------------------
+
+
+def _bp_refine(A, k_a, k_b, seed):
+    """Labels of BeliefPropagation (EM-learned, damped, from the regularised spectral start),
+    or None where its messages break down (all factors 0: seen on structure-free data)."""
+    from fastbip.algorithms.bp import BeliefPropagation
+
+    try:
+        bp = BeliefPropagation(k_a, k_b, random_state=seed).fit(A)
+    except ZeroDivisionError:
+        return None
+    return bp.row_labels_.astype(np.int64), bp.column_labels_.astype(np.int64)
+
+
 # --- estimator ----------------------------------------------------------------------------
 
 
@@ -346,12 +381,25 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         help on hard instances near the detection threshold.
     soft_beta : float in (0, 1]
         Inverse temperature of the first soft sweep, rising linearly to 1 at the last
-        (deterministic annealing). 1 is plain variational EM. Near the detection threshold
-        ``soft_sweeps=50, soft_beta=0.7`` climbs out of poor starts (see benchmarks/RESULTS.md);
-        too low a value (below about 0.6 on the benchmarks) merges every cluster into one.
+        (deterministic annealing). 1 is plain variational EM. Lower values did not help on the
+        planted benchmarks (with ``soft_sweeps=50, soft_beta=0.7`` the soft sweeps never run
+        for K = 2, whose fits converge in 4-5 sweeps, and lower the item ARI by 5-11 % for
+        K = 5); below about 0.6 every cluster merges into one. Near the detection threshold
+        use ``refine`` instead.
     init : "spectral" or (row_labels, column_labels)
         Start from the spectral start or from given labels (-1 = unassigned, placed by the
         first sweep); with given labels a single start is run.
+    refine : "auto", "bp" or None
+        Near the detection threshold the likelihood's maximum is not the truth and the hard
+        sweeps move away from it; the marginals of belief propagation do not.
+        ``"auto"`` returns the labels of :class:`~fastbip.algorithms.bp.BeliefPropagation`
+        (the registry's ``bp``: parameters learned by EM, damped, degree-corrected, from the
+        regularised spectral start) when the spectral start's detectability ratio
+        ``(s_2 / s_{K+1})^2`` (the strongest structure's singular value over the noise bulk's
+        edge, squared; ``detectability_``) is below 1.2, about snr 3 on the planted family;
+        ``"bp"`` always, None never. Near the threshold the fit then costs what ``bp`` costs,
+        10 to 50 times the sweeps' time. Under ``"auto"``: never with given ``init`` labels,
+        nor with more than 36 block pairs ``K_A K_B`` (the ratio is not computed then).
     criterion : "icl" or "mdl"
         Only used with ``"auto"``.
     k_max : int
@@ -375,6 +423,10 @@ class DCSBM(CoclusterLabels, BaseEstimator):
     n_iter_ : int, hard sweeps of the kept run (the best start, or the run after the soft
         sweeps when that one has the higher likelihood).
     n_row_clusters_, n_col_clusters_ : int, the K used (differs from the parameter with "auto").
+    detectability_ : float, the spectral start's ``(s_2 / s_{K+1})^2`` (inf with given
+        ``init`` labels, K = 1 on the spectral side or K_A K_B > 36); see ``refine``.
+    refined_ : bool, whether belief propagation gave the labels (then ``omega_`` and
+        ``log_likelihood_`` are those of its labels).
     """
 
     _parameter_constraints = {
@@ -386,6 +438,7 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         "soft_sweeps": ("int", 0, None),
         "soft_beta": ("real", 0.0, 1.0, "(]"),
         "init": [("choice", ("spectral",)), ("pair",)],
+        "refine": [None, ("choice", ("auto", "bp"))],
         "criterion": ("choice", CRITERIA),
         "k_max": ("int", 1, None),
         "n_jobs": [None, ("int", None, -1), ("int", 1, None)],
@@ -404,6 +457,7 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         soft_sweeps=3,
         soft_beta=1.0,
         init="spectral",
+        refine="auto",
         criterion="icl",
         k_max=8,
         n_jobs=None,
@@ -418,6 +472,7 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         self.soft_sweeps = soft_sweeps
         self.soft_beta = soft_beta
         self.init = init
+        self.refine = refine
         self.criterion = criterion
         self.k_max = k_max
         self.n_jobs = n_jobs
@@ -478,15 +533,16 @@ class DCSBM(CoclusterLabels, BaseEstimator):
             # spectral side: the one with fewer members, unless it has a single cluster
             flip = (n_c < n_r or k_a == 1) and k_b > 1
             P, Pt, kp, kq = (At, A, k_b, k_a) if flip else (A, At, k_a, k_b)
-            U = (
-                _spectral_vectors(P, Pt, kp, int(rng.integers(2**31 - 1)))
+            U, ratio = (
+                _spectral_vectors(P, Pt, kp, int(rng.integers(2**31 - 1)), k_a * k_b <= _BP_BLOCKS)
                 if kp > 1
-                else np.zeros((P.shape[0], 1))
+                else (np.zeros((P.shape[0], 1)), np.inf)
             )
             for _ in range(self.n_init):
                 p, q = _spectral_start(P, Pt, kp, kq, U, int(rng.integers(2**31 - 1)))
                 starts.append((q, p) if flip else (p, q))
         else:
+            ratio = np.inf  # no spectrum computed: never taken for near the threshold
             a0, b0 = _check_init_labels(self.init, n_r, n_c)
             if a0.max(initial=-1) >= k_a or b0.max(initial=-1) >= k_b:
                 raise ValueError(
@@ -520,6 +576,17 @@ class DCSBM(CoclusterLabels, BaseEstimator):
             if res[3] > best[3]:
                 best = res
         a, b, C, ll, n_iter = best
+        self.detectability_ = ratio if k_a * k_b <= _BP_BLOCKS else np.inf
+        refine = self.refine == "bp" or (
+            self.refine == "auto" and self.detectability_ < _NEAR_THRESHOLD
+        )
+        refine = refine and min(k_a, k_b) > 1
+        got = _bp_refine(A, k_a, k_b, int(rng.integers(2**31 - 1))) if refine else None
+        self.refined_ = got is not None
+        if self.refined_:
+            a, b = got
+            C = block_counts(A, a, b, k_a, k_b).astype(np.float64, copy=False)
+            ll = profile_log_likelihood(C)
         # members with no purchases: the largest cluster of their side under the final labels
         d_r, d_c = np.diff(A.indptr), np.diff(At.indptr)
         a[d_r == 0] = largest_cluster(a[d_r > 0], k_a)

@@ -116,6 +116,7 @@ def select_k(
             n_init=n_init,
             soft_sweeps=soft_sweeps,
             max_sweeps=max_sweeps,
+            refine=None,  # the criterion reads the likelihood of the sweeps' labels
             random_state=seed,
             progress=False,
         ).fit(A)

@@ -27,13 +27,14 @@ from .events import Events, intensity, sample_events
 from .plan import assemble, make_plan
 from .population import Population, cluster_sizes, generate_population
 from .purchases import MODELS, sample_purchases
-from .relation import draw_degrees, expected_block_totals, planted_omega
+from .relation import degree_moment, draw_degrees, expected_block_totals, planted_omega
 
 __all__ = [
     "MODELS",
     "Events",
     "Population",
     "cluster_sizes",
+    "degree_moment",
     "draw_degrees",
     "expected_block_totals",
     "generate",

@@ -46,7 +46,7 @@ from fastbip.spec import Spec
 from . import purchases as _p
 from .events import Events, sample_events
 from .population import Population, cluster_sizes, generate_population
-from .relation import draw_degrees, planted_omega
+from .relation import degree_moment, draw_degrees, planted_omega
 
 __all__ = [
     "Plan",
@@ -139,6 +139,8 @@ class Plan:
         or None.
     model : the relation's model ("poisson", "bernoulli" or "exact").
     seed_purchases, seed_events : numpy.random.SeedSequence, children 4 and 5 of the root.
+    degree_m2 : (float, float) or None, the relative second moments ``E[w^2] / E[w]^2`` of
+        the activity and popularity distributions (:func:`~fastbip.generate.degree_moment`).
     """
 
     people: Population
@@ -150,6 +152,7 @@ class Plan:
     model: str
     seed_purchases: np.random.SeedSequence
     seed_events: np.random.SeedSequence
+    degree_m2: tuple[float, float] | None = None
 
     def purchase_args(self) -> tuple[tuple, dict[str, Any]]:
         """``(args, kwargs)`` of ``sample_purchases`` for this plan (all rows)."""
@@ -165,6 +168,7 @@ class Plan:
             people_labels=self.people.labels,
             item_labels=self.items.labels,
             model=self.model,
+            degree_m2=self.degree_m2,
         )
 
 
@@ -205,7 +209,8 @@ def make_plan(spec: Spec, rng: Any = None) -> Plan:
         (people.columns[a.people_feature], items.columns[a.item_feature], a.scale)
         for a in rel.affinity
     ] or None
-    return Plan(people, items, theta, phi, omega, affinity, rel.model, ss_buy, ss_events)
+    m2 = (degree_moment(rel.activity), degree_moment(rel.popularity))
+    return Plan(people, items, theta, phi, omega, affinity, rel.model, ss_buy, ss_events, m2)
 
 
 # --------------------------------------------------------------------------- after

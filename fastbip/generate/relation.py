@@ -4,6 +4,8 @@
   sizes (the spec's relative rates ``relation.rates`` blended by ``mixing`` and scaled to
   ``n_people * mean_purchases``);
 * :func:`draw_degrees`: each member's activity or popularity, normalised inside its cluster;
+* :func:`degree_moment`: the relative second moment ``E[w^2] / E[w]^2`` of a degree
+  distribution, which sets how much the degrees raise the signal-to-noise ratio;
 * :func:`expected_block_totals`: what a sample of :func:`~fastbip.generate.sample_purchases`
   holds per block pair on average (thinned by affinities, capped by the Bernoulli model).
 """
@@ -19,7 +21,7 @@ from fastbip.spec import DegreeSpec, RelationSpec
 
 from .purchases import MODELS, Affinity, _validate, _validate_affinity
 
-__all__ = ["draw_degrees", "expected_block_totals", "planted_omega"]
+__all__ = ["degree_moment", "draw_degrees", "expected_block_totals", "planted_omega"]
 
 
 def planted_omega(
@@ -63,6 +65,37 @@ def draw_degrees(
         raw = np.ones(n)
     totals = np.bincount(labels, weights=raw, minlength=k)
     return raw / totals[labels]
+
+
+def degree_moment(spec: DegreeSpec) -> float:
+    """The relative second moment ``E[w^2] / E[w]^2`` of a degree distribution.
+
+    Parameters
+    ----------
+    spec : DegreeSpec
+        An activity or popularity distribution, as :func:`draw_degrees` draws it.
+
+    Returns
+    -------
+    float
+        ``exp(sigma^2)`` for ``lognormal``; ``(alpha - 1)^2 / (alpha (alpha - 2))`` for
+        ``pareto`` with ``alpha > 2`` and ``inf`` for ``alpha <= 2`` (its second moment, or
+        for ``alpha <= 1`` its mean too, is infinite); 1 for ``constant``.
+
+    Notes
+    -----
+    With ``theta_i = w_i / sum_{i' in k} w_i'`` (normalised inside a cluster of ``n_k``
+    members) the sum ``sum_{i in k} theta_i^2`` is ``degree_moment / n_k`` up to terms of
+    order ``1 / n_k`` (law of large numbers on numerator and denominator); that is the
+    planted expectation :func:`fastbip.snr` uses. For the classical Pareto with minimum 1,
+    ``E[w] = alpha / (alpha - 1)`` and ``E[w^2] = alpha / (alpha - 2)``.
+    """
+    if spec.dist == "lognormal":
+        return float(np.exp(spec.sigma**2))
+    if spec.dist == "pareto":
+        a = float(spec.alpha)
+        return float((a - 1.0) ** 2 / (a * (a - 2.0))) if a > 2.0 else float("inf")
+    return 1.0
 
 
 def _normalise(w, labels, k):

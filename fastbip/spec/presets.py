@@ -204,8 +204,8 @@ def planted_spec(
     index (sd 1) and one categorical feature ``tag`` (its category = cluster with prob 0.6).
 
     With ``snr`` the difficulty is given instead of the mixing: the mixing is solved for so
-    that the generated dataset's planted structure has that signal-to-noise ratio
-    (:func:`fastbip.snr`, 1 is the detection threshold) to within 0.01 % (see Notes).
+    that the spec's expected signal-to-noise ratio (:func:`fastbip.snr`, 1 is the detection
+    threshold) is ``snr`` to within a relative 1e-9 (see Notes).
 
     Parameters
     ----------
@@ -243,14 +243,16 @@ def planted_spec(
 
     Notes
     -----
-    The SNR of a generated dataset depends on its cluster sizes and on the drawn activities
-    and popularities (through ``sum theta_i**2`` per cluster), so it is computed on the
-    planted expectations of this very spec: people, items and degrees are drawn once at the
-    spec's seed, without sampling any purchase (the mixing changes only the expected block
-    totals ``omega``, not those draws), and the mixing is found by bisection on
-    ``fastbip.snr`` of that expected truth, which decreases from its maximum at
-    ``mixing=0`` to 0 at ``mixing=1``. ``fastbip.generate(spec)`` (with ``rng=None``) then
-    reproduces that SNR; another ``rng`` draws other degrees and gives a nearby SNR.
+    The SNR targeted is the planted expectation, a property of the spec (``fastbip.snr(spec)``,
+    and ``fastbip.snr`` of every dataset generated from it, whatever the seed): the
+    cluster sizes, ``omega`` and the second moments of the activity and popularity
+    distributions (:func:`fastbip.generate.degree_moment`). Nothing is drawn: the mixing is
+    found by bisection on that expected SNR, which decreases from its maximum at
+    ``mixing=0`` to 0 at ``mixing=1``. The realised SNR of one dataset
+    (``fastbip.snr(dataset, expected=False)``) reads the drawn degrees and scatters around
+    it (a few per cent with lognormal degrees at sigma 1 and 10^3 members per cluster).
+    With a pareto distribution of ``alpha <= 2`` the expected SNR is infinite and ``snr``
+    cannot be targeted (a SpecError says so).
     """
     for name, v in (
         ("n_people", n_people),
@@ -312,20 +314,16 @@ def planted_spec(
     return Spec.from_dict(d)
 
 
-def _mixing_for_snr(spec: Spec, target: Any, ratio: float, rtol: float = 1e-4) -> float:
-    """The mixing at which ``spec`` (generated at its seed) has signal-to-noise ``target``.
+def _mixing_for_snr(spec: Spec, target: Any, ratio: float, rtol: float = 1e-9) -> float:
+    """The mixing at which ``spec`` has the expected signal-to-noise ratio ``target``.
 
-    Bisection on the mixing of ``fastbip.snr`` of the expected truth: people, items and
-    degrees drawn once at the spec's seed (no purchases are sampled), ``omega`` recomputed
-    per step with :func:`fastbip.generate.relation.planted_omega`.
+    Bisection on the mixing of ``fastbip.snr(spec)``, the planted expectation: the cluster
+    sizes, ``omega`` and the degree distributions' second moments, nothing drawn or
+    generated (each step is one K_A x K_A eigenvalue problem).
     """
-    # generation and the SNR are later stages than the spec: imported here, when asked for
+    # the SNR is a later stage than the spec: imported here, when asked for
     from dataclasses import replace
 
-    from fastbip.dataset import Truth
-    from fastbip.generate.plan import make_plan
-    from fastbip.generate.population import cluster_sizes
-    from fastbip.generate.relation import planted_omega
     from fastbip.truth import snr as snr_of
 
     if isinstance(target, bool) or not isinstance(target, (int, float, np.integer, np.floating)):
@@ -333,14 +331,9 @@ def _mixing_for_snr(spec: Spec, target: Any, ratio: float, rtol: float = 1e-4) -
     target = float(target)
     if not (np.isfinite(target) and target > 0):
         raise SpecError(f"snr must be a finite number > 0; got {target!r}")
-    p = make_plan(spec, None)
-    sizes_a = cluster_sizes(spec.people.n, spec.people.shares)
-    sizes_b = cluster_sizes(spec.items.n, spec.items.shares)
 
     def snr_at(m: float) -> float:
-        omega = planted_omega(replace(spec.relation, mixing=m), sizes_a, sizes_b)
-        truth = Truth(omega, p.theta, p.phi, p.people.labels, p.items.labels)
-        return snr_of(truth)
+        return snr_of(replace(spec, relation=replace(spec.relation, mixing=m)))
 
     if min(spec.people.k, spec.items.k) < 2:
         raise SpecError(
@@ -349,17 +342,24 @@ def _mixing_for_snr(spec: Spec, target: Any, ratio: float, rtol: float = 1e-4) -
             "SNR is 0"
         )
     top = snr_at(0.0)
-    if target > top * (1 + rtol):
+    if np.isinf(top):
+        raise SpecError(
+            f"snr={target:g} cannot be targeted: a degree distribution has an infinite "
+            f"second moment (activity {spec.relation.activity.to_dict()}, popularity "
+            f"{spec.relation.popularity.to_dict()}; pareto needs alpha > 2), so the expected "
+            "SNR is infinite at every mixing below 1; give mixing instead"
+        )
+    if target > top * (1 + 1e-4):
         raise SpecError(
             f"snr={target:g} cannot be reached: the largest SNR of this planted family "
             f"(mixing=0, ratio={ratio:g}, K={spec.people.k}x{spec.items.k}, "
-            f"{spec.people.n}x{spec.items.n}, mean_purchases={spec.relation.mean_purchases:g}, "
-            f"seed={spec.seed}) is {top:.6g}; raise ratio or mean_purchases for more"
+            f"{spec.people.n}x{spec.items.n}, mean_purchases={spec.relation.mean_purchases:g}) "
+            f"is {top:.6g}; raise ratio or mean_purchases for more"
         )
     if target >= top:
         return 0.0
     lo, hi = 0.0, 1.0  # snr_at(lo) > target >= snr_at(hi) = 0
-    for _ in range(100):
+    for _ in range(200):
         mid = 0.5 * (lo + hi)
         s = snr_at(mid)
         if abs(s - target) <= rtol * target:

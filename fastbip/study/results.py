@@ -322,7 +322,7 @@ class Results:
         if self.snr is not None:
             text += (
                 f"\nsignal-to-noise ratio of the planted structure: {self.snr:.3g} "
-                "(detection possible above 1)"
+                "(its planted expectation, one value per spec; detection possible above 1)"
             )
         for name, msg in self.failures.items():
             text += f"\n{name} failed: {msg}"
