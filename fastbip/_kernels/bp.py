@@ -93,11 +93,17 @@ def _bp_half_sweep(
             e = edges[start + q]
             m = data[e]
             if m == 1.0:
+                top = 0.0
                 for k in range(k_this):
                     s = 0.0
                     for l in range(k_other):
                         s += msg_in[e, l] * rel_R[k, l]
                     fac[q, k] = s
+                    if s > top:
+                        top = s
+                if not top > 0.0:  # the message vanished: the edge tells nothing
+                    for k in range(k_this):
+                        fac[q, k] = 1.0
             else:
                 big = -np.inf
                 for k in range(k_this):
@@ -109,10 +115,13 @@ def _bp_half_sweep(
                             tmp[l] = -np.inf
                         if tmp[l] > top:
                             top = tmp[l]
-                    s = 0.0
-                    for l in range(k_other):
-                        s += np.exp(tmp[l] - top)
-                    cav[k] = top + np.log(s)
+                    if top == -np.inf:  # the message vanished: the edge tells nothing
+                        cav[k] = 0.0
+                    else:
+                        s = 0.0
+                        for l in range(k_other):
+                            s += np.exp(tmp[l] - top)
+                        cav[k] = top + np.log(s)
                     if cav[k] > big:
                         big = cav[k]
                 for k in range(k_this):
@@ -124,7 +133,7 @@ def _bp_half_sweep(
                     top = prod[k]
             if top < small:
                 for k in range(k_this):
-                    prod[k] /= top
+                    prod[k] = prod[k] / top if top > 0.0 else 1.0
         # marginal: prior, field and every incoming factor
         top = -np.inf
         for k in range(k_this):
@@ -199,6 +208,8 @@ def _bp_edge_counts(indptr, data, log_rel_R, msg_ab, msg_ba):
                     w[k, l] = -np.inf
                 if w[k, l] > top:
                     top = w[k, l]
+        if top == -np.inf:  # both messages vanished: no share of the entry to give
+            continue
         s = 0.0
         for k in range(ka):
             for l in range(kb):

@@ -102,6 +102,13 @@ from fastbip._validation import (
 )
 from fastbip.algorithms._base import CoclusterLabels, as_purchases, check_params
 
+
+class BeliefPropagationBreakdown(ValueError):
+    """Belief propagation's parameters became undefined on ``M``: a cluster's share of the
+    beliefs vanished (structure-free data for the clusters asked, typically), so its rates
+    are 0 / 0 and no labels can be read from the messages."""
+
+
 __all__ = ["BeliefPropagation", "BPReference", "bp_reference"]
 
 _RATE_FLOOR = 1e-12
@@ -416,6 +423,13 @@ class BeliefPropagation(CoclusterLabels, BaseEstimator):
                     p["damping"], p["tol"], budget,
                 )  # fmt: skip
                 sweeps += s
+                if not (np.all(np.isfinite(R)) and np.all(np.isfinite(marg_a))):
+                    raise BeliefPropagationBreakdown(
+                        f"M: belief propagation broke down after {step} EM steps: a "
+                        "cluster's share of the beliefs vanished, so its rates are undefined "
+                        f"(no block structure for {k_a} x {k_b} clusters here); fewer clusters "
+                        "or the block-model fit (dcsbm) serve such data"
+                    )
                 if stable and conv:
                     break
             self.n_em_ = step

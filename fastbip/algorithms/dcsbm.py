@@ -51,17 +51,12 @@ People or items with no purchases get the label of the largest cluster of their 
 cluster with most members that have purchases); they do not enter ``omega_`` or ``L``.
 """
 
-import functools
-
-import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh, svds
 from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 
-from fastbip import _small
-from fastbip._kernels import dcsbm as _kd
 from fastbip._progress import progress as progress_bar
 from fastbip._rng import check_random_state
 from fastbip._validation import check_n_clusters
@@ -72,6 +67,7 @@ from fastbip.algorithms._base import (
     largest_cluster,
     limit_threads,
 )
+from fastbip.algorithms._dcsbm_kernels import _kernel
 from fastbip.algorithms.regularized import regularization_tau
 from fastbip.blocks import block_counts
 from fastbip.blocks.likelihood import profile_log_likelihood
@@ -84,27 +80,6 @@ _DENSE_SVD_SIZE = 400
 # Below this many stored entries the kernels run on one thread: a parallel region costs more
 # than it saves there, and far more on a machine whose cores are busy. Results are the same.
 _PARALLEL_MIN_NNZ = 500_000
-
-
-def _kernel(name):
-    """The kernel ``name`` of :mod:`fastbip._kernels.dcsbm`, or its serial twin when numba
-    runs on one thread (``limit_threads``: below ``_PARALLEL_MIN_NNZ`` entries or with
-    ``n_jobs=None``): the same results, and the twin compiles several times faster. The CSR
-    kernels with a numpy twin (:mod:`fastbip._small`, the same results) run it below
-    ``_small.SMALL`` stored entries: then a small fit compiles nothing."""
-    kernel = getattr(_kd, name + "_serial" if numba.get_num_threads() == 1 else name)
-    twin = _NUMPY_TWINS.get(name)
-    return kernel if twin is None else functools.partial(_small_or_kernel, twin, kernel)
-
-
-_NUMPY_TWINS = {
-    "_row_profile_csr": _small.row_profile,
-    "_hard_assign_rows_csr": functools.partial(_small.hard_assign_rows, n_chunks=_kd.N_CHUNKS),
-}
-
-
-def _small_or_kernel(twin, kernel, indptr, indices, *args):
-    return (twin if indices.shape[0] < _small.SMALL else kernel)(indptr, indices, *args)
 
 
 # With several starts, each runs this many sweeps; the best one then runs to convergence.
@@ -348,12 +323,13 @@ def _hard_sweeps(A, At, a, b, k_a, k_b, max_sweeps, tol, bar=None):
 
 def _bp_refine(A, k_a, k_b, seed):
     """Labels of BeliefPropagation (EM-learned, damped, from the regularised spectral start),
-    or None where its messages break down (all factors 0: seen on structure-free data)."""
-    from fastbip.algorithms.bp import BeliefPropagation
+    or None where it breaks down (a cluster's share of the beliefs vanishes: seen on
+    structure-free data, :class:`~fastbip.algorithms.bp.BeliefPropagationBreakdown`)."""
+    from fastbip.algorithms.bp import BeliefPropagation, BeliefPropagationBreakdown
 
     try:
         bp = BeliefPropagation(k_a, k_b, random_state=seed).fit(A)
-    except ZeroDivisionError:
+    except BeliefPropagationBreakdown:
         return None
     return bp.row_labels_.astype(np.int64), bp.column_labels_.astype(np.int64)
 
