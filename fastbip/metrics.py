@@ -301,7 +301,24 @@ def adjusted_mutual_info(
     return _ami_from_table(_scoring_table(true, found), average_method)
 
 
-def score_labels(true: object, found: object, *, average_method: str = "arithmetic") -> dict:
+def _nmi_chance_from_table(table: sp.csr_matrix, average_method: str) -> float:
+    """The expected NMI of labels drawn at random with the table's cluster sizes (the
+    permutation model): EMI over the normaliser, exact because the normaliser depends on the
+    sizes only. 1 where both sides have one cluster (NMI is then 1 whatever the labels)."""
+    ht_counts = np.ravel(table.sum(axis=1))
+    hf_counts = np.ravel(table.sum(axis=0))
+    kt, kf = int((ht_counts > 0).sum()), int((hf_counts > 0).sum())
+    if kt == kf == 1 or kt == kf == 0:
+        return 1.0
+    if kt == 1 or kf == 1:
+        return 0.0
+    normalizer = _average(_entropy(ht_counts), _entropy(hf_counts), average_method)
+    return float(_emi_from_table(table) / normalizer) if normalizer > 0 else 0.0
+
+
+def score_labels(
+    true: object, found: object, *, average_method: str = "arithmetic", chance: bool = False
+) -> dict:
     """ARI, AMI and NMI of found labels against true labels, from one contingency table.
 
     Parameters
@@ -309,18 +326,25 @@ def score_labels(true: object, found: object, *, average_method: str = "arithmet
     true, found : array-like of int (n,), -1 = unassigned (see the module docstring)
     average_method : {"arithmetic", "geometric", "min", "max"}
         Normaliser of AMI and NMI (sklearn's default is "arithmetic").
+    chance : bool
+        Also ``"nmi_chance"``: the expected NMI of random labels with the found cluster
+        sizes (NMI is not adjusted for chance: it grows with the number of clusters even
+        for random labels; ARI and AMI are 0 in expectation there).
 
     Returns
     -------
-    dict with float keys "ari", "ami", "nmi".
+    dict with float keys "ari", "ami", "nmi" (and "nmi_chance").
     """
     _check_average(average_method)
     table = _scoring_table(true, found)
-    return {
+    out = {
         "ari": _ari_from_table(table),
         "ami": _ami_from_table(table, average_method),
         "nmi": _nmi_from_table(table, average_method),
     }
+    if chance:
+        out["nmi_chance"] = _nmi_chance_from_table(table, average_method)
+    return out
 
 
 def align(true: object, found: object) -> np.ndarray:

@@ -526,11 +526,12 @@ def score_fits(
 
     for f in fits:
         if f.labels is None:
-            ari = ami = nmi = rel = chance = _NAN
+            ari = ami = nmi = nmi_chance = rel = chance = _NAN
             k_found = n_unassigned = n_single = 0
         else:
-            s = score_labels(true[f.side], f.labels)
+            s = score_labels(true[f.side], f.labels, chance=True)
             ari, ami, nmi = float(s["ari"]), float(s["ami"]), float(s["nmi"])
+            nmi_chance = float(s["nmi_chance"])
             _, sizes = np.unique(f.labels[f.labels >= 0], return_counts=True)
             k_found, n_single = int(sizes.size), int(np.count_nonzero(sizes == 1))
             n_unassigned = int(np.count_nonzero(f.labels < 0))
@@ -558,6 +559,7 @@ def score_fits(
                 ari=ari,
                 ami=ami,
                 nmi=nmi,
+                nmi_chance=nmi_chance,
                 relation=rel,
                 relation_chance=chance,
                 oracle_ari=orc,

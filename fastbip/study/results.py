@@ -50,7 +50,9 @@ class DegenerateClustersWarning(UserWarning):
 #: scores are then NaN); ``relation_adjusted`` the relation recovery adjusted for chance,
 #: ``(relation - relation_chance) / (1 - relation_chance)`` (0 for random labels with the
 #: found sizes, 1 for a perfect recovery, negative below chance; derived, not stored). The
-#: last four columns came after the others, at the end.
+#: ``nmi_chance`` the expected NMI of random labels with the found cluster sizes (NMI is
+#: the one score here not adjusted for chance). The last five columns came after the
+#: others, at the end.
 COLUMNS = (
     "mixing",
     "seed",
@@ -72,6 +74,7 @@ COLUMNS = (
     "oracle_ami",
     "n_singletons",
     "relation_adjusted",
+    "nmi_chance",
 )
 # computed from the others (a property of Entry), so never read back from a row
 _DERIVED = frozenset({"relation_adjusted"})
@@ -86,6 +89,7 @@ _FLOATS = (
     "oracle_ari",
     "seconds",
     "oracle_ami",
+    "nmi_chance",
 )
 _NAN = float("nan")
 # keys of the rows of earlier releases: run_study's "k", recovery_sweep's "relation_recovery"
@@ -130,6 +134,7 @@ class Entry:
     oracle: str | None = None
     oracle_ami: float = _NAN
     n_singletons: int = 0
+    nmi_chance: float = _NAN
     labels: np.ndarray | None = field(default=None, repr=False, compare=False)
     estimator: Any = field(default=None, repr=False, compare=False)
 
@@ -309,8 +314,8 @@ class Results:
 
         A study of one dataset: a row per algorithm and side (K asked and found, marked
         ``*`` when fewer were found than asked, one-member clusters, members left
-        unassigned, ARI, AMI, NMI, relation recovery beside its chance level and adjusted for
-        it, the oracle
+        unassigned, ARI, AMI, NMI beside its chance level, relation recovery beside its chance
+        level and adjusted for it, the oracle
         reading what the algorithm reads and the ARI as a fraction of that oracle's,
         seconds), then the signal-to-noise ratio and the failures. A sweep: the medians over
         seeds per mixing, algorithm and side, with the ARI of the oracle reading what the
@@ -364,6 +369,7 @@ def _study_table(entries: list[Entry]) -> str:
         "ARI",
         "AMI",
         "NMI",
+        "(chance)",
         "relation",
         "(chance)",
         "adjusted",
@@ -382,6 +388,7 @@ def _study_table(entries: list[Entry]) -> str:
             _f(e.ari),
             _f(e.ami),
             _f(e.nmi),
+            _f(e.nmi_chance),
             _f(e.relation),
             _f(e.relation_chance),
             _f(e.relation_adjusted, 2),
@@ -391,7 +398,7 @@ def _study_table(entries: list[Entry]) -> str:
         ]
         for e in entries
     ]
-    text = "\n".join(_grid(header, body, {0, 1, 12}))
+    text = "\n".join(_grid(header, body, {0, 1, 13}))
     if any(e.error is None and e.algorithm not in _ORACLE_ROWS and _short(e) for e in entries):
         text += "\n* fewer clusters found than asked for (some came back empty)"
     return text
