@@ -215,22 +215,29 @@ def _kmeans(X, k, seed, weight=None):
     return labels.astype(np.int64), km.cluster_centers_
 
 
+def _embedding_labels(U, live, k, rng):
+    """Labels from a spectral embedding ``U`` (rows: members): k-means (its seed drawn from
+    ``rng``) on the unit-normalised first ``k`` columns of the ``live`` rows, the others the
+    largest cluster. The Dask start calls it too, so both fits label alike."""
+    a = np.full(U.shape[0], -1, dtype=np.int64)
+    if k == 1:
+        a[:] = 0
+    elif live.any():
+        E = U[live, :k]
+        norms = np.linalg.norm(E, axis=1, keepdims=True)
+        E = E / np.where(norms > 0, norms, 1.0)
+        a[live], _ = _kmeans(E, k, int(rng.integers(2**31 - 1)))
+    a[~live] = largest_cluster(a[live], k)
+    return a
+
+
 def _spectral_start(A, At, k_a, k_b, U, seed):
     """Labels of both sides: k-means on U (the spectral side, A's rows), then the other side
     (A's columns) from its profile over those clusters."""
     rng = np.random.default_rng(seed)
     n_r, n_c = A.shape
     d_r = np.diff(A.indptr)
-    a = np.full(n_r, -1, dtype=np.int64)
-    live = d_r > 0
-    if k_a == 1:
-        a[:] = 0
-    elif live.any():
-        E = U[live, :k_a]
-        norms = np.linalg.norm(E, axis=1, keepdims=True)
-        E = E / np.where(norms > 0, norms, 1.0)
-        a[live], _ = _kmeans(E, k_a, int(rng.integers(2**31 - 1)))
-    a[~live] = largest_cluster(a[live], k_a)
+    a = _embedding_labels(U, d_r > 0, k_a, rng)
     if k_b == 1:
         return a, np.zeros(n_c, dtype=np.int64)
     X = _kernel("_row_profile_csr")(At.indptr, At.indices, At.data, a, k_a)

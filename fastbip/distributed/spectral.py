@@ -56,8 +56,12 @@ from fastbip._kernels.dcsbm import _hard_assign_rows_csr, _row_profile_csr
 from fastbip._kernels.spectral import gram_product_csr
 from fastbip._rng import check_random_state
 from fastbip._validation import check_int, check_n_clusters, check_real
-from fastbip.algorithms._base import largest_cluster
-from fastbip.algorithms.dcsbm import _DENSE_SVD_SIZE, _FIRST_SWEEPS, _MAX_KMEANS_SAMPLE, _kmeans
+from fastbip.algorithms.dcsbm import (
+    _DENSE_SVD_SIZE,
+    _FIRST_SWEEPS,
+    _MAX_KMEANS_SAMPLE,
+    _embedding_labels,
+)
 from fastbip.io import sharded as _sh
 
 from ._client import get_client as _get_client
@@ -179,16 +183,7 @@ def _item_labels_task(V, w, kp, seed):
     seed of the people's k-means."""
     rng = np.random.default_rng(seed)
     nnz = w[1]
-    a = np.full(nnz.size, -1, dtype=np.int64)
-    live = nnz > 0
-    if kp == 1:
-        a[:] = 0
-    elif live.any():
-        E = V[live, :kp]
-        norms = np.linalg.norm(E, axis=1, keepdims=True)
-        E = E / np.where(norms > 0, norms, 1.0)
-        a[live], _ = _kmeans(E, kp, int(rng.integers(2**31 - 1)))
-    a[~live] = largest_cluster(a[live], kp)
+    a = _embedding_labels(V, nnz > 0, kp, rng)
     return a, int(rng.integers(2**31 - 1))
 
 
