@@ -242,10 +242,15 @@ def _check_average(average_method: str) -> None:
         raise ValueError(f"average_method must be one of {_AVERAGES}; got {average_method!r}")
 
 
-def _nmi_from_table(table: sp.csr_matrix, average_method: str) -> float:
+def _margins(table: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The table's row and column sums and the numbers of non-empty rows and columns."""
     ht_counts = np.ravel(table.sum(axis=1))
     hf_counts = np.ravel(table.sum(axis=0))
-    kt, kf = int((ht_counts > 0).sum()), int((hf_counts > 0).sum())
+    return ht_counts, hf_counts, int((ht_counts > 0).sum()), int((hf_counts > 0).sum())
+
+
+def _nmi_from_table(table: sp.csr_matrix, average_method: str) -> float:
+    ht_counts, hf_counts, kt, kf = _margins(table)
     if kt == kf == 1 or kt == kf == 0:
         return 1.0
     mi = _mi_from_table(table)
@@ -255,9 +260,7 @@ def _nmi_from_table(table: sp.csr_matrix, average_method: str) -> float:
 
 
 def _ami_from_table(table: sp.csr_matrix, average_method: str) -> float:
-    ht_counts = np.ravel(table.sum(axis=1))
-    hf_counts = np.ravel(table.sum(axis=0))
-    kt, kf = int((ht_counts > 0).sum()), int((hf_counts > 0).sum())
+    ht_counts, hf_counts, kt, kf = _margins(table)
     if kt == kf == 1 or kt == kf == 0:
         return 1.0
     if kt == 1 or kf == 1:
@@ -305,9 +308,7 @@ def _nmi_chance_from_table(table: sp.csr_matrix, average_method: str) -> float:
     """The expected NMI of labels drawn at random with the table's cluster sizes (the
     permutation model): EMI over the normaliser, exact because the normaliser depends on the
     sizes only. 1 where both sides have one cluster (NMI is then 1 whatever the labels)."""
-    ht_counts = np.ravel(table.sum(axis=1))
-    hf_counts = np.ravel(table.sum(axis=0))
-    kt, kf = int((ht_counts > 0).sum()), int((hf_counts > 0).sum())
+    ht_counts, hf_counts, kt, kf = _margins(table)
     if kt == kf == 1 or kt == kf == 0:
         return 1.0
     if kt == 1 or kf == 1:
