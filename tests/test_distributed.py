@@ -509,6 +509,13 @@ def test_labels_stay_on_the_workers(client, local, where, tmp_path):
         block_counts_dask(sds, res.labels, client=client),
         block_counts(M, fit.row_labels_, fit.column_labels_),
     )
+    # counts per time window under labels on the workers, as under the gathered arrays
+    edges = np.linspace(want.events.times.min(), want.events.times.max() + 1e-9, 4)
+    W = block_counts_windows(M, want.events, t.people_labels, t.item_labels, edges)
+    got_w = block_counts_windows_dask(sds, "truth", "truth", edges, client=client)
+    np.testing.assert_array_equal(got_w, W)
+    got_w = block_counts_windows_dask(sds, truth, None, edges, client=client)
+    np.testing.assert_array_equal(got_w, W)
     assert sds._base is None  # nothing of the people, items or truth came here
     np.testing.assert_array_equal(res.row_labels_, fit.row_labels_)
     np.testing.assert_array_equal(res.omega_, fit.omega_)

@@ -320,6 +320,15 @@ def _windows_task(h, rows, cols, edges):
     return block_counts_windows(M, events, rows, cols, edges)
 
 
+@_one_kernel_thread
+def _windows_labels_task(h, rows, cols, k_a, k_b, edges):
+    """Counts per window of a shard whose labels are resolved here (truth or futures)."""
+    M, events = open_shard(h)
+    return block_counts_windows(
+        M, events, rows_on_worker(rows, k_a), columns_on_worker(cols, k_b), edges
+    )
+
+
 def block_counts_windows_dask(
     sharded: _sh.ShardedDataset,
     row_labels: Any,
@@ -330,25 +339,40 @@ def block_counts_windows_dask(
     client: Any = None,
 ) -> np.ndarray:
     """:func:`fastbip.blocks.block_counts_windows` from the shards' events, per shard on
-    the workers: int64 (T, K_A, K_B), equal to the local result exactly."""
+    the workers: int64 (T, K_A, K_B), equal to the local result exactly. The labels are
+    arrays, or stay on the workers as in :func:`block_counts_dask` (``"truth"`` or a
+    :class:`ShardedLabels`)."""
     sds = _check_sharded(sharded)
-    if _on_workers(row_labels, column_labels):
-        raise TypeError(
-            "block_counts_windows_dask takes label arrays (not yet labels on the workers)"
-        )
     if not sds.has_events:
         raise ValueError(
             "the sharded dataset has no purchase times (its spec has no [time] section), so "
             "it has no time windows"
         )
-    n_rows, n_cols = sds.shape
-    rows, cols = _encode(row_labels, column_labels, n_rows, n_cols, n_row_clusters, n_col_clusters)
     edges = np.asarray(edges, dtype=np.float64)
     if edges.ndim != 1 or edges.shape[0] < 2:
         raise ValueError(f"edges must be a 1-D array of at least 2 boundaries; got {edges.shape}")
     if not np.all(np.isfinite(edges)) or np.any(np.diff(edges) <= 0):
         raise ValueError("edges must be finite and strictly increasing")
     client = _get_client(client)
+    if _on_workers(row_labels, column_labels):
+        rows_w, cols_w, k_a, k_b = _worker_labels(
+            sds, row_labels, column_labels, n_row_clusters, n_col_clusters
+        )
+        if sds.n_shards == 0:
+            return np.zeros((edges.size - 1, k_a, k_b), np.int64)
+        scattered = None
+        if isinstance(cols_w, np.ndarray):  # one copy per worker, not one per task
+            cols_w = scattered = client.scatter(cols_w, broadcast=True, hash=False)
+        futures = [
+            client.submit(_windows_labels_task, h, r, cols_w, k_a, k_b, edges, pure=False)
+            for h, r in zip(shard_handles(sds), rows_w, strict=True)
+        ]
+        try:
+            return _sum(client.gather(futures))
+        finally:
+            _release(futures, scattered)
+    n_rows, n_cols = sds.shape
+    rows, cols = _encode(row_labels, column_labels, n_rows, n_cols, n_row_clusters, n_col_clusters)
     if sds.n_shards == 0:
         return np.zeros((edges.size - 1, rows.n_clusters, cols.n_clusters), np.int64)
     cols_f = client.scatter(cols, broadcast=True, hash=False)
