@@ -193,6 +193,12 @@ def _dask_client(args: argparse.Namespace):
 def _study_on_dask(args: argparse.Namespace, data: str, out: Path, page: Path | None) -> int:
     """``analyze`` / ``report`` of a sharded directory on a Dask cluster: the fit and the
     block counts run on the workers (fastbip.distributed.sharded_study)."""
+    if Path(data).is_dir() and not (Path(data) / "manifest.json").is_file():
+        raise _UsageError(
+            f"{data!r} is a directory without manifest.json, not a fastbip sharded dataset; "
+            "give a file (a log for analyze, a dataset or results for report) or a sharded "
+            "dataset's directory"
+        )
     if not (args.scheduler or args.workers is not None):
         raise _UsageError(
             f"{data!r} is a sharded dataset directory: give --scheduler ADDRESS or "
@@ -475,7 +481,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser("analyze", help="analyse a real purchase log (no truth needed)")
-    p.add_argument("log", help="the log: .csv, .csv.gz or .parquet")
+    p.add_argument(
+        "log",
+        help="the log: .csv, .csv.gz or .parquet (or a fastbip-sharded directory, with "
+        "--scheduler or --workers)",
+    )
     p.add_argument("--person", help="the column of person ids (required for a log)")
     p.add_argument("--item", help="the column of item ids (required for a log)")
     p.add_argument("--time", help="the column of purchase times")

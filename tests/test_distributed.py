@@ -585,3 +585,16 @@ def test_cli_analyze_and_report_on_dask(client, tmp_path, capsys):
     bad = ["report", str(data), "--algorithms", "dcsbm", "--workers", "1"]
     assert main(bad) == 2
     assert "--algorithms and --twin do not apply" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["analyze", "report"])
+def test_a_plain_directory_is_not_taken_for_a_sharded_dataset(command, tmp_path, capsys):
+    from fastbip.cli import main
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "page.html").write_text("<html></html>")
+    args = [command, str(tmp_path / "d"), "--out", str(tmp_path / "o")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "is a directory without manifest.json, not a fastbip sharded dataset" in err
+    assert not (tmp_path / "o").exists()
