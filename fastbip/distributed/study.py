@@ -165,14 +165,16 @@ def _counts_labels_task(h, rows, cols, k_a, k_b, weighted):
     )
 
 
-def _counts_on_workers(client, sds, rows, cols, k_a, k_b, weighted):
+def _counts_on_workers(client, sds, task, rows, cols, k_a, k_b, *extra, empty=()):
+    """The sum over shards of ``task(h, rows, cols, k_a, k_b, *extra)`` for labels that stay
+    on the workers; zeros of shape ``(*empty, k_a, k_b)`` without shards."""
     if sds.n_shards == 0:
-        return np.zeros((k_a, k_b), np.int64)
+        return np.zeros((*empty, k_a, k_b), np.int64)
     scattered = None
     if isinstance(cols, np.ndarray):  # one copy per worker, not one per task
         cols = scattered = client.scatter(cols, broadcast=True, hash=False)
     futures = [
-        client.submit(_counts_labels_task, h, r, cols, k_a, k_b, weighted, pure=False)
+        client.submit(task, h, r, cols, k_a, k_b, *extra, pure=False)
         for h, r in zip(shard_handles(sds), rows, strict=True)
     ]
     try:
@@ -242,7 +244,9 @@ def block_counts_dask(
         rows, cols, k_a, k_b = _worker_labels(
             sds, row_labels, column_labels, n_row_clusters, n_col_clusters
         )
-        return _counts_on_workers(_get_client(client), sds, rows, cols, k_a, k_b, weighted)
+        return _counts_on_workers(
+            _get_client(client), sds, _counts_labels_task, rows, cols, k_a, k_b, weighted
+        )
     if isinstance(shards_or_matrix, _sh.ShardedDataset):
         sds = shards_or_matrix
         n_rows, n_cols = sds.shape
@@ -358,19 +362,10 @@ def block_counts_windows_dask(
         rows_w, cols_w, k_a, k_b = _worker_labels(
             sds, row_labels, column_labels, n_row_clusters, n_col_clusters
         )
-        if sds.n_shards == 0:
-            return np.zeros((edges.size - 1, k_a, k_b), np.int64)
-        scattered = None
-        if isinstance(cols_w, np.ndarray):  # one copy per worker, not one per task
-            cols_w = scattered = client.scatter(cols_w, broadcast=True, hash=False)
-        futures = [
-            client.submit(_windows_labels_task, h, r, cols_w, k_a, k_b, edges, pure=False)
-            for h, r in zip(shard_handles(sds), rows_w, strict=True)
-        ]
-        try:
-            return _sum(client.gather(futures))
-        finally:
-            _release(futures, scattered)
+        return _counts_on_workers(
+            client, sds, _windows_labels_task, rows_w, cols_w, k_a, k_b, edges,
+            empty=(edges.size - 1,),
+        )  # fmt: skip
     n_rows, n_cols = sds.shape
     rows, cols = _encode(row_labels, column_labels, n_rows, n_cols, n_row_clusters, n_col_clusters)
     if sds.n_shards == 0:
