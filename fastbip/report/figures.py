@@ -287,6 +287,23 @@ def block_heatmaps(
     return Figure("blocks", title, _svg(fig, "blocks"), data)
 
 
+def _label_cells(ax, values, fmt, sig, big, dark) -> None:
+    """Each cell's value (``fmt``), starred where significant; with ``big`` tables only the
+    star of the significant cells. White text on the ``dark`` cells."""
+    for (i, j), v in np.ndenumerate(values):
+        if big and not sig[i, j]:
+            continue
+        ax.text(
+            j,
+            i,
+            "*" if big else f"{v:{fmt}}" + ("*" if sig[i, j] else ""),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if dark[i, j] else "black",
+        )
+
+
 def lift_residuals(stats: Any, names: dict[str, list[str]]) -> Figure:
     """Lift (log scale) and adjusted residuals; * marks cells significant after correction."""
     from matplotlib.colors import TwoSlopeNorm
@@ -301,19 +318,9 @@ def lift_residuals(stats: Any, names: dict[str, list[str]]) -> Figure:
     ax = axes[0][0]
     ax.set_xticks(range(lift.shape[1]), names["items"], rotation=30, ha="right")
     ax.set_yticks(range(lift.shape[0]), names["people"])
-    for (i, j), v in np.ndenumerate(lift):
-        dark = abs(log_lift[i, j]) > 0.6 * lim if np.isfinite(log_lift[i, j]) else False
-        if big and not sig[i, j]:
-            continue
-        ax.text(
-            j,
-            i,
-            "*" if big else f"{v:.2f}" + ("*" if sig[i, j] else ""),
-            ha="center",
-            va="center",
-            fontsize=8,
-            color="white" if dark else "black",
-        )
+    with np.errstate(invalid="ignore"):
+        dark = np.isfinite(log_lift) & (np.abs(log_lift) > 0.6 * lim)
+    _label_cells(ax, lift, ".2f", sig, big, dark)
     ax.set_title("Lift: observed / expected by chance")
     fig.colorbar(im, ax=ax, label="log2 lift")
     res = np.asarray(stats.adjusted_residuals, dtype=float)
@@ -322,18 +329,9 @@ def lift_residuals(stats: Any, names: dict[str, list[str]]) -> Figure:
     ax = axes[0][1]
     ax.set_xticks(range(res.shape[1]), names["items"], rotation=30, ha="right")
     ax.set_yticks(range(res.shape[0]), names["people"])
-    for (i, j), v in np.ndenumerate(res):
-        if big and not sig[i, j]:
-            continue
-        ax.text(
-            j,
-            i,
-            "*" if big else f"{v:.0f}" + ("*" if sig[i, j] else ""),
-            ha="center",
-            va="center",
-            fontsize=8,
-            color="white" if abs(v) > 0.6 * rl else "black",
-        )
+    with np.errstate(invalid="ignore"):
+        dark = np.abs(res) > 0.6 * rl
+    _label_cells(ax, res, ".0f", sig, big, dark)
     ax.set_title("Adjusted residuals")
     fig.colorbar(im2, ax=ax, label="standard deviations")
     for a in axes[0]:
