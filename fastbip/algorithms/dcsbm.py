@@ -14,11 +14,13 @@ Fit
 ---
 1. Spectral start (``init="spectral"``). On the side with fewer members (the one with more
    purchases each), the K leading singular vectors of the regularised, normalised matrix
-   ``(D_r + tau)^-1/2 M (D_c + tau)^-1/2`` (tau = the smaller of the two sides' mean degrees:
-   it tames the low-degree side without washing out the high-degree one) are computed by
+   ``(D_r + tau)^-1/2 M (D_c + tau)^-1/2`` (tau = ``sqrt(c_A c_B) - 1``,
+   :func:`~fastbip.algorithms.regularized.regularization_tau`) are computed by
    Lanczos (ARPACK: ``scipy.sparse.linalg.eigsh`` on the Gram operator of that side, a
    ``LinearOperator`` over the sparse matrix: nothing dense; a side of at most 400 members
-   uses the dense eigendecomposition of its Gram matrix), rows normalised to unit length, then
+   uses the dense eigendecomposition of its Gram matrix) or, with ``svd_solver="randomized"``,
+   by the distributed fit's randomized subspace iteration (:mod:`fastbip.algorithms._gram`);
+   rows normalised to unit length, then
    k-means (K = that side's number of clusters). The other side starts from its purchase
    profile over these clusters: k-means (weighted by degree, on at most 20,000 members) gives
    cluster profiles, then each member takes its most likely cluster.
@@ -52,10 +54,7 @@ cluster with most members that have purchases); they do not enter ``omega_`` or 
 """
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, eigsh, svds
 from sklearn.base import BaseEstimator
-from sklearn.cluster import KMeans
 
 from fastbip._progress import progress as progress_bar
 from fastbip._rng import check_random_state
@@ -68,15 +67,13 @@ from fastbip.algorithms._base import (
     limit_threads,
 )
 from fastbip.algorithms._dcsbm_kernels import _kernel
-from fastbip.algorithms.regularized import regularization_tau
+from fastbip.algorithms._dcsbm_start import _spectral_start, _spectral_vectors
 from fastbip.blocks import block_counts
 from fastbip.blocks.likelihood import profile_log_likelihood
 
 __all__ = ["DCSBM", "select_k", "profile_log_likelihood"]  # noqa: F822 (select_k: see the end)
 
 CRITERIA = ("icl", "mdl")
-_MAX_KMEANS_SAMPLE = 20_000
-_DENSE_SVD_SIZE = 400
 # Below this many stored entries the kernels run on one thread: a parallel region costs more
 # than it saves there, and far more on a machine whose cores are busy. Results are the same.
 _PARALLEL_MIN_NNZ = 500_000
@@ -84,8 +81,6 @@ _PARALLEL_MIN_NNZ = 500_000
 
 # With several starts, each runs this many sweeps; the best one then runs to convergence.
 _FIRST_SWEEPS = 3
-# Relative accuracy asked of the Lanczos solver: the vectors only seed k-means.
-_SVD_TOL = 1e-3
 _LOG_FLOOR = -1e300
 # A start still moving after this many hard sweeps marks a hard instance (soft sweeps run).
 _HARD_INSTANCE_SWEEPS = 6
@@ -126,131 +121,6 @@ def _log_p(C):
     with np.errstate(divide="ignore"):  # log 0 only where no row can have counts
         out = np.log((C + q[None, :]) / (R[:, None] + 1.0))
     return np.maximum(out, _LOG_FLOOR)  # finite: the kernels multiply it by counts that may be 0
-
-
-# --- spectral start -----------------------------------------------------------------------
-
-
-def _spectral_vectors(A, At, k, seed, edge=True):
-    """Leading k left singular vectors of the regularised normalised matrix of A (CSR; At is
-    its transpose, CSR) and the detectability ratio ``(s_2 / s_{k+1})^2`` of its singular
-    values (inf when there is no (k+1)-th or k < 2: nothing to compare)."""
-    n_r, n_c = A.shape
-    d_r = np.asarray(A.sum(axis=1)).ravel()
-    d_c = np.asarray(A.sum(axis=0)).ravel()
-    # the regulariser of Dall'Amico et al. (2021), about the non-backtracking spectral radius
-    # minus one; the mean degree (the earlier choice) is 5-10 times smaller on sparse,
-    # heavy-tailed purchases and loses most of the signal near the detection threshold
-    tau = max(regularization_tau(A), 1e-12)
-    w_r = 1.0 / np.sqrt(d_r + tau)
-    w_c = 1.0 / np.sqrt(d_c + tau)
-    k = min(k, n_r, n_c)
-    # one more vector than k: the first one of the noise, whose singular value is the bulk's
-    # edge (the detectability ratio below)
-    kk = k + 1 if edge and k >= 2 and k + 1 < min(n_r, n_c) - 1 else k
-    if min(n_r, n_c) <= _DENSE_SVD_SIZE or kk >= min(n_r, n_c) - 1:
-        # small side: eigenvectors of the small Gram matrix, dense
-        L = sp.diags(w_r) @ A @ sp.diags(w_c)
-        if n_r <= n_c:
-            G = (L @ L.T).toarray()
-            vals, vecs = np.linalg.eigh(G)
-            U = vecs[:, ::-1][:, :k]
-        else:
-            G = (L.T @ L).toarray()
-            vals, vecs = np.linalg.eigh(G)
-            V = vecs[:, ::-1][:, :k]
-            s = np.sqrt(np.maximum(vals[::-1][:k], 0.0))
-            U = (L @ V) / np.where(s > 0, s, 1.0)
-        return np.ascontiguousarray(U), _ratio(vals[::-1], k)
-
-    def matvec(x):
-        return w_r * (A @ (w_c * np.ravel(x)))
-
-    def rmatvec(y):
-        return w_c * (At @ (w_r * np.ravel(y)))
-
-    if n_r <= n_c:
-        # the Gram operator L L^T of the smaller side: Lanczos (ARPACK) for its top k
-        # eigenvectors, which are L's left singular vectors; nothing of the other side's size
-        # beyond one vector per product
-        def gram(x):
-            return matvec(rmatvec(x))
-
-        op = LinearOperator((n_r, n_r), matvec=gram, dtype=np.float64)
-        v0 = np.random.default_rng(seed).uniform(-1.0, 1.0, n_r)
-        vals, U = eigsh(op, k=kk, which="LA", v0=v0, tol=_SVD_TOL)
-        order = np.argsort(-vals)
-        return np.ascontiguousarray(U[:, order[:k]]), _ratio(vals[order], k)
-    op = LinearOperator((n_r, n_c), matvec=matvec, rmatvec=rmatvec, dtype=np.float64)
-    U, s, _ = svds(op, k=kk, solver="arpack", random_state=seed, tol=_SVD_TOL)
-    order = np.argsort(-s)
-    return np.ascontiguousarray(U[:, order[:k]]), _ratio(s[order] ** 2, k)
-
-
-def _ratio(vals, k):
-    """``vals[1] / vals[k]`` (squared singular values, largest first): the strongest
-    structure's singular value against the bulk's edge, squared; inf when undefined."""
-    if k < 2 or vals.size <= k or not vals[k] > 0:
-        return np.inf
-    return float(vals[1] / vals[k])
-
-
-def _kmeans(X, k, seed, weight=None):
-    """k-means labels and centres of X (rows), fitted on at most _MAX_KMEANS_SAMPLE rows."""
-    rng = np.random.default_rng(seed)
-    n = X.shape[0]
-    if n > _MAX_KMEANS_SAMPLE:
-        idx = np.sort(rng.choice(n, _MAX_KMEANS_SAMPLE, replace=False))
-        Xs = X[idx]
-        ws = None if weight is None else weight[idx]
-    else:
-        Xs, ws = X, weight
-    k = min(k, Xs.shape[0])
-    km = KMeans(n_clusters=k, n_init=1, random_state=int(rng.integers(2**31 - 1)))
-    # one thread (at most _MAX_KMEANS_SAMPLE rows, below SMALL_ROWS): the sample is small, and a
-    # parallel k-means is slower than a serial one on a busy machine
-    with limit_threads(Xs.shape[0]):
-        km.fit(Xs, sample_weight=ws)
-        labels = km.labels_ if Xs is X else km.predict(X)
-    return labels.astype(np.int64), km.cluster_centers_
-
-
-def _embedding_labels(U, live, k, rng):
-    """Labels from a spectral embedding ``U`` (rows: members): k-means (its seed drawn from
-    ``rng``) on the unit-normalised first ``k`` columns of the ``live`` rows, the others the
-    largest cluster. The Dask start calls it too, so both fits label alike."""
-    a = np.full(U.shape[0], -1, dtype=np.int64)
-    if k == 1:
-        a[:] = 0
-    elif live.any():
-        E = U[live, :k]
-        norms = np.linalg.norm(E, axis=1, keepdims=True)
-        E = E / np.where(norms > 0, norms, 1.0)
-        a[live], _ = _kmeans(E, k, int(rng.integers(2**31 - 1)))
-    a[~live] = largest_cluster(a[live], k)
-    return a
-
-
-def _spectral_start(A, At, k_a, k_b, U, seed):
-    """Labels of both sides: k-means on U (the spectral side, A's rows), then the other side
-    (A's columns) from its profile over those clusters."""
-    rng = np.random.default_rng(seed)
-    n_r, n_c = A.shape
-    d_r = np.diff(A.indptr)
-    a = _embedding_labels(U, d_r > 0, k_a, rng)
-    if k_b == 1:
-        return a, np.zeros(n_c, dtype=np.int64)
-    X = _kernel("_row_profile_csr")(At.indptr, At.indices, At.data, a, k_a)
-    deg = X.sum(axis=1)
-    live_c = deg > 0
-    b = np.zeros(n_c, dtype=np.int64)
-    if live_c.any():
-        P = X[live_c] / deg[live_c, None]
-        _, centres = _kmeans(P, k_b, int(rng.integers(2**31 - 1)), weight=deg[live_c])
-        log_p = np.log(np.maximum(centres, 0.0) + 1e-3 / k_a)
-        b, _ = _kernel("_hard_assign_rows_csr")(At.indptr, At.indices, At.data, a, log_p, 0)
-        b[~live_c] = largest_cluster(b[deg > 0], k_b)
-    return a, b
 
 
 # --- sweeps -------------------------------------------------------------------------------
@@ -372,6 +242,19 @@ class DCSBM(CoclusterLabels, BaseEstimator):
     init : "spectral" or (row_labels, column_labels)
         Start from the spectral start or from given labels (-1 = unassigned, placed by the
         first sweep); with given labels a single start is run.
+    svd_solver : "arpack" or "randomized"
+        The spectral start's eigensolver. "arpack": Lanczos (``scipy.sparse.linalg``) to a
+        relative tolerance of 1e-3. "randomized": ``svd_iter`` steps of randomized subspace
+        iteration (block width K + 10) on the spectral side's Gram matrix, whose products
+        are summed over a fixed grid of rows in a fixed order: the arithmetic of
+        :func:`fastbip.distributed.dcsbm_fit_dask`, which gives the same fit bit for bit
+        (``soft_sweeps=0, refine=None``). Its vectors are as good as Lanczos' where the
+        K-th singular value stands clear of the (K + 10)-th (planted data well above the
+        threshold); near the threshold prefer "arpack". Its ``detectability_`` takes the
+        (K + 1)-th Ritz value, which converges slowest: it is at least Lanczos' ratio
+        (15 % above it on a clear 6,000 x 800 planted matrix).
+    svd_iter : int >= 1
+        Subspace iterations of ``svd_solver="randomized"``.
     refine : "auto", "bp" or None
         Near the detection threshold the likelihood's maximum is not the truth and the hard
         sweeps move away from it; the marginals of belief propagation do not.
@@ -421,6 +304,8 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         "soft_sweeps": ("int", 0, None),
         "soft_beta": ("real", 0.0, 1.0, "(]"),
         "init": [("choice", ("spectral",)), ("pair",)],
+        "svd_solver": ("choice", ("arpack", "randomized")),
+        "svd_iter": ("int", 1, None),
         "refine": [None, ("choice", ("auto", "bp"))],
         "criterion": ("choice", CRITERIA),
         "k_max": ("int", 1, None),
@@ -440,6 +325,8 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         soft_sweeps=3,
         soft_beta=1.0,
         init="spectral",
+        svd_solver="arpack",
+        svd_iter=4,
         refine="auto",
         criterion="icl",
         k_max=8,
@@ -455,6 +342,8 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         self.soft_sweeps = soft_sweeps
         self.soft_beta = soft_beta
         self.init = init
+        self.svd_solver = svd_solver
+        self.svd_iter = svd_iter
         self.refine = refine
         self.criterion = criterion
         self.k_max = k_max
@@ -517,7 +406,15 @@ class DCSBM(CoclusterLabels, BaseEstimator):
             flip = (n_c < n_r or k_a == 1) and k_b > 1
             P, Pt, kp, kq = (At, A, k_b, k_a) if flip else (A, At, k_a, k_b)
             U, ratio = (
-                _spectral_vectors(P, Pt, kp, int(rng.integers(2**31 - 1)), k_a * k_b <= _BP_BLOCKS)
+                _spectral_vectors(
+                    P,
+                    Pt,
+                    kp,
+                    int(rng.integers(2**31 - 1)),
+                    k_a * k_b <= _BP_BLOCKS,
+                    self.svd_solver,
+                    self.svd_iter,
+                )
                 if kp > 1
                 else (np.zeros((P.shape[0], 1)), np.inf)
             )

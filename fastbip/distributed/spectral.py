@@ -8,15 +8,17 @@ items' Gram matrix ``G = L^T L``. On row shards ``G = sum_s L_s^T L_s``, so:
 
 1. **Degrees**, one task per shard: the items' degrees and stored entries (summed on the
    workers), the people's degrees (kept with the shard) and two integer sums; tau here.
-2. **Randomized subspace iteration** (Halko, Martinsson and Tropp 2011) for the top K_B
-   eigenvectors of ``G``: ``Q`` (n_items x l, l = K_B + 10, random from the fit's seed,
-   orthonormal, one future) is multiplied by ``G`` per shard (``L_s^T (L_s Q)`` in one pass
-   over the shard's entries, :mod:`fastbip._kernels.spectral`; items x l per shard, summed
-   first on each worker, then across) and re-orthonormalised,
-   ``svd_iter`` times (4: the leading K_B vectors agree with ARPACK's to better than its
-   1e-3 tolerance on the benchmarks, where the K_B-th eigenvalue stands well above the
-   l-th); then Rayleigh-Ritz: ``T = Q^T (G Q)`` (l x l, here), ``V = Q W_K``. With at
-   most 400 items, the Gram matrix itself is summed and decomposed, as the local fit does.
+2. **Randomized subspace iteration** (:mod:`fastbip.algorithms._gram`, the arithmetic of
+   ``DCSBM(svd_solver="randomized")``) for the top K_B eigenvectors of ``G``: ``Q``
+   (n_items x l, l = K_B + 10, random from the fit's seed, orthonormal, one future) is
+   multiplied by ``G`` (``L^T (L Q)`` row by row, :mod:`fastbip._kernels.spectral`) and
+   re-orthonormalised, ``svd_iter`` times; then Rayleigh-Ritz: ``T = Q^T (G Q)`` (l x l,
+   here), ``V = Q W_K``. With at most 400 items, the Gram matrix itself is summed and
+   decomposed. The products are summed on the fixed grid of ``GRAM_ROWS``-row chunks
+   (:func:`gram_on_shards`): a chunk's rows in order (the piece on the next shard goes on
+   from the previous shard's partial sum), then the chunks in order; one machine walks the
+   same grid, so ``G Q`` and everything after it are bit-identical whatever the shards,
+   workers and threads.
 3. **Start labels**: the items by k-means on V's normalised rows (on the worker that holds
    V, the local code); the people from their purchase profile over the item clusters:
    k-means fitted here on a sample of at most 20,000 profiles (the same sample, seed and
@@ -25,25 +27,20 @@ items' Gram matrix ``G = L^T L``. On row shards ``G = sum_s L_s^T L_s``, so:
 4. **Sweeps**: ``n_init`` starts, 3 sweeps each, the best on to convergence
    (:func:`~fastbip.distributed.dcsbm.run_sweeps`), as the local fit.
 
-Equal to the local fit? The local solver is ARPACK (Lanczos, tolerance 1e-3) and this one a
-subspace iteration: the vectors agree to about that tolerance up to a rotation inside the
-leading subspace, so the item k-means may number the clusters differently and, for members
-near a boundary between clusters, place them differently; the sweeps that follow start from
-those labels. Everything after the item vectors (tau, the people's sample, k-means seeds,
-profiles, sweeps) repeats the local arithmetic exactly. The documented tolerance is on the
-partitions and the likelihood, not on the bits: on the tests' planted data (up to 12,000 x
-1,000) the labels, their numbering and ``omega_`` are the local fit's and the likelihood
-agrees to 1e-12; on the 10^7 x 10^6 benchmark (10 x 10 clusters, 2*10^8 purchases) the two
-fits are the same partition up to a renumbering for all but 0.07% of the items (adjusted
-Rand index 0.9993 between the fits; 0.966 for the people, whose clusters are weakly
-identified at 20 purchases each: ARI 0.763 against the truth on both sides), and the
-log-likelihoods differ by 7e-9 relative (this fit's the higher). The soft sweeps
-(``soft_sweeps``) are not distributed: the result is that of ``DCSBM(..., soft_sweeps=0)``.
-Given the same start, the sweeps themselves are exact (:func:`dcsbm_sweeps_dask`).
+Equal to the local fit: ``DCSBM(n_row_clusters, n_col_clusters, n_init=n_init,
+svd_solver="randomized", soft_sweeps=0, refine=None, random_state=random_state)`` bit for
+bit (labels and their numbering, ``omega_``, the likelihood, the sweeps): the vectors are
+the same bits, and everything after them (tau, the people's sample, k-means seeds,
+profiles, sweeps) repeats the local arithmetic. The soft sweeps and the belief-propagation
+refinement are not distributed. The default local solver (``svd_solver="arpack"``,
+Lanczos to a tolerance of 1e-3) gives vectors that agree to about that tolerance, up to a
+rotation inside the leading subspace: there the partitions agree but for members near a
+boundary (ARI 0.9993 for the items, 0.966 for the people on the 10^7 x 10^6 benchmark).
 
-Per iteration what moves: ``Q`` to each worker (8 n_items l bytes) and one n_items x l
-array per worker back; the purchases never move, and the people's vectors stay with their
-shards.
+Per iteration what moves: ``Q`` to each worker (8 n_items l bytes); one n_items x l partial
+sum per chunk that spans two shards (to the next shard) and per chunk but the first (to
+the running sum, added in chunk order); the purchases never move, and the people's vectors
+stay with their shards.
 """
 
 from __future__ import annotations
@@ -53,15 +50,11 @@ from typing import Any
 import numpy as np
 
 from fastbip._kernels.dcsbm import _hard_assign_rows_csr, _row_profile_csr
-from fastbip._kernels.spectral import gram_product_csr
 from fastbip._rng import check_random_state
 from fastbip._validation import check_int, check_n_clusters, check_real
-from fastbip.algorithms.dcsbm import (
-    _DENSE_SVD_SIZE,
-    _FIRST_SWEEPS,
-    _MAX_KMEANS_SAMPLE,
-    _embedding_labels,
-)
+from fastbip.algorithms import _gram
+from fastbip.algorithms._dcsbm_start import _DENSE_SVD_SIZE, _MAX_KMEANS_SAMPLE, _embedding_labels
+from fastbip.algorithms.dcsbm import _FIRST_SWEEPS
 from fastbip.io import sharded as _sh
 
 from ._client import get_client as _get_client
@@ -74,9 +67,6 @@ from .labels import ShardedLabels
 from .study import _check_sharded
 
 __all__ = ["dcsbm_fit_dask", "spectral_item_vectors"]
-
-_OVERSAMPLE = 10
-_SVD_ITER = 4
 
 
 # --------------------------------------------------------------------------- tasks
@@ -119,63 +109,19 @@ def _weights_task(items, tau):
 
 
 @_one_kernel_thread
-def _gram_product_task(A, deg, w, Q, tau):
-    """The shard's part of G Q: L_s^T L_s Q (n_items x l), one pass over its entries."""
-    Z = np.zeros_like(Q)
-    w_p = 1.0 / np.sqrt(deg + tau)
-    gram_product_csr(A.indptr, A.indices, A.data, w_p, w[0], Q, Z)
-    return Z
-
-
-def _ritz_matrix(Q, Z):
-    """T = Q^T G Q from Z = G Q (symmetrised), l x l."""
-    T = Q.T @ Z
-    return (T + T.T) / 2.0
-
-
-def _first(r):
-    return r[0]
+def _piece_task(A, deg, w, tau, lo, hi, X, Z0):
+    """The shard's rows ``[lo, hi)`` (one chunk's piece) of ``G X`` (``X``: the basis Q)
+    or, with ``X`` None, of the dense Gram matrix ``G``; on from the chunk's partial sum
+    ``Z0`` (the previous shard's piece) or from zero."""
+    w_p = 1.0 / np.sqrt(deg[lo:hi] + tau)
+    ip = A.indptr[lo : hi + 1]
+    if X is None:
+        return _gram.piece_gram(ip, A.indices, A.data, w_p, w[0], A.shape[1], Z0)
+    return _gram.piece_product(ip, A.indices, A.data, w_p, w[0], X, Z0)
 
 
 def _second(r):
     return r[1]
-
-
-@_one_kernel_thread
-def _gram_task(A, deg, w, tau):
-    """The shard's part of the items' Gram matrix L_s^T L_s (dense: few items)."""
-    import scipy.sparse as sp
-
-    w_p = 1.0 / np.sqrt(deg + tau)
-    L = sp.diags(w_p) @ A @ sp.diags(w[0])
-    return (L.T @ L).toarray()
-
-
-def _random_basis(n, l, seed):
-    return _orthonormal(np.random.default_rng(seed).standard_normal((n, l)))
-
-
-def _orthonormal(Z):
-    """An orthonormal basis of Z's columns by Cholesky QR, twice (CholQR2: as accurate as
-    Householder QR for the condition numbers one power step leaves, and a few times faster
-    on a tall n x l block: one l x l Gram matrix and one product per pass)."""
-    for _ in range(2):
-        G = Z.T @ Z
-        try:
-            R = np.linalg.cholesky(G).T
-        except np.linalg.LinAlgError:  # rank-deficient block: Householder QR
-            return np.linalg.qr(Z)[0]
-        Z = Z @ np.linalg.inv(R)
-    return np.ascontiguousarray(Z)
-
-
-def _ritz(Q, W):
-    return np.ascontiguousarray(Q @ W)
-
-
-def _dense_vectors(G, k):
-    vals, vecs = np.linalg.eigh(G)
-    return np.ascontiguousarray(vecs[:, ::-1][:, :k])
 
 
 def _item_labels_task(V, w, kp, seed):
@@ -247,9 +193,29 @@ def _degrees(client, A):
     return w, d_p, tau, []
 
 
+def gram_on_shards(client, A, bounds, deg, w, tau, X=None, chunk_rows=None) -> Any:
+    """A future of ``G X`` (or, with ``X`` None, of ``G``) summed as one machine sums it
+    (:mod:`fastbip.algorithms._gram`): per chunk of the fixed row grid, its pieces in row
+    order (a chunk across two shards goes on from the first shard's partial sum), then the
+    chunks' parts added in chunk order. The same bits for any shards and workers."""
+    chunk_rows = _gram.GRAM_ROWS if chunk_rows is None else chunk_rows
+    last: dict = {}
+    for s, (f, d) in enumerate(zip(A, deg, strict=True)):
+        r0 = int(bounds[s])
+        for c, lo, hi in _gram.chunk_pieces(r0, int(bounds[s + 1]), chunk_rows):
+            z0 = last.get(c)
+            last[c] = client.submit(_piece_task, f, d, w, tau, lo - r0, hi - r0, X, z0, pure=False)
+    parts = [last[c] for c in sorted(last)]
+    out = parts[0]
+    for p in parts[1:]:
+        out = client.submit(_gram.add, out, p, pure=False)
+    return out
+
+
 def spectral_item_vectors(
     client: Any,
     A: list,
+    bounds: Any,
     deg: list,
     w: Any,
     tau: float,
@@ -257,47 +223,36 @@ def spectral_item_vectors(
     n_people: int,
     k: int,
     seed: int,
-    svd_iter: int = _SVD_ITER,
+    svd_iter: int = _gram.SVD_ITER,
 ) -> Any:
     """A future of the K leading eigenvectors (n_items x K) of the items' Gram matrix of
-    the regularised normalised matrix (see the module docstring), from float shards ``A``,
-    their degree futures ``deg`` and the item weights ``w``."""
+    the regularised normalised matrix (see the module docstring), from float shards ``A``
+    (rows ``bounds[s]:bounds[s + 1]``), their degree futures ``deg`` and the item weights
+    ``w``; bit-identical to ``DCSBM(svd_solver="randomized")``'s."""
     k = min(k, n_items, n_people)
-    made: list = []
-    try:
-        if min(n_items, n_people) <= _DENSE_SVD_SIZE or k >= min(n_items, n_people) - 1:
-            parts = [
-                client.submit(_gram_task, f, d, w, tau, pure=False)
-                for f, d in zip(A, deg, strict=True)
-            ]
-            made += parts
-            G = local_sum(client, parts)
-            made.append(G)
-            return client.submit(_dense_vectors, G, k, pure=False)
-        ell = min(n_items, k + _OVERSAMPLE)
-        Q = client.submit(_random_basis, n_items, ell, seed, pure=False)
-        for it in range(svd_iter + 1):
-            prods = [
-                client.submit(_gram_product_task, f, d, w, Q, tau, pure=False)
-                for f, d in zip(A, deg, strict=True)
-            ]
-            Z = local_sum(client, prods)
-            if it == svd_iter:  # Rayleigh-Ritz on the last basis
-                T = client.submit(_ritz_matrix, Q, Z, pure=False).result()
-                _release(prods, Z)
-                break
-            Q_new = client.submit(_orthonormal, Z, pure=False)
-            _wait_one(Q_new)
-            _release(prods, Z, Q)
-            Q = Q_new
-        vals, vecs = np.linalg.eigh(T)
-        W = np.ascontiguousarray(vecs[:, ::-1][:, :k])
-        V = client.submit(_ritz, Q, W, pure=False)
-        _wait_one(V)
-        _release(Q)
-        return V
-    finally:
-        _release(made)
+    if n_items <= _DENSE_SVD_SIZE or k >= n_items - 1:
+        G = gram_on_shards(client, A, bounds, deg, w, tau)
+        return client.submit(_vectors_only, G, k, pure=False)
+    Q = client.submit(_gram.random_basis, n_items, _gram.n_basis(n_items, k), seed, pure=False)
+    for it in range(svd_iter + 1):
+        Z = gram_on_shards(client, A, bounds, deg, w, tau, Q)
+        if it == svd_iter:  # Rayleigh-Ritz on the last basis
+            T = client.submit(_gram.ritz_matrix, Q, Z, pure=False).result()
+            _release(Z)
+            break
+        Q_new = client.submit(_gram.orthonormal, Z, pure=False)
+        _wait_one(Q_new)
+        _release(Z, Q)
+        Q = Q_new
+    W = _gram.top_eigen(T, k)[1]
+    V = client.submit(_gram.ritz, Q, W, pure=False)
+    _wait_one(V)
+    _release(Q)
+    return V
+
+
+def _vectors_only(G, k):
+    return _gram.top_eigen(G, k)[1]
 
 
 def _wait_one(f):
@@ -379,7 +334,7 @@ def dcsbm_fit_dask(
     max_sweeps: int = 100,
     tol: float = 1e-6,
     random_state: Any = None,
-    svd_iter: int = _SVD_ITER,
+    svd_iter: int = _gram.SVD_ITER,
     client: Any = None,
 ) -> DaskDCSBMResult:
     """:class:`~fastbip.algorithms.DCSBM` (``soft_sweeps=0``) on a sharded dataset, from its
@@ -396,10 +351,10 @@ def dcsbm_fit_dask(
 
     Returns
     -------
-    DaskDCSBMResult: the row labels stay on the workers until read. Equal to
-    ``DCSBM(n_row_clusters, n_col_clusters, n_init=n_init, soft_sweeps=0,
-    random_state=random_state).fit(M)`` up to the eigensolver's tolerance: the same
-    partitions up to a renumbering but for members near a boundary (module docstring).
+    DaskDCSBMResult: the row labels stay on the workers until read. Bit-identical to
+    ``DCSBM(n_row_clusters, n_col_clusters, n_init=n_init, svd_solver="randomized",
+    svd_iter=svd_iter, soft_sweeps=0, refine=None, random_state=random_state).fit(M)``,
+    whatever the shards and workers (module docstring).
     """
     sds = _check_sharded(sharded)
     n_r, n_c = sds.shape
@@ -426,8 +381,9 @@ def dcsbm_fit_dask(
         owned += A
         w, deg, tau, made = _degrees(client, A)
         owned += [w, *deg, *made]
+        seed = int(rng.integers(2**31 - 1))
         V = spectral_item_vectors(
-            client, A, deg, w, tau, n_c, n_r, k_b, int(rng.integers(2**31 - 1)), svd_iter
+            client, A, sds.row_bounds, deg, w, tau, n_c, n_r, k_b, seed, svd_iter
         )
         owned.append(V)
         starts = [

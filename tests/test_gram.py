@@ -1,0 +1,119 @@
+"""The randomized spectral start (fastbip.algorithms._gram): its products are right, and the
+same bits on one machine (any thread count) and on any row shards."""
+
+import numba
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.metrics import adjusted_rand_score as ari
+
+from fastbip.algorithms import DCSBM, _gram
+from fastbip.generate import generate
+from fastbip.spec import planted_spec
+
+
+def _matrix(n=9000, m=700, seed=3):
+    spec = planted_spec(n, m, 4, 4, mean_purchases=10.0, seed=seed)
+    B = generate(spec).purchases.astype(np.float64)
+    rng = np.random.default_rng(seed)
+    w_r = rng.uniform(0.1, 1.0, n)
+    w_c = rng.uniform(0.1, 1.0, m)
+    return B, w_r, w_c
+
+
+def _dense_gram(B, w_r, w_c):
+    L = (sp.diags(w_r) @ B @ sp.diags(w_c)).toarray()
+    return L.T @ L
+
+
+@pytest.mark.parametrize(("r0", "r1", "rows"), [(0, 10, 4), (3, 17, 5), (7, 8, 100), (0, 0, 3)])
+def test_chunk_pieces_tile_the_rows_on_the_grid(r0, r1, rows):
+    pieces = _gram.chunk_pieces(r0, r1, rows)
+    covered = [r for _, lo, hi in pieces for r in range(lo, hi)]
+    assert covered == list(range(r0, r1))
+    for c, lo, hi in pieces:  # each piece inside its chunk of the fixed grid
+        assert c * rows <= lo < hi <= (c + 1) * rows
+
+
+def test_products_equal_the_dense_gram_matrix():
+    B, w_r, w_c = _matrix()
+    G = _dense_gram(B, w_r, w_c)
+    Q = np.random.default_rng(0).standard_normal((B.shape[1], 7))
+    np.testing.assert_allclose(_gram.gram_product(B, w_r, w_c, Q, 2000), G @ Q, rtol=1e-11)
+    np.testing.assert_allclose(_gram.gram_matrix(B, w_r, w_c, 2000), G, rtol=1e-11, atol=1e-14)
+
+
+def test_products_do_not_depend_on_the_threads():
+    B, w_r, w_c = _matrix()
+    Q = np.random.default_rng(1).standard_normal((B.shape[1], 12))
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = _gram.gram_product(B, w_r, w_c, Q, 1000)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = _gram.gram_product(B, w_r, w_c, Q, 1000)
+    finally:
+        numba.set_num_threads(old)
+    np.testing.assert_array_equal(one, many)
+
+
+def test_randomized_vectors_converge_to_the_leading_eigenvectors():
+    B, w_r, w_c = _matrix()
+    vals, vecs = np.linalg.eigh(_dense_gram(B, w_r, w_c))
+    top, span = vals[::-1][:4], vecs[:, ::-1][:, :4]
+    errors = []
+    for n_iter in (2, 4, 8):
+        V, got = _gram.randomized_vectors(B, w_r, w_c, 4, seed=5, n_iter=n_iter, chunk_rows=3000)
+        assert V.shape == (B.shape[1], 4) and got.shape == (14,)
+        np.testing.assert_allclose(V.T @ V, np.eye(4), atol=1e-12)
+        cos = np.linalg.svd(V.T @ span, compute_uv=False)  # cosines of the principal angles
+        errors.append((1 - cos.min(), np.abs(got[:4] / top - 1).max()))
+    # the error falls like (lambda_15 / lambda_4)^(2 n_iter): here 0.22^(2 n_iter)
+    assert errors[1][0] < 1e-5 and errors[1][1] < 2e-5  # the default's 4 iterations
+    assert errors[2][0] < 1e-9 and errors[2][1] < 1e-9
+    assert errors[0][0] > errors[1][0] > errors[2][0]
+
+
+def test_dcsbm_randomized_start_finds_the_arpack_fit():
+    spec = planted_spec(6000, 800, 4, 3, mean_purchases=15.0, seed=2)
+    M = generate(spec).purchases
+    a = DCSBM(4, 3, svd_solver="randomized", random_state=1).fit(M)
+    b = DCSBM(4, 3, random_state=1).fit(M)
+    assert ari(a.row_labels_, b.row_labels_) == 1.0
+    assert ari(a.column_labels_, b.column_labels_) == 1.0
+    # Ritz values bound the eigenvalues from below and the (K+1)-th, of the noise bulk,
+    # converges slowest: the ratio is at least Lanczos' (here 9.3), within 20 %
+    assert b.detectability_ <= a.detectability_ < 1.2 * b.detectability_
+    # the same seed, the same bits, whatever numba's threads
+    c = DCSBM(4, 3, svd_solver="randomized", n_jobs=-1, random_state=1).fit(M)
+    np.testing.assert_array_equal(c.row_labels_, a.row_labels_)
+    assert c.log_likelihood_ == a.log_likelihood_
+    with pytest.raises(ValueError, match="svd_solver"):
+        DCSBM(4, 3, svd_solver="lobpcg").fit(M)
+    with pytest.raises(ValueError, match="svd_iter"):
+        DCSBM(4, 3, svd_iter=0).fit(M)
+
+
+@pytest.mark.parametrize("bps", [1, 2, 5])
+def test_products_on_shards_are_one_machines_bits(bps):
+    distributed = pytest.importorskip("distributed")
+    from fastbip.distributed import generate_dask
+    from fastbip.distributed.dcsbm import float_shards
+    from fastbip.distributed.spectral import _degrees, gram_on_shards
+
+    spec = planted_spec(9000, 700, 4, 4, mean_purchases=10.0, seed=3)
+    B = generate(spec).purchases.astype(np.float64)
+    d_r, d_c = np.asarray(B.sum(axis=1)).ravel(), np.asarray(B.sum(axis=0)).ravel()
+    Q = _gram.random_basis(B.shape[1], 9, 4)
+    with distributed.Client(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as client:
+        sds = generate_dask(spec, client=client, blocks_per_shard=bps)
+        A = float_shards(client, sds)
+        w, deg, tau, _ = _degrees(client, A)
+        Qf = client.scatter(Q)
+        got = gram_on_shards(client, A, sds.row_bounds, deg, w, tau, Qf, 2500).result()
+        G = gram_on_shards(client, A, sds.row_bounds, deg, w, tau, None, 2500).result()
+    w_r, w_c = 1.0 / np.sqrt(d_r + tau), 1.0 / np.sqrt(d_c + tau)
+    np.testing.assert_array_equal(got, _gram.gram_product(B, w_r, w_c, Q, 2500))
+    np.testing.assert_array_equal(G, _gram.gram_matrix(B, w_r, w_c, 2500))
