@@ -35,6 +35,14 @@ def test_chunk_pieces_tile_the_rows_on_the_grid(r0, r1, rows):
         assert c * rows <= lo < hi <= (c + 1) * rows
 
 
+def test_the_grid_depends_on_the_rows_only_and_has_at_most_max_chunks():
+    assert _gram.chunk_rows_for(10**5) == _gram.GRAM_ROWS
+    for n in (10**7, 10**8, 5 * 10**8, 10**9 + 7):
+        rows = _gram.chunk_rows_for(n)
+        assert rows % 1024 == 0 and rows >= _gram.GRAM_ROWS
+        assert len(_gram.chunk_pieces(0, n, rows)) <= _gram.MAX_CHUNKS
+
+
 def test_products_equal_the_dense_gram_matrix():
     B, w_r, w_c = _matrix()
     G = _dense_gram(B, w_r, w_c)

@@ -9,8 +9,9 @@ The spectral side's vectors are the leading eigenvectors of the Gram matrix
 ``_DENSE_SVD_SIZE`` members; what is formed is ``G Q`` for a block ``Q`` (n x l), as a sum
 of one term per row of ``B``.
 
-**A fixed order.** The rows are cut into chunks of ``GRAM_ROWS`` rows on a grid that
-depends on the number of rows only. A chunk's part of ``G Q`` is accumulated row by row
+**A fixed order.** The rows are cut into chunks of ``GRAM_ROWS`` rows (more past
+``MAX_CHUNKS`` chunks: :func:`chunk_rows_for`) on a grid that depends on the number of rows
+only. A chunk's part of ``G Q`` is accumulated row by row
 (:func:`~fastbip._kernels.spectral.gram_product_csr`); where a chunk spans two shards, the
 second shard goes on from the first one's partial sum (``Z0``). The chunks' parts are then
 added in chunk order, ``((p0 + p1) + p2) + ...`` (:func:`fold_iter`). One machine walks
@@ -37,11 +38,21 @@ from threadpoolctl import threadpool_limits
 
 from fastbip._kernels.spectral import gram_csr, gram_product_csr
 
-#: rows of a chunk of the fixed grid (a multiple of the generator's 1,024-row blocks)
+#: rows of a chunk of the fixed grid, at least (a multiple of the generator's 1,024-row
+#: blocks); more where that would make more than MAX_CHUNKS chunks
 GRAM_ROWS = 1 << 20
+MAX_CHUNKS = 64
 #: subspace iterations and oversampling of the randomized solver
 SVD_ITER = 4
 OVERSAMPLE = 10
+
+
+def chunk_rows_for(n_rows: int) -> int:
+    """The grid's chunk rows for ``n_rows`` rows: ``GRAM_ROWS``, or more (whole 1,024-row
+    blocks) so that there are at most ``MAX_CHUNKS`` chunks, each one dense partial sum to
+    move and add (8 n l bytes)."""
+    blocks = -(-n_rows // (MAX_CHUNKS * 1024))
+    return max(GRAM_ROWS, 1024 * blocks)
 
 
 def chunk_pieces(r0: int, r1: int, chunk_rows: int) -> list[tuple[int, int, int]]:
@@ -79,7 +90,7 @@ def _chunked(B, w_rows, chunk_rows, piece) -> np.ndarray:
     """``fold_iter`` over the chunks of B's rows of ``piece(indptr, w_rows)``, chunks on
     numba's number of threads (the kernels release the GIL), added in chunk order."""
     n = B.shape[0]
-    chunk_rows = GRAM_ROWS if chunk_rows is None else chunk_rows
+    chunk_rows = chunk_rows_for(n) if chunk_rows is None else chunk_rows
     cuts = [(lo, hi) for _, lo, hi in chunk_pieces(0, n, chunk_rows)]
 
     def one(cut):

@@ -14,11 +14,11 @@ items' Gram matrix ``G = L^T L``. On row shards ``G = sum_s L_s^T L_s``, so:
    multiplied by ``G`` (``L^T (L Q)`` row by row, :mod:`fastbip._kernels.spectral`) and
    re-orthonormalised, ``svd_iter`` times; then Rayleigh-Ritz: ``T = Q^T (G Q)`` (l x l,
    here), ``V = Q W_K``. With at most 400 items, the Gram matrix itself is summed and
-   decomposed. The products are summed on the fixed grid of ``GRAM_ROWS``-row chunks
-   (:func:`gram_on_shards`): a chunk's rows in order (the piece on the next shard goes on
-   from the previous shard's partial sum), then the chunks in order; one machine walks the
-   same grid, so ``G Q`` and everything after it are bit-identical whatever the shards,
-   workers and threads.
+   decomposed. The products are summed on the fixed grid of row chunks (``GRAM_ROWS``
+   rows, at most ``MAX_CHUNKS`` chunks; :func:`gram_on_shards`): a chunk's rows in order
+   (the piece on the next shard goes on from the previous shard's partial sum), then the
+   chunks in order; one machine walks the same grid, so ``G Q`` and everything after it
+   are bit-identical whatever the shards, workers and threads.
 3. **Start labels**: the items by k-means on V's normalised rows (on the worker that holds
    V, the local code); the people from their purchase profile over the item clusters:
    k-means fitted here on a sample of at most 20,000 profiles (the same sample, seed and
@@ -198,7 +198,7 @@ def gram_on_shards(client, A, bounds, deg, w, tau, X=None, chunk_rows=None) -> A
     (:mod:`fastbip.algorithms._gram`): per chunk of the fixed row grid, its pieces in row
     order (a chunk across two shards goes on from the first shard's partial sum), then the
     chunks' parts added in chunk order. The same bits for any shards and workers."""
-    chunk_rows = _gram.GRAM_ROWS if chunk_rows is None else chunk_rows
+    chunk_rows = _gram.chunk_rows_for(int(bounds[-1])) if chunk_rows is None else chunk_rows
     last: dict = {}
     for s, (f, d) in enumerate(zip(A, deg, strict=True)):
         r0 = int(bounds[s])
