@@ -1,6 +1,8 @@
 """The randomized spectral start (fastbip.algorithms._gram): its products are right, and the
 same bits on one machine (any thread count) and on any row shards."""
 
+import re
+
 import numba
 import numpy as np
 import pytest
@@ -125,3 +127,24 @@ def test_products_on_shards_are_one_machines_bits(bps):
     w_r, w_c = 1.0 / np.sqrt(d_r + tau), 1.0 / np.sqrt(d_c + tau)
     np.testing.assert_array_equal(got, _gram.gram_product(B, w_r, w_c, Q, 2500))
     np.testing.assert_array_equal(G, _gram.gram_matrix(B, w_r, w_c, 2500))
+
+
+def test_the_dask_fit_shows_its_steps(monkeypatch, capsys):
+    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("tqdm")
+    from fastbip.distributed import dcsbm_fit_dask, generate_dask
+
+    monkeypatch.setenv("FASTBIP_PROGRESS", "1")
+    spec = planted_spec(4000, 500, 3, 3, mean_purchases=12.0, seed=8)
+    with distributed.Client(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as client:
+        sds = generate_dask(spec, client=client, progress=False)
+        fit = dcsbm_fit_dask(sds, 3, 3, n_init=2, random_state=0, client=client)
+    err = capsys.readouterr().err
+    assert "DCSBM fit (dask)" in err
+    # one bar: the eigensolver's 5 products, the 2 starts, 2 x 3 first sweeps, then the
+    # best start's others (up to 97; the bar closes when the sweeps stop)
+    counts = [tuple(map(int, m)) for m in re.findall(r"(\d+)/(\d+) \[", err)]
+    assert counts and counts[-1][1] == 5 + 2 + 6 + 97
+    assert counts[-1][0] >= 5 + 2 + fit.n_iter_ + 1 and max(c[0] for c in counts) == counts[-1][0]

@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from fastbip._kernels.dcsbm import _hard_assign_rows_csr, _row_profile_csr
+from fastbip._progress import progress as progress_bar
 from fastbip._rng import check_random_state
 from fastbip._validation import check_int, check_n_clusters, check_real
 from fastbip.algorithms import _gram
@@ -224,18 +225,27 @@ def spectral_item_vectors(
     k: int,
     seed: int,
     svd_iter: int = _gram.SVD_ITER,
+    bar: Any = None,
 ) -> Any:
     """A future of the K leading eigenvectors (n_items x K) of the items' Gram matrix of
     the regularised normalised matrix (see the module docstring), from float shards ``A``
     (rows ``bounds[s]:bounds[s + 1]``), their degree futures ``deg`` and the item weights
-    ``w``; bit-identical to ``DCSBM(svd_solver="randomized")``'s."""
+    ``w``; bit-identical to ``DCSBM(svd_solver="randomized")``'s. ``bar`` (a progress bar
+    or None) is advanced once per product."""
     k = min(k, n_items, n_people)
     if n_items <= _DENSE_SVD_SIZE or k >= n_items - 1:
         G = gram_on_shards(client, A, bounds, deg, w, tau)
-        return client.submit(_vectors_only, G, k, pure=False)
+        V = client.submit(_vectors_only, G, k, pure=False)
+        if bar is not None:
+            _wait_one(V)
+            bar.update(1)
+        return V
     Q = client.submit(_gram.random_basis, n_items, _gram.n_basis(n_items, k), seed, pure=False)
     for it in range(svd_iter + 1):
         Z = gram_on_shards(client, A, bounds, deg, w, tau, Q)
+        if bar is not None:
+            _wait_one(Z)
+            bar.update(1)
         if it == svd_iter:  # Rayleigh-Ritz on the last basis
             T = client.submit(_gram.ritz_matrix, Q, Z, pure=False).result()
             _release(Z)
@@ -336,6 +346,7 @@ def dcsbm_fit_dask(
     random_state: Any = None,
     svd_iter: int = _gram.SVD_ITER,
     client: Any = None,
+    progress: bool | None = None,
 ) -> DaskDCSBMResult:
     """:class:`~fastbip.algorithms.DCSBM` (``soft_sweeps=0``) on a sharded dataset, from its
     spectral start computed on the shards (see the module docstring).
@@ -348,6 +359,9 @@ def dcsbm_fit_dask(
     n_init, max_sweeps, tol, random_state : as in ``DCSBM``.
     svd_iter : int >= 1, subspace iterations of the randomized eigensolver.
     client : dask.distributed.Client or None (the default client).
+    progress : None or bool, a bar on standard error over the fit's steps (the products of
+        the eigensolver, the starts, the sweeps): None shows it where standard error is a
+        terminal, False never (see :mod:`fastbip._progress`).
 
     Returns
     -------
@@ -376,6 +390,10 @@ def dcsbm_fit_dask(
     client = _get_client(client)
     rng = check_random_state(random_state)
     owned: list = []
+    first = min(_FIRST_SWEEPS, max_sweeps) if n_init > 1 else max_sweeps
+    n_products = 1 if n_c <= _DENSE_SVD_SIZE or k_b >= n_c - 1 else svd_iter + 1
+    total = n_products + n_init + n_init * first + (max_sweeps - first if n_init > 1 else 0)
+    bar = progress_bar(total=total, desc="DCSBM fit (dask)", unit="step", enable=progress)
     try:
         A = float_shards(client, sds)
         owned += A
@@ -383,17 +401,17 @@ def dcsbm_fit_dask(
         owned += [w, *deg, *made]
         seed = int(rng.integers(2**31 - 1))
         V = spectral_item_vectors(
-            client, A, sds.row_bounds, deg, w, tau, n_c, n_r, k_b, seed, svd_iter
+            client, A, sds.row_bounds, deg, w, tau, n_c, n_r, k_b, seed, svd_iter, bar
         )
         owned.append(V)
-        starts = [
-            spectral_start_dask(client, A, deg, w, V, k_b, k_a, int(rng.integers(2**31 - 1)))
-            for _ in range(n_init)
-        ]
-        first = min(_FIRST_SWEEPS, max_sweeps) if n_init > 1 else max_sweeps
+        starts = []
+        for _ in range(n_init):
+            seed = int(rng.integers(2**31 - 1))
+            starts.append(spectral_start_dask(client, A, deg, w, V, k_b, k_a, seed))
+            bar.update(1)
         best = None
         for s in starts:
-            res = run_sweeps(client, A, s.rows, s.columns, k_a, k_b, first, tol, raw=True)
+            res = run_sweeps(client, A, s.rows, s.columns, k_a, k_b, first, tol, raw=True, bar=bar)
             s.release()
             if best is None or res[3] > best[3]:
                 if best is not None:
@@ -404,7 +422,16 @@ def dcsbm_fit_dask(
         if best[4] == first < max_sweeps:
             raw = best[0]
             res = run_sweeps(
-                client, A, raw.rows, raw.columns, k_a, k_b, max_sweeps - first, tol, raw=True
+                client,
+                A,
+                raw.rows,
+                raw.columns,
+                k_a,
+                k_b,
+                max_sweeps - first,
+                tol,
+                raw=True,
+                bar=bar,
             )
             if res[3] >= best[3]:
                 _drop(best)
@@ -414,6 +441,7 @@ def dcsbm_fit_dask(
         raw, labels, C, ll, n_iter = best
         raw.release()
     finally:
+        bar.close()
         _release(owned)
     return DaskDCSBMResult(labels, C, ll, n_iter, k_a, k_b)
 
