@@ -4,7 +4,7 @@ memory.
 ``python benchmarks/bench_dask_omega.py`` (10^6 people x 10^5 items, about 2*10^7
 purchases; ``--n-people`` to change it). Planted spec as ``bench_dask.py``'s (10 x 10
 clusters, 20 purchases per person). A LocalCluster of 2 worker processes (1 thread each)
-writes a sharded directory; then, in this process:
+writes a sharded directory (``--in-memory``: keeps the shards); then, in this process:
 
 1. ``estimate_omega_dask(sds, "truth")``: the planted labels read on the workers, theta
    kept there (a ShardedVector); the client's resident memory (psutil RSS sampled every
@@ -37,6 +37,7 @@ def main(argv=None):
     ap.add_argument("--n-people", type=float, default=1e6)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--dir", default=None, help="where to write the sharded dataset")
+    ap.add_argument("--in-memory", action="store_true", help="shards in worker memory")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     n = int(args.n_people)
@@ -54,8 +55,13 @@ def main(argv=None):
         n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
     )
     client = distributed.Client(cluster)
-    sds = generate_dask(spec, client=client, out=work / f"sharded-{n}")
-    data_bytes = sum(p.stat().st_size for p in sds.path.glob("shard-*/*.npy"))
+    out = None if args.in_memory else work / f"sharded-{n}"
+    sds = generate_dask(spec, client=client, out=out)
+    data_bytes = (
+        sum(p.stat().st_size for p in sds.path.glob("shard-*/*.npy"))
+        if out is not None
+        else int(sds.nnz) * 8 + (n + sds.n_shards) * 8  # int32 indices and data, indptr
+    )
     estimate_omega_dask(sds, "truth", client=client).release()  # warm the workers
     t = {}
     with PeakRSS() as rss_w:
@@ -100,7 +106,8 @@ def main(argv=None):
     }
     print(
         f"{n:,} people x {m:,} items, {sds.nnz:,} pairs in {sds.n_shards} shards on "
-        f"{args.workers} workers; dataset {data_bytes / 2**20:,.0f} MiB on disk"
+        f"{args.workers} workers; dataset {data_bytes / 2**20:,.0f} MiB "
+        f"{'in worker memory (about)' if out is None else 'on disk'}"
     )
     print(f"{'estimate_omega':<30}{'s':>8}{'client RSS growth (MiB)':>26}  equal (==)")
     rows = [
