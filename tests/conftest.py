@@ -1,4 +1,5 @@
-"""Shared fixtures: one small default dataset, a planted-data factory and a seeded generator.
+"""Shared fixtures: one small default dataset, a planted-data factory, a seeded generator and
+two Dask clients (``client``: 2 worker processes; ``one_worker``: 1 in-process worker).
 
 The planted data come from the tests' own numpy sampler (``_reference.py``), which does not
 use fastbip's generator; ``default_ds`` is fastbip's own output (pinned by
@@ -52,3 +53,34 @@ def make_planted():
 def rng():
     """A fresh ``np.random.default_rng(0)`` for each test."""
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A Dask client of a LocalCluster of 2 worker processes with 1 thread each (the default
+    client while the module runs; skipped without dask.distributed)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    c = distributed.Client(cluster)
+    try:
+        yield c
+    finally:
+        c.close()
+        cluster.close()
+
+
+@pytest.fixture(scope="module")
+def one_worker():
+    """A second Dask client: one in-process worker with one thread (not the default)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    )
+    c = distributed.Client(cluster, set_as_default=False)
+    try:
+        yield c
+    finally:
+        c.close()
+        cluster.close()

@@ -106,3 +106,48 @@ def test_col_labels_keyword_and_attribute_are_deprecated_aliases():
     assert got.log_likelihood == want.log_likelihood
     with pytest.warns(DeprecationWarning, match="OmegaEstimate.col_labels is deprecated"):
         np.testing.assert_array_equal(got.col_labels, want.column_labels)
+
+
+def test_log_factorial_and_xlogx_sums_do_not_depend_on_the_cut():
+    from scipy.special import gammaln
+
+    from fastbip.blocks.likelihood import term_part, term_sum
+
+    rng = np.random.default_rng(7)
+    # small counts (one counting pass) and, in a second array, values too large for it
+    for x in (rng.poisson(3.0, 20_000), np.concatenate([rng.poisson(3.0, 500), [10**9, 7]])):
+        for term, f in (("log_factorial", lambda v: gammaln(v + 1.0)), ("xlogx", xlogx_terms)):
+            whole = term_sum([term_part(x, term)], term)
+            assert whole == pytest.approx(float(np.sum(f(x.astype(float)))), rel=1e-12)
+            for cuts in ([250], [1, 77, 400], list(range(10, x.size, 10))):
+                pieces = np.split(x, cuts)
+                assert term_sum([term_part(p, term) for p in pieces], term) == whole
+            assert term_sum([term_part(x.astype(np.float64), term)], term) == whole
+    # non-integer values: float sums added in order, equal within rounding
+    y = rng.gamma(2.0, 1.5, 5000)
+    parts = [term_part(p, "log_factorial") for p in np.split(y, [1700])]
+    assert all(isinstance(p, float) for p in parts)
+    ref = float(np.sum(gammaln(y + 1.0)))
+    assert term_sum(parts, "log_factorial") == pytest.approx(ref, rel=1e-12)
+    mixed = [term_part(np.rint(y[:1700]), "log_factorial"), parts[1]]  # one integer piece
+    ref = float(np.sum(gammaln(np.rint(y[:1700]) + 1.0))) + parts[1]
+    assert term_sum(mixed, "log_factorial") == pytest.approx(ref, rel=1e-12)
+
+
+def xlogx_terms(v):
+    v = v[v > 0]
+    return v * np.log(v)
+
+
+def test_estimate_omega_log_likelihood_does_not_depend_on_the_row_order():
+    rng = np.random.default_rng(8)
+    M, truth = planted(rng, 3000, 80, np.array([[900.0, 300], [200, 800]]) * 20)
+    assert M.data.max() > 1
+    a, b = truth.people_labels.copy(), truth.item_labels
+    a[:5] = -1
+    want = estimate_omega(M, a, b)
+    perm = rng.permutation(M.shape[0])
+    for X in (M[perm], M[perm].astype(np.float64)):
+        got = estimate_omega(X, a[perm], b)
+        assert got.log_likelihood == want.log_likelihood
+        np.testing.assert_array_equal(got.theta, want.theta[perm])

@@ -40,31 +40,6 @@ from fastbip.io import sharded as fsh  # noqa: E402
 from fastbip.spec import default_spec, planted_spec  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
-    c = distributed.Client(cluster)
-    try:
-        yield c
-    finally:
-        c.close()
-        cluster.close()
-
-
-@pytest.fixture(scope="module")
-def one_worker():
-    """A second client: one in-process worker with one thread."""
-    cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
-    )
-    c = distributed.Client(cluster, set_as_default=False)
-    try:
-        yield c
-    finally:
-        c.close()
-        cluster.close()
-
-
 def _inputs(n=3000, m=400, ka=3, kb=4, seed=0):
     rng = np.random.default_rng(seed)
     a = rng.integers(0, ka, n)
@@ -340,8 +315,7 @@ def test_study_on_shards_equals_one_machine(client, one_worker, local, name, tmp
         for attr in ("omega", "theta", "phi", "row_labels", "column_labels"):
             np.testing.assert_array_equal(getattr(got, attr), getattr(om, attr), err_msg=attr)
         assert got.profile_log_likelihood == om.profile_log_likelihood
-        # log M! is summed per shard: the same float sum in another order
-        assert got.log_likelihood == pytest.approx(om.log_likelihood, rel=1e-12)
+        assert got.log_likelihood == om.log_likelihood  # log M! over merged histograms
         if want.events is not None:
             edges = np.linspace(spec.time.start, spec.time.end, 6)
             np.testing.assert_array_equal(

@@ -13,7 +13,10 @@ and column degrees and ``N`` the total. Only its first term depends on the label
 :func:`profile_log_likelihood` is the one implementation of it, used by
 :func:`estimate_omega`, by :class:`fastbip.algorithms.dcsbm.DCSBM` (its sweeps and
 ``log_likelihood_``) and by :func:`fastbip.algorithms.dcsbm.select_k` (its criteria, through
-:func:`degree_corrected_log_likelihood`).
+:func:`degree_corrected_log_likelihood`). For integer-valued purchases the sums over
+entries and members (``sum log M!``, ``sum d log d``) are taken over their distinct values
+(:func:`term_part`, :func:`term_sum`), so they do not depend on how the matrix is ordered
+or cut into row shards.
 """
 
 from __future__ import annotations
@@ -70,17 +73,112 @@ def degree_corrected_log_likelihood(
     -------
     float
         ``profile_log_likelihood(C) + sum d log d + sum e log e - N`` with ``N`` the sum of
-        the row degrees (degrees of zero contribute nothing).
+        the row degrees (degrees of zero contribute nothing). For integer-valued degrees
+        ``sum d log d`` is taken over their distinct values (:func:`term_sum`), so it does
+        not depend on how the rows are ordered or cut.
     """
     d_r = row_degrees[row_degrees > 0]
-    d_c = column_degrees[column_degrees > 0]
-    E = d_r.sum()
-    return float(
-        profile_log_likelihood(C)
-        + float(np.sum(d_r * np.log(d_r)))
-        + float(np.sum(d_c * np.log(d_c)))
-        - E
+    return log_likelihood_from_sums(
+        C,
+        term_sum([term_part(row_degrees, "xlogx")], "xlogx"),
+        term_sum([term_part(column_degrees, "xlogx")], "xlogx"),
+        float(d_r.sum()),
     )
+
+
+def log_likelihood_from_sums(
+    C: object, row_xlogx: float, column_xlogx: float, total: float
+) -> float:
+    """``profile_log_likelihood(C) + row_xlogx + column_xlogx - total``: the one place the
+    terms of :func:`degree_corrected_log_likelihood` are added (the Dask backend adds its
+    per-shard sums here too)."""
+    return float(profile_log_likelihood(C) + row_xlogx + column_xlogx - total)
+
+
+# --------------------------------------------------------------------------- exact sums
+
+
+def _log_factorial(v: np.ndarray) -> np.ndarray:
+    from scipy.special import gammaln
+
+    return gammaln(v + 1.0)
+
+
+def _xlogx(v: np.ndarray) -> np.ndarray:
+    return v * np.log(v)
+
+
+_TERMS = {"log_factorial": _log_factorial, "xlogx": _xlogx}
+
+
+def value_counts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(distinct values ascending as float64, their counts as int64) of an integer-valued
+    array, or None when a value is not an integer (or not finite).
+
+    Integer counts add exactly, so the counts of a whole array are the sums of the counts of
+    its pieces however it is cut (:func:`merge_value_counts`).
+    """
+    x = np.asarray(x).ravel()
+    if x.size == 0:
+        return np.zeros(0, np.float64), np.zeros(0, np.int64)
+    if x.dtype.kind in "iub":
+        xi = x.astype(np.int64, copy=False)
+    else:
+        if not np.all(np.isfinite(x)) or np.max(np.abs(x)) >= 2.0**63:
+            return None
+        xi = x.astype(np.int64)
+        if not np.array_equal(xi, x):
+            return None
+    lo, hi = int(xi.min()), int(xi.max())
+    if lo >= 0 and hi <= max(1 << 16, 4 * x.size):  # small values: one counting pass
+        cnt = np.bincount(xi)
+        v = np.flatnonzero(cnt)
+        return v.astype(np.float64), cnt[v].astype(np.int64)
+    v, c = np.unique(xi, return_counts=True)
+    return v.astype(np.float64), c.astype(np.int64)
+
+
+def merge_value_counts(parts: list) -> tuple[np.ndarray, np.ndarray]:
+    """The :func:`value_counts` of the concatenated arrays, from theirs (exact)."""
+    if not parts:
+        return np.zeros(0, np.float64), np.zeros(0, np.int64)
+    v = np.concatenate([p[0] for p in parts])
+    c = np.concatenate([p[1] for p in parts])
+    values, inverse = np.unique(v, return_inverse=True)
+    counts = np.zeros(values.size, np.int64)
+    np.add.at(counts, inverse, c)
+    return values, counts
+
+
+def term_part(x: np.ndarray, term: str) -> tuple | float:
+    """One piece's share of ``sum f(x)`` for ``term`` "log_factorial" (``log x!``) or
+    "xlogx" (``x log x``, for ``x > 0``): its :func:`value_counts` when ``x`` is
+    integer-valued, else the float sum ``sum f(x)``. :func:`term_sum` adds the pieces."""
+    x = np.asarray(x)
+    if term == "xlogx":
+        x = x[x > 0]
+    vc = value_counts(x)
+    if vc is not None:
+        return vc
+    return float(np.sum(_TERMS[term](np.asarray(x, dtype=np.float64))))
+
+
+def term_sum(parts: list, term: str) -> float:
+    """``sum f(x)`` over the pieces of :func:`term_part`.
+
+    When every piece is integer-valued the sum is ``sum_v n_v f(v)`` over the distinct
+    values ``v`` of the whole and their counts ``n_v`` (exact integers), in ascending ``v``:
+    bit-identical however the array was cut into pieces. Otherwise the pieces' float sums
+    are added in order (equal to one pass within rounding, about 1e-12 relative).
+    """
+    f = _TERMS[term]
+    if all(isinstance(p, tuple) for p in parts):
+        v, c = merge_value_counts(parts)
+        return float(np.sum(c * f(v))) if v.size else 0.0
+    out = 0.0
+    for p in parts:
+        out += (float(np.sum(p[1] * f(p[0]))) if p[0].size else 0.0) if isinstance(p, tuple) else p
+    return float(out)
 
 
 @dataclass(frozen=True)
@@ -157,7 +255,10 @@ def estimate_omega(
     (:func:`degree_corrected_log_likelihood` less ``sum log M!``).
     Non-integer values are accepted (``log M!`` becomes ``lgamma(M + 1)``). Duplicate
     entries are summed first (the same matrix gives the same log-likelihood however it is
-    stored).
+    stored). For integer-valued purchases ``sum log M!`` and ``sum d log d`` are taken over
+    the distinct values and their counts (:func:`term_sum`), so the log-likelihood is the
+    same bit for bit whatever the order of the rows, and equal to the Dask backend's sum
+    over row shards (:func:`fastbip.distributed.estimate_omega_dask`).
 
     Raises
     ------
@@ -165,8 +266,6 @@ def estimate_omega(
         ``M`` has no row or no column, a NaN, infinite or negative value, or a malformed
         structure; labels out of range or of the wrong length.
     """
-    from scipy.special import gammaln
-
     # canonical: log M! is a sum over distinct entries, so duplicates are summed first;
     # counts: NaN, infinite and negative purchases are refused, naming M
     M, rows, cols = _prepare(
@@ -180,15 +279,12 @@ def estimate_omega(
     Mf = M.astype(np.float64)
     d = np.asarray(Mf @ col_ok).ravel() * row_ok
     e = np.asarray(Mf.T @ row_ok).ravel() * col_ok
-    if M.nnz:
-        if np.all(a >= 0) and np.all(b >= 0):
-            lgf = float(gammaln(M.data.astype(np.float64) + 1.0).sum())
-        else:
-            entry_rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
-            keep = (a[entry_rows] >= 0) & (b[M.indices] >= 0)
-            lgf = float(gammaln(M.data[keep].astype(np.float64) + 1.0).sum())
+    if np.all(a >= 0) and np.all(b >= 0):
+        x = M.data
     else:
-        lgf = 0.0
+        entry_rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
+        x = M.data[(a[entry_rows] >= 0) & (b[M.indices] >= 0)]
+    lgf = term_sum([term_part(x, "log_factorial")], "log_factorial")
     return omega_estimate_from_totals(C, d, e, a, b, lgf)
 
 
@@ -209,21 +305,26 @@ def omega_estimate_from_totals(
     sums these per shard) both build their result here.
     """
     a, b = row_labels, column_labels
-    ka, kb = C.shape
-    R = C.sum(axis=1)
-    S = C.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        theta = np.where(a >= 0, row_degrees / R[np.maximum(a, 0)] if ka else np.nan, np.nan)
-        phi = np.where(b >= 0, column_degrees / S[np.maximum(b, 0)] if kb else np.nan, np.nan)
-    theta = np.where((a >= 0) & ~np.isfinite(theta), 0.0, theta)
-    phi = np.where((b >= 0) & ~np.isfinite(phi), 0.0, phi)
     return OmegaEstimate(
         omega=C,
-        theta=theta,
-        phi=phi,
+        theta=member_shares(row_degrees, a, C.sum(axis=1)),
+        phi=member_shares(column_degrees, b, C.sum(axis=0)),
         log_likelihood=degree_corrected_log_likelihood(C, row_degrees, column_degrees)
         - log_factorials,
         profile_log_likelihood=profile_log_likelihood(C),
         row_labels=a,
         column_labels=b,
     )
+
+
+def member_shares(degrees: np.ndarray, labels: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """``theta`` (or ``phi``): each member's degree over its cluster's total, NaN for an
+    unassigned member (label -1), 0 in a cluster without purchases. Element by element, so
+    a piece of the members gives that piece of the result exactly."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(
+            labels >= 0,
+            degrees / totals[np.maximum(labels, 0)] if totals.size else np.nan,
+            np.nan,
+        )
+    return np.where((labels >= 0) & ~np.isfinite(share), 0.0, share)

@@ -6,9 +6,10 @@
   or has the workers write a sharded directory (:mod:`fastbip.io.sharded`);
   :func:`generate_purchases_dask` gathers the purchase matrix on the client.
 * The study on shards (:mod:`~fastbip.distributed.study`): :func:`block_counts_dask`,
-  :func:`block_counts_windows_dask`, :func:`block_stats_dask`, :func:`estimate_omega_dask`:
-  one task per shard, only K x K tables (and the O(n) per-member outputs that
-  ``estimate_omega`` returns) come back.
+  :func:`block_counts_windows_dask`, :func:`block_stats_dask`: one task per shard, only
+  K x K tables come back; :func:`estimate_omega_dask` (:mod:`~fastbip.distributed.omega`),
+  equal to ``estimate_omega`` bit for bit, whose ``theta`` stays on the workers
+  (:class:`ShardedOmegaEstimate`, :class:`ShardedVector`) under labels kept there.
 * The block-model sweeps on shards (:mod:`~fastbip.distributed.dcsbm`):
   :func:`dcsbm_sweeps_dask`, the hard sweeps of :class:`fastbip.algorithms.DCSBM` from a
   given start, equal to the local fit; :func:`dcsbm_fit_dask`
@@ -25,18 +26,21 @@ from fastbip.io.sharded import ShardedDataset, load_sharded
 from .dcsbm import DaskDCSBMResult, dcsbm_sweeps_dask
 from .generate import generate_dask, generate_purchases_dask
 from .labels import ShardedLabels, sharded_truth_labels
+from .omega import ShardedOmegaEstimate, estimate_omega_dask
 from .spectral import dcsbm_fit_dask
 from .study import (
     block_counts_dask,
     block_counts_windows_dask,
     block_stats_dask,
-    estimate_omega_dask,
 )
+from .vectors import ShardedVector
 
 __all__ = [
     "DaskDCSBMResult",
     "ShardedDataset",
     "ShardedLabels",
+    "ShardedOmegaEstimate",
+    "ShardedVector",
     "block_counts_dask",
     "block_counts_windows_dask",
     "block_stats_dask",

@@ -1,12 +1,15 @@
-"""The study on row shards: block counts, counts per time window, block statistics and the
-maximum-likelihood omega, one task per shard, only small tables coming back.
+"""The study on row shards: block counts, counts per time window and block statistics, one
+task per shard, only small tables coming back (the maximum-likelihood omega on shards is
+:mod:`~fastbip.distributed.omega`, built on the shard loop here).
 
 Every function takes a :class:`~fastbip.io.sharded.ShardedDataset` (shards on the workers
 or in a sharded directory, which the workers read and verify themselves) and hard labels of
-all rows and columns. The row labels are cut by the shards' row ranges; the column labels
-are scattered to every worker once. Integer results (block counts, windows) are the local
-functions' results exactly; float results are sums over shards, whose last bits may
-differ from one pass over the whole matrix where noted.
+all rows and columns: arrays here, or labels that stay on the workers (``"truth"``, a
+:class:`ShardedLabels`; see :mod:`~fastbip.distributed.labels`). Row labels held here are
+cut by the shards' row ranges; column labels held here are scattered to every worker
+once. Integer results (block counts, windows) are the local functions' results exactly;
+float results are sums over shards, whose last bits may differ from one pass over the
+whole matrix where noted.
 """
 
 from __future__ import annotations
@@ -16,18 +19,15 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
-from scipy.special import gammaln
 
 from fastbip.blocks import (
     BlockStats,
     EncodedLabels,
-    OmegaEstimate,
     block_counts,
     block_counts_windows,
     block_stats,
     encode_labels,
 )
-from fastbip.blocks.likelihood import omega_estimate_from_totals
 from fastbip.io import sharded as _sh
 
 from ._client import TASKS_PER_WORKER as _TASKS_PER_WORKER
@@ -42,7 +42,6 @@ __all__ = [
     "block_counts_dask",
     "block_counts_windows_dask",
     "block_stats_dask",
-    "estimate_omega_dask",
 ]
 
 
@@ -118,11 +117,13 @@ def _is_future(x: Any) -> bool:
     return hasattr(x, "key") and hasattr(x, "result")
 
 
+def _is_truth(x: Any) -> bool:
+    return isinstance(x, str) and x == "truth"
+
+
 def _on_workers(row_labels: Any, column_labels: Any) -> bool:
     """Whether the labels are kept on the workers ("truth" or ShardedLabels)."""
-    return isinstance(row_labels, ShardedLabels) or (
-        isinstance(row_labels, str) and row_labels == "truth"
-    )
+    return isinstance(row_labels, ShardedLabels) or _is_truth(row_labels)
 
 
 def _worker_labels(sds, row_labels, column_labels, n_row_clusters, n_col_clusters):
@@ -137,7 +138,7 @@ def _worker_labels(sds, row_labels, column_labels, n_row_clusters, n_col_cluster
         cols = row_labels.columns if column_labels is None else column_labels
         k = (row_labels.n_row_clusters, row_labels.n_col_clusters)
     else:
-        if not (column_labels is None or column_labels == "truth"):
+        if not (column_labels is None or _is_truth(column_labels)):
             raise ValueError(
                 'row_labels="truth" reads both sides\' planted labels on the workers: give '
                 f"column_labels='truth' or None; got {type(column_labels).__name__}"
@@ -165,18 +166,30 @@ def _counts_labels_task(h, rows, cols, k_a, k_b, weighted):
     )
 
 
-def _counts_on_workers(client, sds, task, rows, cols, k_a, k_b, *extra, empty=()):
-    """The sum over shards of ``task(h, rows, cols, k_a, k_b, *extra)`` for labels that stay
-    on the workers; zeros of shape ``(*empty, k_a, k_b)`` without shards."""
-    if sds.n_shards == 0:
-        return np.zeros((*empty, k_a, k_b), np.int64)
+def _submit_on_workers(client, sds, task, rows, cols, k_a, k_b, *extra):
+    """Per shard in row order, a future of ``task(h, rows, cols, k_a, k_b, *extra)`` for
+    labels resolved on the workers (:func:`rows_on_worker`, :func:`columns_on_worker`).
+
+    Returns (futures, the column argument the tasks got, the scattered column labels to
+    release with the futures or None): column labels held here (an array or
+    EncodedLabels) are scattered once to every worker, not sent with each task.
+    """
     scattered = None
-    if isinstance(cols, np.ndarray):  # one copy per worker, not one per task
+    if isinstance(cols, (np.ndarray, EncodedLabels)):  # one copy per worker
         cols = scattered = client.scatter(cols, broadcast=True, hash=False)
     futures = [
         client.submit(task, h, r, cols, k_a, k_b, *extra, pure=False)
         for h, r in zip(shard_handles(sds), rows, strict=True)
     ]
+    return futures, cols, scattered
+
+
+def _counts_on_workers(client, sds, task, rows, cols, k_a, k_b, *extra, empty=()):
+    """The sum over shards of ``task(h, rows, cols, k_a, k_b, *extra)`` for labels that stay
+    on the workers; zeros of shape ``(*empty, k_a, k_b)`` without shards."""
+    if sds.n_shards == 0:
+        return np.zeros((*empty, k_a, k_b), np.int64)
+    futures, _, scattered = _submit_on_workers(client, sds, task, rows, cols, k_a, k_b, *extra)
     try:
         return _sum(client.gather(futures))
     finally:
@@ -307,8 +320,23 @@ def block_stats_dask(
     alpha: float = 0.05,
     correction: str = "fdr_bh",
 ) -> BlockStats:
-    """:func:`fastbip.blocks.block_stats` of the block counts of a sharded dataset (the
-    counts by :func:`block_counts_dask`; the statistics are computed here on K x K)."""
+    """:func:`fastbip.blocks.block_stats` of the block counts of a sharded dataset.
+
+    The counts come from :func:`block_counts_dask` (so the labels are arrays here, or stay
+    on the workers: ``"truth"`` or a :class:`ShardedLabels`), and the statistics are
+    computed here on K x K: equal to ``block_stats(block_counts(M, ...))`` exactly.
+
+    Parameters
+    ----------
+    sharded : ShardedDataset
+    row_labels, column_labels, n_row_clusters, n_col_clusters, client :
+        as in :func:`block_counts_dask`.
+    alpha, correction : as in :func:`fastbip.blocks.block_stats`.
+
+    Returns
+    -------
+    BlockStats
+    """
     C = block_counts_dask(
         _check_sharded(sharded), row_labels, column_labels, n_row_clusters, n_col_clusters, client
     )
@@ -378,65 +406,3 @@ def block_counts_windows_dask(
     finally:
         _release(cols_f)
     return _sum(tables)
-
-
-# --------------------------------------------------------------------------- omega
-
-
-@_one_kernel_thread
-def _omega_task(h, rows, cols):
-    """Per shard: C (float64), the rows' degrees over assigned columns, the columns'
-    degrees over assigned rows, and sum log M! of the entries with both sides assigned."""
-    M = open_shard(h)[0]
-    a = rows.labels()
-    b = cols.labels()
-    C = block_counts(M, rows, cols).astype(np.float64)
-    row_ok = (a >= 0).astype(np.float64)
-    col_ok = (b >= 0).astype(np.float64)
-    Mf = M.astype(np.float64)
-    d = np.asarray(Mf @ col_ok).ravel() * row_ok
-    e = np.asarray(Mf.T @ row_ok).ravel() * col_ok
-    entry_rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
-    keep = (a[entry_rows] >= 0) & (b[M.indices] >= 0)
-    lgf = float(gammaln(M.data[keep].astype(np.float64) + 1.0).sum()) if M.nnz else 0.0
-    return C, d, e, lgf
-
-
-def estimate_omega_dask(
-    sharded: _sh.ShardedDataset,
-    row_labels: Any,
-    column_labels: Any,
-    n_row_clusters: int | None = None,
-    n_col_clusters: int | None = None,
-    client: Any = None,
-) -> OmegaEstimate:
-    """:func:`fastbip.blocks.estimate_omega` on a sharded dataset, one task per shard.
-
-    What comes back per shard: the K x K counts, the shard's row degrees (O(shard rows):
-    ``theta`` is an output of the same size), the column degrees (O(n_cols)) and one
-    number. ``omega``, ``theta``, ``phi`` and ``profile_log_likelihood`` equal the local
-    result exactly (integer counts summed in float64 are exact below 2**53);
-    ``log_likelihood`` sums ``log M!`` per shard, so it agrees to about 1e-12 relative
-    (a different order of the same float sum).
-    """
-    sds = _check_sharded(sharded)
-    n_rows, n_cols = sds.shape
-    rows, cols = _encode(row_labels, column_labels, n_rows, n_cols, n_row_clusters, n_col_clusters)
-    client = _get_client(client)
-    ka, kb = rows.n_clusters, cols.n_clusters
-    a, b = rows.labels(), cols.labels()
-    if sds.n_shards:
-        cols_f = client.scatter(cols, broadcast=True, hash=False)
-        try:
-            parts = _map_shards(
-                client, _omega_task, shard_handles(sds), sds.row_bounds, rows, (cols_f,)
-            )
-        finally:
-            _release(cols_f)
-        C = _sum([p[0] for p in parts])
-        d = np.concatenate([p[1] for p in parts])
-        e = _sum([p[2] for p in parts])
-        lgf = float(sum(p[3] for p in parts))
-    else:
-        C, d, e, lgf = np.zeros((ka, kb)), np.zeros(0), np.zeros(n_cols), 0.0
-    return omega_estimate_from_totals(C, d, e, a, b, lgf)
