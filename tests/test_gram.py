@@ -148,3 +148,24 @@ def test_the_dask_fit_shows_its_steps(monkeypatch, capsys):
     counts = [tuple(map(int, m)) for m in re.findall(r"(\d+)/(\d+) \[", err)]
     assert counts and counts[-1][1] == 5 + 2 + 6 + 97
     assert counts[-1][0] >= 5 + 2 + fit.n_iter_ + 1 and max(c[0] for c in counts) == counts[-1][0]
+
+
+def test_tree_sum_is_one_fixed_tree():
+    cat = lambda a, b: f"({a}+{b})"  # noqa: E731
+    assert _gram.tree_sum("a", cat) == "a"
+    assert _gram.tree_sum("abcde", cat) == "(((a+b)+(c+d))+e)"
+    assert _gram.tree_sum("abcdefg", cat) == "(((a+b)+(c+d))+((e+f)+g))"
+    parts = [np.full(3, 0.1 * i) for i in range(11)]
+    np.testing.assert_allclose(_gram.tree_sum(parts), sum(parts))
+
+
+@pytest.mark.parametrize("n", [5000, 2 * 10**6, 10**7, 2 * 10**8])
+@pytest.mark.parametrize("blocks", [1, 3, 700, 1024, 1500, 5000])
+def test_aligned_shards_never_straddle_a_chunk(n, blocks):
+    rows = _gram.chunk_rows_for(n)
+    got = _gram.aligned_blocks(blocks, 1024, n)
+    assert 1 <= got <= max(blocks, 1)
+    size = got * 1024
+    assert rows % size == 0 or size % rows == 0  # shard bounds fall on chunk bounds
+    if blocks >= rows // 1024:
+        assert got > blocks // 2  # a multiple of the chunk, not a needless cut

@@ -14,7 +14,7 @@ of one term per row of ``B``.
 only. A chunk's part of ``G Q`` is accumulated row by row
 (:func:`~fastbip._kernels.spectral.gram_product_csr`); where a chunk spans two shards, the
 second shard goes on from the first one's partial sum (``Z0``). The chunks' parts are then
-added in chunk order, ``((p0 + p1) + p2) + ...`` (:func:`fold_iter`). One machine walks
+added in a pairwise tree fixed by their number (:func:`tree_sum`). One machine walks
 the same grid (its chunks on as many threads as numba has, the sum in the same order), so
 the products are bit-identical.
 
@@ -48,11 +48,28 @@ OVERSAMPLE = 10
 
 
 def chunk_rows_for(n_rows: int) -> int:
-    """The grid's chunk rows for ``n_rows`` rows: ``GRAM_ROWS``, or more (whole 1,024-row
-    blocks) so that there are at most ``MAX_CHUNKS`` chunks, each one dense partial sum to
-    move and add (8 n l bytes)."""
-    blocks = -(-n_rows // (MAX_CHUNKS * 1024))
-    return max(GRAM_ROWS, 1024 * blocks)
+    """The grid's chunk rows for ``n_rows`` rows: ``GRAM_ROWS``, or more (a power of two
+    times ``GRAM_ROWS``) so that there are at most ``MAX_CHUNKS`` chunks, each one dense
+    partial sum to move and add (8 n l bytes). Shards of a power-of-two number of
+    generator blocks up to a chunk, or of whole chunks, never straddle two chunks
+    (:func:`aligned_blocks`)."""
+    rows = GRAM_ROWS
+    while -(-n_rows // rows) > MAX_CHUNKS:
+        rows *= 2
+    return rows
+
+
+def aligned_blocks(blocks: int, block_rows: int, n_rows: int) -> int:
+    """The largest shard size of at most ``blocks`` blocks of ``block_rows`` rows (at least
+    one) that never straddles a chunk of the grid for ``n_rows`` rows: a power of two up to
+    a chunk's blocks, a multiple of them above."""
+    per_chunk = max(1, chunk_rows_for(n_rows) // block_rows)
+    if blocks >= per_chunk:
+        return blocks // per_chunk * per_chunk
+    out = 1
+    while 2 * out <= blocks and per_chunk % (2 * out) == 0:
+        out *= 2
+    return out
 
 
 def chunk_pieces(r0: int, r1: int, chunk_rows: int) -> list[tuple[int, int, int]]:
@@ -87,8 +104,8 @@ def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _chunked(B, w_rows, chunk_rows, piece) -> np.ndarray:
-    """``fold_iter`` over the chunks of B's rows of ``piece(indptr, w_rows)``, chunks on
-    numba's number of threads (the kernels release the GIL), added in chunk order."""
+    """``tree_sum`` over the chunks of B's rows of ``piece(indptr, w_rows)``, chunks on
+    numba's number of threads (the kernels release the GIL)."""
     n = B.shape[0]
     chunk_rows = chunk_rows_for(n) if chunk_rows is None else chunk_rows
     cuts = [(lo, hi) for _, lo, hi in chunk_pieces(0, n, chunk_rows)]
@@ -99,7 +116,7 @@ def _chunked(B, w_rows, chunk_rows, piece) -> np.ndarray:
 
     n_threads = min(numba.get_num_threads(), len(cuts))
     if n_threads <= 1:
-        return fold_iter(one(c) for c in cuts)
+        return tree_sum(one(c) for c in cuts)
     with ThreadPoolExecutor(n_threads) as pool:
         todo = iter(cuts)
         running = deque(pool.submit(one, c) for c in islice(todo, n_threads))
@@ -112,15 +129,27 @@ def _chunked(B, w_rows, chunk_rows, piece) -> np.ndarray:
                     running.append(pool.submit(one, nxt))
                 yield part
 
-        return fold_iter(done())
+        return tree_sum(done())
 
 
-def fold_iter(parts) -> np.ndarray:
-    """The chunks' parts added in chunk order, ``((p0 + p1) + p2) + ...``, one at a time."""
-    parts = iter(parts)
-    out = next(parts)
+def tree_sum(parts, plus=None):
+    """The parts (an iterable, in chunk order) added in a pairwise tree fixed by their
+    number: equal neighbours are added as soon as both are there (a binary counter), then
+    what is left from the right, so that 5 parts make ``((p0 + p1) + (p2 + p3)) + p4``.
+    ``plus(left, right)`` adds two (default ``left + right``: Dask passes a task). At most
+    log2(n) + 1 partial sums wait at a time, and a tree of depth log2(n) runs its adds in
+    parallel where a chain would not."""
+    plus = add if plus is None else plus
+    stack: list = []  # (leaves, partial sum)
     for p in parts:
-        out = out + p
+        size, node = 1, p
+        while stack and stack[-1][0] == size:
+            left = stack.pop()[1]
+            size, node = 2 * size, plus(left, node)
+        stack.append((size, node))
+    out = stack.pop()[1]
+    while stack:
+        out = plus(stack.pop()[1], out)
     return out
 
 

@@ -38,8 +38,9 @@ rotation inside the leading subspace: there the partitions agree but for members
 boundary (ARI 0.9993 for the items, 0.966 for the people on the 10^7 x 10^6 benchmark).
 
 Per iteration what moves: ``Q`` to each worker (8 n_items l bytes); one n_items x l partial
-sum per chunk that spans two shards (to the next shard) and per chunk but the first (to
-the running sum, added in chunk order); the purchases never move, and the people's vectors
+sum per chunk that spans two shards (to the next shard; none where the shards are a
+power-of-two number of blocks up to a chunk, ``generate_dask``'s default) and about one per
+chunk for the tree of sums; the purchases never move, and the people's vectors
 stay with their shards.
 """
 
@@ -198,7 +199,8 @@ def gram_on_shards(client, A, bounds, deg, w, tau, X=None, chunk_rows=None) -> A
     """A future of ``G X`` (or, with ``X`` None, of ``G``) summed as one machine sums it
     (:mod:`fastbip.algorithms._gram`): per chunk of the fixed row grid, its pieces in row
     order (a chunk across two shards goes on from the first shard's partial sum), then the
-    chunks' parts added in chunk order. The same bits for any shards and workers."""
+    chunks' parts added in the fixed tree of :func:`~fastbip.algorithms._gram.tree_sum`.
+    The same bits for any shards and workers."""
     chunk_rows = _gram.chunk_rows_for(int(bounds[-1])) if chunk_rows is None else chunk_rows
     last: dict = {}
     for s, (f, d) in enumerate(zip(A, deg, strict=True)):
@@ -206,11 +208,10 @@ def gram_on_shards(client, A, bounds, deg, w, tau, X=None, chunk_rows=None) -> A
         for c, lo, hi in _gram.chunk_pieces(r0, int(bounds[s + 1]), chunk_rows):
             z0 = last.get(c)
             last[c] = client.submit(_piece_task, f, d, w, tau, lo - r0, hi - r0, X, z0, pure=False)
-    parts = [last[c] for c in sorted(last)]
-    out = parts[0]
-    for p in parts[1:]:
-        out = client.submit(_gram.add, out, p, pure=False)
-    return out
+    return _gram.tree_sum(
+        (last[c] for c in sorted(last)),
+        lambda left, right: client.submit(_gram.add, left, right, pure=False),
+    )
 
 
 def spectral_item_vectors(
