@@ -503,11 +503,12 @@ def test_labels_stay_on_the_workers(client, local, where, tmp_path):
 @pytest.mark.parametrize(
     ("n", "m", "k", "bps"),
     [(3000, 300, (3, 3), 1), (12000, 1000, (4, 4), 3), (12000, 1000, (4, 4), -1)],
-)  # a dense and a randomized solve; chunks of 2,500 rows across shards of 3,072 and 1,024
+)  # a dense and a randomized solve; shards of 3,072 and 1,024 rows
 def test_spectral_fit_on_shards_equals_one_machine(client, one_worker, monkeypatch, n, m, k, bps):
-    client = one_worker if bps < 0 else client  # -1: one in-process worker, 1,024-row shards
-    bps = abs(bps)
-    monkeypatch.setattr(_gram, "GRAM_ROWS", 2500)  # read by the client's plan only
+    if bps > 0:  # chunks of 2,500 rows across the shards (read by the client's plan only)
+        monkeypatch.setattr(_gram, "GRAM_ROWS", 2500)
+    else:  # the grid of the data (here chunks of 2,048 rows), one in-process worker
+        client, bps = one_worker, -bps
     spec = planted_spec(n, m, *k, mean_purchases=12.0, seed=8)
     M = generate(spec).purchases
     want = DCSBM(*k, soft_sweeps=0, refine=None, svd_solver="randomized", random_state=4).fit(M)

@@ -37,12 +37,19 @@ def test_chunk_pieces_tile_the_rows_on_the_grid(r0, r1, rows):
         assert c * rows <= lo < hi <= (c + 1) * rows
 
 
-def test_the_grid_depends_on_the_rows_only_and_has_at_most_max_chunks():
-    assert _gram.chunk_rows_for(10**5) == _gram.GRAM_ROWS
-    for n in (10**7, 10**8, 5 * 10**8, 10**9 + 7):
-        rows = _gram.chunk_rows_for(n)
-        assert rows % 1024 == 0 and rows >= _gram.GRAM_ROWS
-        assert len(_gram.chunk_pieces(0, n, rows)) <= _gram.MAX_CHUNKS
+@pytest.mark.parametrize(
+    ("shape", "nnz"),
+    [((12000, 1000), 1.4e5), ((10**6, 10**5), 2e7), ((10**7, 10**6), 2e8), ((5e8, 5e7), 1e10)],
+)
+def test_the_grid_amortises_each_chunks_partial_sum(shape, nnz):
+    n, m = int(shape[0]), int(shape[1])
+    rows = _gram.chunk_rows_for(n, m, int(nnz))
+    chunks = -(-n // rows)
+    assert rows % 1024 == 0 and (rows // 1024) & (rows // 1024 - 1) == 0  # 2^p blocks
+    assert chunks <= _gram.MAX_CHUNKS
+    # at least AMORTIZE x n_items entries per chunk, and no more than twice what that needs
+    assert nnz * rows >= _gram.AMORTIZE * m * n or chunks == 1
+    assert rows == 1024 or nnz * rows / 2 < _gram.AMORTIZE * m * n or chunks > 32
 
 
 def test_products_equal_the_dense_gram_matrix():
@@ -120,10 +127,11 @@ def test_products_on_shards_are_one_machines_bits(bps):
     ) as client:
         sds = generate_dask(spec, client=client, blocks_per_shard=bps)
         A = float_shards(client, sds)
-        w, deg, tau, _ = _degrees(client, A)
+        w, deg, tau, nnz = _degrees(client, A)
+        assert nnz == B.nnz
         Qf = client.scatter(Q)
-        got = gram_on_shards(client, A, sds.row_bounds, deg, w, tau, Qf, 2500).result()
-        G = gram_on_shards(client, A, sds.row_bounds, deg, w, tau, None, 2500).result()
+        got = gram_on_shards(client, A, sds.row_bounds, deg, w, tau, 2500, Qf).result()
+        G = gram_on_shards(client, A, sds.row_bounds, deg, w, tau, 2500).result()
     w_r, w_c = 1.0 / np.sqrt(d_r + tau), 1.0 / np.sqrt(d_c + tau)
     np.testing.assert_array_equal(got, _gram.gram_product(B, w_r, w_c, Q, 2500))
     np.testing.assert_array_equal(G, _gram.gram_matrix(B, w_r, w_c, 2500))
@@ -159,13 +167,11 @@ def test_tree_sum_is_one_fixed_tree():
     np.testing.assert_allclose(_gram.tree_sum(parts), sum(parts))
 
 
-@pytest.mark.parametrize("n", [5000, 2 * 10**6, 10**7, 2 * 10**8])
-@pytest.mark.parametrize("blocks", [1, 3, 700, 1024, 1500, 5000])
-def test_aligned_shards_never_straddle_a_chunk(n, blocks):
-    rows = _gram.chunk_rows_for(n)
-    got = _gram.aligned_blocks(blocks, 1024, n)
-    assert 1 <= got <= max(blocks, 1)
+@pytest.mark.parametrize("chunk", [1024, 2**17, 2**20, 2**23])
+@pytest.mark.parametrize("blocks", [1, 3, 100, 700, 1024, 1500, 5000, 20000])
+def test_aligned_shards_never_straddle_a_chunk(chunk, blocks):
+    got = _gram.aligned_blocks(blocks, 1024, chunk)
+    assert 1 <= got <= blocks
     size = got * 1024
-    assert rows % size == 0 or size % rows == 0  # shard bounds fall on chunk bounds
-    if blocks >= rows // 1024:
-        assert got > blocks // 2  # a multiple of the chunk, not a needless cut
+    assert chunk % size == 0 or size % chunk == 0  # shard bounds fall on chunk bounds
+    assert 2 * got > blocks  # never a needless cut

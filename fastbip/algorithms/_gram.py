@@ -9,14 +9,13 @@ The spectral side's vectors are the leading eigenvectors of the Gram matrix
 ``_DENSE_SVD_SIZE`` members; what is formed is ``G Q`` for a block ``Q`` (n x l), as a sum
 of one term per row of ``B``.
 
-**A fixed order.** The rows are cut into chunks of ``GRAM_ROWS`` rows (more past
-``MAX_CHUNKS`` chunks: :func:`chunk_rows_for`) on a grid that depends on the number of rows
-only. A chunk's part of ``G Q`` is accumulated row by row
-(:func:`~fastbip._kernels.spectral.gram_product_csr`); where a chunk spans two shards, the
-second shard goes on from the first one's partial sum (``Z0``). The chunks' parts are then
-added in a pairwise tree fixed by their number (:func:`tree_sum`). One machine walks
-the same grid (its chunks on as many threads as numba has, the sum in the same order), so
-the products are bit-identical.
+**A fixed order.** The rows are cut into chunks on a grid that depends on the matrix's
+shape and stored entries only (:func:`chunk_rows_for`). A chunk's part of ``G Q`` is
+accumulated row by row (:func:`~fastbip._kernels.spectral.gram_product_csr`); where a
+chunk spans two shards, the second shard goes on from the first one's partial sum
+(``Z0``). The chunks' parts are then added in a pairwise tree fixed by their number
+(:func:`tree_sum`). One machine walks the same grid (its chunks on as many threads as
+numba has), so the products are bit-identical.
 
 **The solver.** Randomized subspace iteration (Halko, Martinsson and Tropp 2011): ``Q``
 (n x l, l = K + 10, Gaussian from the fit's seed, orthonormalised by :func:`orthonormal`)
@@ -38,32 +37,40 @@ from threadpoolctl import threadpool_limits
 
 from fastbip._kernels.spectral import gram_csr, gram_product_csr
 
-#: rows of a chunk of the fixed grid, at least (a multiple of the generator's 1,024-row
-#: blocks); more where that would make more than MAX_CHUNKS chunks
-GRAM_ROWS = 1 << 20
+#: rows of a chunk of the fixed grid when set (tests); None: :func:`chunk_rows_for`
+GRAM_ROWS = None
+#: the grid: at most this many chunks, each with at least AMORTIZE x n_cols stored entries
 MAX_CHUNKS = 64
+AMORTIZE = 16
+_BLOCK_ROWS = 1024  # the generator's blocks of rows (fastbip.generate.purchases)
 #: subspace iterations and oversampling of the randomized solver
 SVD_ITER = 4
 OVERSAMPLE = 10
 
 
-def chunk_rows_for(n_rows: int) -> int:
-    """The grid's chunk rows for ``n_rows`` rows: ``GRAM_ROWS``, or more (a power of two
-    times ``GRAM_ROWS``) so that there are at most ``MAX_CHUNKS`` chunks, each one dense
-    partial sum to move and add (8 n l bytes). Shards of a power-of-two number of
-    generator blocks up to a chunk, or of whole chunks, never straddle two chunks
-    (:func:`aligned_blocks`)."""
-    rows = GRAM_ROWS
-    while -(-n_rows // rows) > MAX_CHUNKS:
+def chunk_rows_for(n_rows: int, n_cols: int, nnz: int) -> int:
+    """The grid's chunk rows for a matrix of this shape and stored entries: the fewest
+    rows, a power of two times the generator's 1,024-row blocks, such that a chunk holds on
+    average at least ``AMORTIZE`` times ``n_cols`` entries (its dense n_cols x l partial
+    sum, to allocate, move and add, costs a fraction of its products) and there are at
+    most ``MAX_CHUNKS`` chunks. A property of the data, not of its shards: one machine and
+    every set of shards cut it alike."""
+    if GRAM_ROWS is not None:
+        return int(GRAM_ROWS)
+    rows = _BLOCK_ROWS
+    while rows < n_rows and (
+        nnz * rows < AMORTIZE * n_cols * n_rows or -(-n_rows // rows) > MAX_CHUNKS
+    ):
         rows *= 2
     return rows
 
 
-def aligned_blocks(blocks: int, block_rows: int, n_rows: int) -> int:
+def aligned_blocks(blocks: int, block_rows: int, chunk_rows: int) -> int:
     """The largest shard size of at most ``blocks`` blocks of ``block_rows`` rows (at least
-    one) that never straddles a chunk of the grid for ``n_rows`` rows: a power of two up to
-    a chunk's blocks, a multiple of them above."""
-    per_chunk = max(1, chunk_rows_for(n_rows) // block_rows)
+    one) whose bounds fall on the grid's chunk bounds (``chunk_rows`` rows): a multiple of a
+    chunk's blocks where ``blocks`` holds one, else a power of two that divides it (then a
+    chunk's pieces chain across its shards)."""
+    per_chunk = max(1, chunk_rows // block_rows)
     if blocks >= per_chunk:
         return blocks // per_chunk * per_chunk
     out = 1
@@ -107,7 +114,7 @@ def _chunked(B, w_rows, chunk_rows, piece) -> np.ndarray:
     """``tree_sum`` over the chunks of B's rows of ``piece(indptr, w_rows)``, chunks on
     numba's number of threads (the kernels release the GIL)."""
     n = B.shape[0]
-    chunk_rows = chunk_rows_for(n) if chunk_rows is None else chunk_rows
+    chunk_rows = chunk_rows_for(n, B.shape[1], B.nnz) if chunk_rows is None else chunk_rows
     cuts = [(lo, hi) for _, lo, hi in chunk_pieces(0, n, chunk_rows)]
 
     def one(cut):

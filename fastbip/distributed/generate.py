@@ -330,11 +330,11 @@ def generate_dask(
         client writes the manifest last (:mod:`fastbip.io.sharded`); the shards leave no
         worker's disk through the client.
     blocks_per_shard : int >= 1 or None
-        Row blocks of 1024 rows per shard. None: about 4 shards per worker thread, rounded
-        down to a power of two up to 1,024 blocks (or to whole multiples of the fit's row
-        chunk above: ``fastbip.algorithms._gram.aligned_blocks``) so that no chunk of the
-        block model's spectral products spans two shards. Any size gives the same data and
-        the same fit.
+        Row blocks of 1024 rows per shard. None: about 4 shards per worker thread, cut on
+        the grid of row chunks of the block model's spectral products (whole chunks, or a
+        power of two dividing one: ``fastbip.algorithms._gram.aligned_blocks``), so that a
+        shard of a chunk or more moves no partial sum to another. Any size gives the same
+        data and the same fit.
     progress : bool or None
         A bar of the shards made, as in :func:`generate_purchases_dask`.
 
@@ -364,7 +364,10 @@ def generate_dask(
         # about _TASKS_PER_WORKER shards per worker thread, cut on the fit's grid of row
         # chunks (no chunk across two shards: nothing moves between shards in its products)
         blocks_per_shard = max(1, -(-nb // (_TASKS_PER_WORKER * _n_threads(client))))
-        blocks_per_shard = _gram.aligned_blocks(blocks_per_shard, bs, n)
+        expected = int(n * spec.relation.mean_purchases)  # stored entries, at most
+        blocks_per_shard = _gram.aligned_blocks(
+            blocks_per_shard, bs, _gram.chunk_rows_for(n, m, expected)
+        )
     groups = [(g, min(nb, g + blocks_per_shard)) for g in range(0, nb, blocks_per_shard)]
     plan_f = client.submit(_plan_task, spec, root, pure=False)
     pa_f = client.submit(_args_task, plan_f, pure=False)

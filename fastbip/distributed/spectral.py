@@ -14,11 +14,12 @@ items' Gram matrix ``G = L^T L``. On row shards ``G = sum_s L_s^T L_s``, so:
    multiplied by ``G`` (``L^T (L Q)`` row by row, :mod:`fastbip._kernels.spectral`) and
    re-orthonormalised, ``svd_iter`` times; then Rayleigh-Ritz: ``T = Q^T (G Q)`` (l x l,
    here), ``V = Q W_K``. With at most 400 items, the Gram matrix itself is summed and
-   decomposed. The products are summed on the fixed grid of row chunks (``GRAM_ROWS``
-   rows, at most ``MAX_CHUNKS`` chunks; :func:`gram_on_shards`): a chunk's rows in order
-   (the piece on the next shard goes on from the previous shard's partial sum), then the
-   chunks in order; one machine walks the same grid, so ``G Q`` and everything after it
-   are bit-identical whatever the shards, workers and threads.
+   decomposed. The products are summed on a fixed grid of row chunks
+   (:func:`~fastbip.algorithms._gram.chunk_rows_for`, from the shape and the stored
+   entries; :func:`gram_on_shards`): a chunk's rows in order (the piece on the next shard
+   goes on from the previous shard's partial sum), then the chunks' parts in a pairwise
+   tree fixed by their number. One machine walks the same grid, so ``G Q`` and everything
+   after it are bit-identical whatever the shards, workers and threads.
 3. **Start labels**: the items by k-means on V's normalised rows (on the worker that holds
    V, the local code); the people from their purchase profile over the item clusters:
    k-means fitted here on a sample of at most 20,000 profiles (the same sample, seed and
@@ -37,11 +38,10 @@ Lanczos to a tolerance of 1e-3) gives vectors that agree to about that tolerance
 rotation inside the leading subspace: there the partitions agree but for members near a
 boundary (ARI 0.9993 for the items, 0.966 for the people on the 10^7 x 10^6 benchmark).
 
-Per iteration what moves: ``Q`` to each worker (8 n_items l bytes); one n_items x l partial
-sum per chunk that spans two shards (to the next shard; none where the shards are a
-power-of-two number of blocks up to a chunk, ``generate_dask``'s default) and about one per
-chunk for the tree of sums; the purchases never move, and the people's vectors
-stay with their shards.
+Per iteration what moves: ``Q`` to each worker (8 n_items l bytes); one n_items x l
+partial sum per shard boundary inside a chunk (none where shards are whole chunks, as
+``generate_dask`` cuts them where it can) and about one per chunk for the tree of sums;
+the purchases never move, and the people's vectors stay with their shards.
 """
 
 from __future__ import annotations
@@ -76,13 +76,14 @@ __all__ = ["dcsbm_fit_dask", "spectral_item_vectors"]
 
 @_one_kernel_thread
 def _degree_task(A):
-    """(items: degrees and stored entries (2, n_items); people degrees; sum d^2; total)."""
+    """(items: degrees and stored entries (2, n_items); people degrees; sum d^2; total;
+    stored entries)."""
     d_p = np.asarray(A.sum(axis=1)).ravel()
     items = np.zeros((2, A.shape[1]))
     items[0] = np.bincount(A.indices, weights=A.data, minlength=A.shape[1])
     items[1] = np.bincount(A.indices, minlength=A.shape[1])
     sq = int((d_p.astype(np.int64) ** 2).sum())
-    return items, d_p, sq, int(d_p.sum())
+    return items, d_p, sq, int(d_p.sum()), int(A.nnz)
 
 
 def _items_part(r):
@@ -90,7 +91,7 @@ def _items_part(r):
 
 
 def _scalars(r):
-    return r[2], r[3]
+    return r[2], r[3], r[4]
 
 
 def _tau_task(items, sq_p, total):
@@ -180,28 +181,30 @@ def _fill_people_task(r, fill):
 
 
 def _degrees(client, A):
-    """(weights future (w_items, nnz_items), people-degree futures per shard, tau)."""
+    """(weights future (w_items, nnz_items), people-degree futures per shard, tau, the
+    stored entries)."""
     deg = [client.submit(_degree_task, f, pure=False) for f in A]
     items = local_sum(client, [client.submit(_items_part, d, pure=False) for d in deg])
     sq_total = client.gather([client.submit(_scalars, d, pure=False) for d in deg])
     sq_p = sum(s[0] for s in sq_total)
     total = sum(s[1] for s in sq_total)
+    nnz = sum(s[2] for s in sq_total)
     tau = client.submit(_tau_task, items, sq_p, total, pure=False).result()
     w = client.submit(_weights_task, items, tau, pure=False)
     d_p = [client.submit(_second, d, pure=False) for d in deg]
     _wait_one(w)
     _wait(d_p)
     _release(deg, items)
-    return w, d_p, tau, []
+    return w, d_p, tau, nnz
 
 
-def gram_on_shards(client, A, bounds, deg, w, tau, X=None, chunk_rows=None) -> Any:
+def gram_on_shards(client, A, bounds, deg, w, tau, chunk_rows, X=None) -> Any:
     """A future of ``G X`` (or, with ``X`` None, of ``G``) summed as one machine sums it
     (:mod:`fastbip.algorithms._gram`): per chunk of the fixed row grid, its pieces in row
-    order (a chunk across two shards goes on from the first shard's partial sum), then the
+    order on the grid of ``chunk_rows``-row chunks (a chunk across two shards goes on from
+    the first shard's partial sum), then the
     chunks' parts added in the fixed tree of :func:`~fastbip.algorithms._gram.tree_sum`.
     The same bits for any shards and workers."""
-    chunk_rows = _gram.chunk_rows_for(int(bounds[-1])) if chunk_rows is None else chunk_rows
     last: dict = {}
     for s, (f, d) in enumerate(zip(A, deg, strict=True)):
         r0 = int(bounds[s])
@@ -223,6 +226,7 @@ def spectral_item_vectors(
     tau: float,
     n_items: int,
     n_people: int,
+    nnz: int,
     k: int,
     seed: int,
     svd_iter: int = _gram.SVD_ITER,
@@ -234,8 +238,9 @@ def spectral_item_vectors(
     ``w``; bit-identical to ``DCSBM(svd_solver="randomized")``'s. ``bar`` (a progress bar
     or None) is advanced once per product."""
     k = min(k, n_items, n_people)
+    grid = _gram.chunk_rows_for(n_people, n_items, nnz)
     if n_items <= _DENSE_SVD_SIZE or k >= n_items - 1:
-        G = gram_on_shards(client, A, bounds, deg, w, tau)
+        G = gram_on_shards(client, A, bounds, deg, w, tau, grid)
         V = client.submit(_vectors_only, G, k, pure=False)
         if bar is not None:
             _wait_one(V)
@@ -243,7 +248,7 @@ def spectral_item_vectors(
         return V
     Q = client.submit(_gram.random_basis, n_items, _gram.n_basis(n_items, k), seed, pure=False)
     for it in range(svd_iter + 1):
-        Z = gram_on_shards(client, A, bounds, deg, w, tau, Q)
+        Z = gram_on_shards(client, A, bounds, deg, w, tau, grid, Q)
         if bar is not None:
             _wait_one(Z)
             bar.update(1)
@@ -398,11 +403,11 @@ def dcsbm_fit_dask(
     try:
         A = float_shards(client, sds)
         owned += A
-        w, deg, tau, made = _degrees(client, A)
-        owned += [w, *deg, *made]
+        w, deg, tau, nnz = _degrees(client, A)
+        owned += [w, *deg]
         seed = int(rng.integers(2**31 - 1))
         V = spectral_item_vectors(
-            client, A, sds.row_bounds, deg, w, tau, n_c, n_r, k_b, seed, svd_iter, bar
+            client, A, sds.row_bounds, deg, w, tau, n_c, n_r, nnz, k_b, seed, svd_iter, bar
         )
         owned.append(V)
         starts = []
