@@ -47,9 +47,11 @@ def test_the_grid_amortises_each_chunks_partial_sum(shape, nnz):
     chunks = -(-n // rows)
     assert rows % 1024 == 0 and (rows // 1024) & (rows // 1024 - 1) == 0  # 2^p blocks
     assert chunks <= _gram.MAX_CHUNKS
-    # at least AMORTIZE x n_items entries per chunk, and no more than twice what that needs
-    assert nnz * rows >= _gram.AMORTIZE * m * n or chunks == 1
-    assert rows == 1024 or nnz * rows / 2 < _gram.AMORTIZE * m * n or chunks > 32
+    assert chunks >= _gram.MIN_CHUNKS or rows == 1024  # the products' parallelism
+    # at least AMORTIZE x n_items entries per chunk where MIN_CHUNKS allows, and no more
+    # than twice what that needs
+    assert nnz * rows >= _gram.AMORTIZE * m * n or chunks >= _gram.MIN_CHUNKS or rows == 1024
+    assert rows == 1024 or nnz * rows / 2 < _gram.AMORTIZE * m * n
 
 
 def test_products_equal_the_dense_gram_matrix():

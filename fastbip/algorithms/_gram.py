@@ -39,7 +39,10 @@ from fastbip._kernels.spectral import gram_csr, gram_product_csr
 
 #: rows of a chunk of the fixed grid when set (tests); None: :func:`chunk_rows_for`
 GRAM_ROWS = None
-#: the grid: at most this many chunks, each with at least AMORTIZE x n_cols stored entries
+#: the grid: each chunk with at least AMORTIZE x n_cols stored entries, but at least
+#: MIN_CHUNKS chunks (the products' parallelism: a chunk's pieces run in row order) and at
+#: most MAX_CHUNKS
+MIN_CHUNKS = 16
 MAX_CHUNKS = 64
 AMORTIZE = 16
 _BLOCK_ROWS = 1024  # the generator's blocks of rows (fastbip.generate.purchases)
@@ -49,18 +52,20 @@ OVERSAMPLE = 10
 
 
 def chunk_rows_for(n_rows: int, n_cols: int, nnz: int) -> int:
-    """The grid's chunk rows for a matrix of this shape and stored entries: the fewest
-    rows, a power of two times the generator's 1,024-row blocks, such that a chunk holds on
-    average at least ``AMORTIZE`` times ``n_cols`` entries (its dense n_cols x l partial
-    sum, to allocate, move and add, costs a fraction of its products) and there are at
-    most ``MAX_CHUNKS`` chunks. A property of the data, not of its shards: one machine and
-    every set of shards cut it alike."""
+    """The grid's chunk rows for a matrix of this shape and stored entries: a power of two
+    times the generator's 1,024-row blocks, the fewest such that a chunk holds on average at
+    least ``AMORTIZE`` times ``n_cols`` entries (its dense n_cols x l partial sum, to
+    allocate, move and add, costs a fraction of its products), but no more than leave
+    ``MIN_CHUNKS`` chunks, and no fewer than make ``MAX_CHUNKS``. A property of the data,
+    not of its shards: one machine and every set of shards cut it alike."""
     if GRAM_ROWS is not None:
         return int(GRAM_ROWS)
     rows = _BLOCK_ROWS
-    while rows < n_rows and (
-        nnz * rows < AMORTIZE * n_cols * n_rows or -(-n_rows // rows) > MAX_CHUNKS
-    ):
+    while rows < n_rows and nnz * rows < AMORTIZE * n_cols * n_rows:
+        rows *= 2
+    while rows > _BLOCK_ROWS and -(-n_rows // rows) < MIN_CHUNKS:
+        rows //= 2
+    while -(-n_rows // rows) > MAX_CHUNKS:
         rows *= 2
     return rows
 
