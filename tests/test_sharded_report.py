@@ -117,7 +117,7 @@ def test_the_sharded_oracle_rejects_what_it_cannot_read(client):
 def study(client, tmp_path_factory):
     """A planted study on the workers, its facts, the page and the gathered dataset."""
     out = tmp_path_factory.mktemp("study")
-    spec = planted_spec(4000, 300, 3, 3, mean_purchases=10.0, seed=5)
+    spec = planted_spec(4000, 300, 3, 2, mean_purchases=10.0, seed=5)
     sds = generate_dask(spec, client=client, out=out / "d", blocks_per_shard=1)
     facts = run_sharded_study(sds, out / "s", client=client, progress=None)
     page = write_sharded_page(facts, out / "page.html")
@@ -137,7 +137,7 @@ def test_results_json_holds_the_new_facts_equal_to_the_local_computation(study):
     assert facts["oracle_ari_items"] == pytest.approx(adjusted_rand(t_b, orc_b), abs=1e-12)
     assert facts["people_sizes"] == np.bincount(rows[rows >= 0], minlength=3).tolist()
     assert facts["people_unassigned"] == int(np.sum(rows < 0))
-    assert facts["item_sizes"] == np.bincount(cols[cols >= 0], minlength=3).tolist()
+    assert facts["item_sizes"] == np.bincount(cols[cols >= 0], minlength=2).tolist()
     assert facts["planted_people_sizes"] == np.bincount(t_a).tolist()
     assert facts["planted_item_sizes"] == np.bincount(t_b).tolist()
     np.testing.assert_array_equal(facts["planted_omega"], ds.truth.omega)
@@ -150,6 +150,11 @@ def test_results_json_holds_the_new_facts_equal_to_the_local_computation(study):
     keep = rows >= 0
     np.add.at(want, (rows[keep], t_a[keep]), 1)
     np.testing.assert_array_equal(found, want)
+    for side, t, o in (("people", t_a, orc_a), ("items", t_b, orc_b)):
+        k = len(np.unique(t))  # found (the oracle's: planted) by planted cluster
+        want = np.zeros((k, k), np.int64)
+        np.add.at(want, (o, t), 1)
+        np.testing.assert_array_equal(facts[f"oracle_contingency_{side}"], want)
     assert set(facts["seconds"]) >= {"fit", "cluster sizes", "block counts", "oracle"}
 
 
@@ -180,7 +185,8 @@ def test_the_page_aligns_fitted_clusters_to_the_planted_ones(study):
     for side in ("people", "items"):
         T = np.asarray(figs["contingency"].data[f"dcsbm (the fit)/{side}"])
         # aligned: the diagonal holds the largest matching (as fastbip.align's)
-        assert np.trace(T) == max(np.trace(T[:, perm]) for perm in itertools.permutations(range(3)))
+        perms = itertools.permutations(range(T.shape[1]))
+        assert np.trace(T) == max(np.trace(T[:, list(p)]) for p in perms)
     assert figs["blocks"].data["omega"] == facts["planted_omega"]
 
 

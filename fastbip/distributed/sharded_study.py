@@ -188,7 +188,7 @@ def _truth_facts(client, sds, fit, k_people, k_items, seconds, say) -> dict:
     finally:
         oracle.release()
     o_items = _item_table(
-        sharded_oracle_labels(sds, "items", client=client), truth_cols, *k_true[::-1]
+        sharded_oracle_labels(sds, "items", client=client), truth_cols, k_true[1], k_true[1]
     )
     seconds["oracle"] = time.perf_counter() - t0
     out["oracle_contingency_people"] = o_rows.tolist()

@@ -128,6 +128,11 @@ def build_sharded_page(facts: dict) -> tuple[str, dict[str, Any]]:
     figs["sizes"] = sizes_figure(sizes, names)
     omega = np.asarray(facts["planted_omega"], float) if "planted_omega" in facts else None
     figs["blocks"] = F.block_heatmaps(counts, omega, names, "fitted (DCSBM)")
+    figs["blocks"].note = (
+        "the purchases in each block of the fitted clusters, summed over the shards"
+        + ("; beside them the purchases the planted relation expects" if omega is not None else "")
+        + "; two rows alike are two clusters the purchases cannot tell apart"
+    )
     figs["lift"] = F.lift_residuals(stats, show)
     summary_facts = StudyFacts(
         planted_k={s: None for s in SIDES},
