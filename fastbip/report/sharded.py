@@ -57,7 +57,9 @@ def sizes_figure(sizes: dict[str, dict[str, Any]], names: dict[str, list[str]]) 
     from . import figures as F
 
     k_max = max(len(names[s]) for s in SIDES)
-    fig, axes = F._new(1, 2, max(2.4, 0.3 * k_max + 1.2), left=1.6, wspace=1.9)
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    fig, axes = F._new(1, 2, max(2.4, 0.3 * k_max + 1.2), left=1.6, right=0.9, wspace=2.4)
     for ax, s in zip(axes[0], SIDES, strict=True):
         fitted, planted = sizes[s]["fitted"], sizes[s]["planted"]
         k = len(names[s])
@@ -75,7 +77,9 @@ def sizes_figure(sizes: dict[str, dict[str, Any]], names: dict[str, list[str]]) 
                 hatch="///",
                 label="planted",
             )
-            ax.legend(fontsize=7, loc="lower right")
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: F._Compact.format(v)))
         ax.set_yticks(y, names[s], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel(f"{s} (all {sizes[s]['n']:,})")
@@ -222,7 +226,8 @@ def _answer(facts, sizes, names, relations, truth) -> list[str]:
         lines.append(
             f"The fit recovers the planted clusters with ARI {facts['ari_people']:.3f} on people "
             f"and {facts['ari_items']:.3f} on items, against the purchases oracle's "
-            f"{facts['oracle_ari_people']:.3f} and {facts['oracle_ari_items']:.3f} (the ceiling); "
+            f"{facts['oracle_ari_people']:.3f} and {facts['oracle_ari_items']:.3f} (about the best "
+            "possible); "
             f"expected SNR {facts['snr']:.3g} (1 is the detection threshold)."
         )
     return lines
