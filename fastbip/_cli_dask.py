@@ -60,7 +60,7 @@ def _study_on_dask(args: argparse.Namespace, data: str, out: Path, page: Path | 
 
     sds = load_sharded(data)
     with _dask_client(args) as client:
-        from fastbip.distributed.sharded_study import run_sharded_study, write_sharded_page
+        from fastbip.distributed.sharded_study import run_sharded_study
 
         print(sds.summary())
         facts = run_sharded_study(
@@ -72,7 +72,9 @@ def _study_on_dask(args: argparse.Namespace, data: str, out: Path, page: Path | 
             client=client,
         )
     print(f"wrote {out / 'results.json'} and the labels")
-    if page is not None:
+    if page is not None:  # the local report's three questions, from the facts alone
+        from fastbip.report.sharded import write_sharded_page
+
         write_sharded_page(facts, page)
         print(f"wrote {page}")
     return 0

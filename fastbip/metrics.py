@@ -365,13 +365,19 @@ def align(true: object, found: object) -> np.ndarray:
         ``np.where(found >= 0, mapping[found], -1)``.
     """
     t, f = _pair(true, found)
-    table = contingency(t, f)
+    return _align_table(contingency(t, f).toarray())
+
+
+def _align_table(table: np.ndarray) -> np.ndarray:
+    """:func:`align` from the contingency table ``table[t, f]`` (true by found clusters)
+    alone, e.g. one counted shard by shard; the same mapping."""
+    table = np.asarray(table)
     kt, kf = table.shape
     mapping = np.full(kf, -1, dtype=np.int64)
     if kf == 0:
         return mapping
     if kt > 0:
-        r, c = linear_sum_assignment(table.toarray(), maximize=True)
+        r, c = linear_sum_assignment(table, maximize=True)
         mapping[c] = r
     rest = np.flatnonzero(mapping < 0)
     mapping[rest] = kt + np.arange(rest.size)

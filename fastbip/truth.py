@@ -334,50 +334,66 @@ def _purchases_oracle(dataset: object, truth: object, side: str) -> np.ndarray:
     # the labels in their own width (no int64 copy of n_people labels)
     omega, theta, phi, a, b = truth_arrays(truth, "truth", labels_dtype=None)
     a, b = _narrow_labels(a), _narrow_labels(b)
-    k_a, k_b = omega.shape
-    data = _values(M.data)
+    terms = _oracle_terms(omega, theta, phi, a, b, side, M.nnz)
     # the numpy twins below _small.SMALL entries (nothing to compile on a small first call),
     # the serial kernels below 500,000 (a faster first compile), the parallel ones above
-    if M.nnz < _small.SMALL:
-        return _small_purchases_oracle(M, omega, theta, phi, a, b, side)
-    small = M.nnz < 500_000
     if side == "items":
-        # each item's profile by people cluster, summed from the CSR arrays (no transpose);
-        # n_items x K_A values, the items' own side
-        X = _ko._column_profile_csr(M.indptr, M.indices, data, a, k_a, n_b)
-        omega = omega.T
-        a, b = b, a
-        theta, phi = phi, theta
-        k_a, k_b = k_b, k_a
+        if M.nnz < _small.SMALL:
+            MT = M.T.tocsr()
+            X = _small.row_profile(
+                MT.indptr, MT.indices, MT.data.astype(np.float64), a, omega.shape[0]
+            )
+        else:
+            # each item's profile by people cluster, summed from the CSR arrays (no
+            # transpose); n_items x K_A values, the items' own side
+            X = _ko._column_profile_csr(
+                M.indptr, M.indices, _values(M.data), a, omega.shape[0], n_b
+            )
+        return _assign_dense(X, *terms, M.nnz)
+    return _assign_rows(M.indptr, M.indices, M.data, b, *terms, M.nnz)
+
+
+def _oracle_terms(omega, theta, phi, a, b, side: str, nnz: int) -> tuple:
+    """``(log_w, weight, mass, log_prior)`` of the purchases oracle of ``side``, from the
+    planted arrays, computed the same way for a matrix of ``nnz`` entries whether it is read
+    whole or shard by shard (``fastbip.distributed``)."""
+    if side == "items":
+        omega, a, b, theta, phi = omega.T, b, a, phi, theta
+    k_a, k_b = omega.shape
+    with np.errstate(divide="ignore"):
+        log_w = np.where(omega > 0, np.log(np.where(omega > 0, omega, 1.0)), -1e30)
+    if nnz < _small.SMALL:
+        mass = omega @ np.bincount(b, weights=phi, minlength=k_b)
+        return log_w, np.asarray(theta, np.float64), mass, _log_prior(a, k_a)
     mass = omega @ _bincount(b, phi, k_b)
     with np.errstate(divide="ignore"):
-        log_w = np.where(omega > 0, np.log(np.where(omega > 0, omega, 1.0)), -1e30)
         share = _bincount(a, None, k_a) / a.size
         log_prior = np.where(share > 0, np.log(np.where(share > 0, share, 1.0)), -1e30)
-    log_w = np.ascontiguousarray(log_w)  # one specialisation (C order) whichever the side
-    theta = np.ascontiguousarray(theta)
-    if side == "items":
-        assign = _kd._oracle_assign_dense_serial if small else _kd._oracle_assign_dense
-        return assign(X, log_w, theta, mass, log_prior)
-    # the people side in one pass: each person's profile lives in a buffer of K_B values
-    assign = _ko._oracle_assign_csr_serial if small else _ko._oracle_assign_csr
+    # one specialisation (C order) whichever the side
+    return np.ascontiguousarray(log_w), np.ascontiguousarray(theta), mass, log_prior
+
+
+def _assign_dense(X, log_w, weight, mass, log_prior, nnz: int) -> np.ndarray:
+    """Each row of the profile ``X`` to its most likely cluster (the items' side): numpy,
+    serial or parallel by the matrix's ``nnz``; each row's result depends on that row only."""
+    if nnz < _small.SMALL:
+        return _small.oracle_assign(X, log_w, weight, mass, log_prior)
+    assign = _kd._oracle_assign_dense_serial if nnz < 500_000 else _kd._oracle_assign_dense
+    return assign(X, log_w, weight, mass, log_prior)
+
+
+def _assign_rows(indptr, indices, data, b, log_w, weight, mass, log_prior, nnz: int):
+    """Each row of a CSR matrix (rows of the people) to its most likely cluster, in one pass:
+    numpy, serial or parallel by ``nnz`` (of the whole matrix: a shard of it takes the
+    path the whole takes); each row's result depends on that row only."""
+    k_b = log_w.shape[1]
+    if nnz < _small.SMALL:
+        X = _small.row_profile(indptr, indices, data.astype(np.float64), b, k_b)
+        return _small.oracle_assign(X, log_w, weight, mass, log_prior)
+    # each person's profile lives in a buffer of K_B values
+    assign = _ko._oracle_assign_csr_serial if nnz < 500_000 else _ko._oracle_assign_csr
     b = b.astype(np.int64, copy=False)  # the items' labels (one specialisation)
-    return assign(M.indptr, M.indices, data, b, log_w, theta, mass, log_prior)
-
-
-def _small_purchases_oracle(M, omega, theta, phi, a, b, side) -> np.ndarray:
-    """The purchases oracle on a small matrix, with the numpy twins of the kernels."""
-    if side == "items":
-        M = M.T.tocsr()
-        omega = omega.T
-        a, b = b, a
-        theta, phi = phi, theta
-    k_a, k_b = omega.shape
-    X = _small.row_profile(M.indptr, M.indices, M.data.astype(np.float64), b, k_b)
-    mass = omega @ np.bincount(b, weights=phi, minlength=k_b)
-    with np.errstate(divide="ignore"):
-        log_w = np.where(omega > 0, np.log(np.where(omega > 0, omega, 1.0)), -1e30)
-    return _small.oracle_assign(X, log_w, np.asarray(theta, np.float64), mass, _log_prior(a, k_a))
+    return assign(indptr, indices, _values(data), b, log_w, weight, mass, log_prior)
 
 
 _BINCOUNT_CHUNK = 1 << 18

@@ -3,14 +3,18 @@
 :func:`run_sharded_study`: the DCSBM fit from its spectral start on the shards
 (:func:`~fastbip.distributed.dcsbm_fit_dask`), the block counts and their statistics under
 the fit and, for generated data, under the planted truth, and the recovery of the truth
-(adjusted Rand index from the fit-by-truth contingency tables, counted per shard). Only
-K x K tables and the item labels come to the client: the people's labels are written per
-shard by the workers. :func:`write_sharded_page` writes the study's page (HTML tables).
+(adjusted Rand index from the fit-by-truth contingency tables, counted per shard) beside
+the purchases oracle's (:mod:`~fastbip.distributed.sharded_truth`) and the spec's expected
+SNR. Only K x K tables, cluster sizes and the item labels come to the client: the people's
+labels are written per shard by the workers. :func:`write_sharded_page` writes the study's
+page (:mod:`fastbip.report.sharded`: the local report's three questions).
 
 Files written into ``out``::
 
     results.json              sizes, K, timings, log-likelihood, omega, block statistics,
-                              the recovery of the truth
+                              the fitted cluster sizes; for generated data the planted sizes,
+                              relation and block counts, SNR, the fit's and the oracle's
+                              ARI and contingency tables (found by planted cluster)
     column_labels.npy         int64 (n_items,): each item's cluster
     row_labels/shard-00000.npy, ...   int64: the people's clusters, shard by shard (rows as in
                               the dataset's manifest)
@@ -18,7 +22,6 @@ Files written into ``out``::
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import time
@@ -34,18 +37,12 @@ from fastbip.metrics import _ari_from_table
 
 from ._client import get_client as _get_client
 from ._client import release as _release
-from .labels import ShardedLabels, base_handle, rows_on_worker
+from .labels import base_handle
+from .sharded_truth import label_sizes, row_contingency, sharded_oracle_labels
 from .spectral import dcsbm_fit_dask
 from .study import block_counts_dask
 
 __all__ = ["run_sharded_study", "write_sharded_page"]
-
-
-def _contingency_task(fit_rows, truth_rows, k_fit, k_true):
-    f = np.asarray(fit_rows, dtype=np.int64)
-    t = rows_on_worker(truth_rows, k_true).labels()
-    keep = (f >= 0) & (t >= 0)
-    return np.bincount(f[keep] * k_true + t[keep], minlength=k_fit * k_true).reshape(k_fit, k_true)
 
 
 def _write_rows_task(rows, path):
@@ -53,29 +50,6 @@ def _write_rows_task(rows, path):
     np.save(tmp, np.asarray(rows, dtype=np.int64), allow_pickle=False)
     os.replace(tmp, path)
     return True
-
-
-def row_contingency(client: Any, sds: _sh.ShardedDataset, labels: ShardedLabels) -> np.ndarray:
-    """int64 (K_fit, K_true): people by fitted and planted cluster, counted per shard."""
-    h = base_handle(sds)
-    k_true = int(sds.spec.people.k)
-    b = sds.row_bounds
-    futures = [
-        client.submit(
-            _contingency_task,
-            f,
-            ("truth", h, int(r0), int(r1)),
-            labels.n_row_clusters,
-            k_true,
-            pure=False,
-        )
-        for f, r0, r1 in zip(labels.rows, b[:-1], b[1:], strict=True)
-    ]
-    try:
-        tables = client.gather(futures)
-    finally:
-        _release(futures)
-    return sum(tables[1:], tables[0].copy())
 
 
 def _ari(table: np.ndarray) -> float:
@@ -142,20 +116,21 @@ def run_sharded_study(
             "cramers_v": float(stats.cramers_v),
             "adjusted_residuals": stats.adjusted_residuals.tolist(),
         }
+        if sds.spec is not None:  # the planted clusters' names, for the page
+            facts["cluster_names"] = {
+                "people": [c.name for c in sds.spec.people.clusters],
+                "items": [c.name for c in sds.spec.items.clusters],
+            }
+        t0 = time.perf_counter()
+        sizes = label_sizes(client, fit.labels.rows, k_people)
+        cols = np.asarray(fit.column_labels_, np.int64)
+        facts["people_sizes"] = sizes[:-1].tolist()
+        facts["people_unassigned"] = int(sizes[-1])
+        facts["item_sizes"] = np.bincount(cols[cols >= 0], minlength=k_items).tolist()
+        facts["items_unassigned"] = int(np.sum(cols < 0))
+        seconds["cluster sizes"] = time.perf_counter() - t0
         if sds.spec is not None:  # generated: the planted truth is in the base
-            t0 = time.perf_counter()
-            C_true = block_counts_dask(sds, "truth", "truth", client=client)
-            seconds["block counts"] = time.perf_counter() - t0
-            say(f"block counts under the planted truth: {seconds['block counts']:.1f} s")
-            rows = row_contingency(client, sds, fit.labels)
-            facts["truth_block_counts"] = C_true.tolist()
-            facts["ari_people"] = _ari(rows)
-            cols = np.asarray(fit.column_labels_)
-            truth_cols = _truth_columns(client, sds)
-            table = np.zeros((k_items, int(truth_cols.max(initial=0)) + 1), np.int64)
-            np.add.at(table, (cols, truth_cols), 1)
-            facts["ari_items"] = _ari(table)
-            say(f"recovery: ARI people {facts['ari_people']:.4f}, items {facts['ari_items']:.4f}")
+            facts.update(_truth_facts(client, sds, fit, k_people, k_items, seconds, say))
         t0 = time.perf_counter()
         writes = [
             client.submit(
@@ -177,6 +152,71 @@ def run_sharded_study(
     return facts
 
 
+def _truth_facts(client, sds, fit, k_people, k_items, seconds, say) -> dict:
+    """The planted truth beside the fit: block counts, planted sizes, the SNR, the fit's and
+    the oracle's recovery (ARI and the contingency tables, found by planted cluster)."""
+    from fastbip.truth import detectable_clusters, snr
+
+    spec = sds.spec
+    out: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    C_true = block_counts_dask(sds, "truth", "truth", client=client)
+    seconds["block counts"] = time.perf_counter() - t0
+    say(f"block counts under the planted truth: {seconds['block counts']:.1f} s")
+    out["truth_block_counts"] = C_true.tolist()
+    out["truth_cramers_v"] = float(block_stats(C_true).cramers_v)
+    out["planted_omega"] = np.asarray(
+        client.submit(_truth_omega, base_handle(sds), pure=False).result(), float
+    ).tolist()
+    out["snr"] = float(snr(spec))
+    out["detectable"] = {k: int(v) for k, v in detectable_clusters(spec).items()}
+    truth_cols = _truth_columns(client, sds)
+    k_true = (int(spec.people.k), int(spec.items.k))
+    rows = row_contingency(client, sds, fit.labels.rows, k_people)
+    out["planted_item_sizes"] = np.bincount(truth_cols, minlength=k_true[1]).tolist()
+    out["contingency_people"] = rows.tolist()
+    out["ari_people"] = _ari(rows)
+    cols = np.asarray(fit.column_labels_, np.int64)
+    table = _item_table(cols, truth_cols, k_items, k_true[1])
+    out["contingency_items"] = table.tolist()
+    out["ari_items"] = _ari(table)
+    say(f"recovery: ARI people {out['ari_people']:.4f}, items {out['ari_items']:.4f}")
+    t0 = time.perf_counter()
+    oracle = sharded_oracle_labels(sds, "people", client=client)
+    try:
+        o_rows = row_contingency(client, sds, oracle.rows, k_true[0])
+    finally:
+        oracle.release()
+    o_items = _item_table(
+        sharded_oracle_labels(sds, "items", client=client), truth_cols, k_true[1], k_true[1]
+    )
+    seconds["oracle"] = time.perf_counter() - t0
+    out["oracle_contingency_people"] = o_rows.tolist()
+    out["oracle_contingency_items"] = o_items.tolist()
+    # the oracle labels everyone: its table's column sums are the planted sizes
+    out["planted_people_sizes"] = o_rows.sum(axis=0).tolist()
+    out["oracle_ari_people"] = _ari(o_rows)
+    out["oracle_ari_items"] = _ari(o_items)
+    say(
+        f"oracle (the ceiling): ARI people {out['oracle_ari_people']:.4f}, items "
+        f"{out['oracle_ari_items']:.4f}, {seconds['oracle']:.1f} s"
+    )
+    return out
+
+
+def _item_table(found: np.ndarray, truth: np.ndarray, k_found: int, k_true: int) -> np.ndarray:
+    """int64 (k_found, k_true): items by found and planted cluster (-1 left out)."""
+    keep = (found >= 0) & (truth >= 0)
+    flat = np.bincount(found[keep] * k_true + truth[keep], minlength=k_found * k_true)
+    return flat.reshape(k_found, k_true)
+
+
+def _truth_omega(h):
+    from .labels import base_of
+
+    return base_of(h)[2].omega
+
+
 def _truth_columns_only(h):
     from .labels import _truth, base_of
 
@@ -187,51 +227,19 @@ def _truth_columns(client, sds):
     return client.submit(_truth_columns_only, base_handle(sds), pure=False).result()
 
 
-def _table(rows: list, head: list | None = None) -> str:
-    out = ["<table>"]
-    if head:
-        out.append("<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in head) + "</tr>")
-    out.extend(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows
-    )
-    return "\n".join(out + ["</table>"])
-
-
 def write_sharded_page(facts: dict, path: str | os.PathLike) -> Path:
-    """The page of a sharded study (:func:`run_sharded_study`'s result): the dataset, the
-    fit, omega and the adjusted residuals as tables, and the recovery of the truth."""
-    path = Path(path)
-    om = np.asarray(facts["omega"])
-    res = np.asarray(facts["adjusted_residuals"])
-    k_b = om.shape[1]
-    head = ["people \\ items", *range(k_b)]
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>fastbip: sharded study"
-        "</title><style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;"
-        "text-align:right;border-bottom:1px solid #ddd}</style></head><body>",
-        "<h1>fastbip: a study on a Dask cluster</h1>",
-        f"<p>{html.escape(facts['dataset'])}</p>",
-        _table(
-            [
-                ["clusters (people x items)", f"{facts['k_people']} x {facts['k_items']}"],
-                ["log-likelihood", f"{facts['log_likelihood']:.6g}"],
-                ["sweeps", facts["n_iter"]],
-                ["Cramér's V", f"{facts['cramers_v']:.4f}"],
-                *(
-                    [["ARI people", f"{facts['ari_people']:.4f}"]]
-                    + [["ARI items", f"{facts['ari_items']:.4f}"]]
-                    if "ari_people" in facts
-                    else []
-                ),
-                *[[f"{k} (s)", f"{v:.1f}"] for k, v in facts["seconds"].items()],
-            ]
-        ),
-        "<h2>Purchases per block (omega)</h2>",
-        _table([[k, *(f"{x:.0f}" for x in row)] for k, row in enumerate(om)], head),
-        "<h2>Adjusted residuals (against independence)</h2>",
-        _table([[k, *(f"{x:.1f}" for x in row)] for k, row in enumerate(res)], head),
-        "</body></html>",
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(parts), encoding="utf-8")
-    return path
+    """The page of a sharded study (:func:`run_sharded_study`'s result): the local report's
+    three questions from the study's facts (:func:`fastbip.report.sharded.build_sharded_page`).
+
+    Parameters
+    ----------
+    facts : dict, the contents of ``results.json``.
+    path : the page (HTML).
+
+    Returns
+    -------
+    Path, the page written.
+    """
+    from fastbip.report.sharded import write_sharded_page as write
+
+    return write(facts, path)

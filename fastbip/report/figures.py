@@ -274,17 +274,29 @@ def block_heatmaps(
         planted[:ka, :kb] = omega
         panels.append((planted, "Planted relation\n(expected purchases)"))
     vmax = max(float(np.nanmax(p)) for p, _ in panels) or 1.0
+    fmt = _Compact if vmax >= 1e5 else "{:.0f}"  # 2.86M, not 2862883: fits a cell
     height = max(3.6, 0.2 * counts.shape[0] + 1.4)
     fig, axes = _new(1, len(panels), height, top=0.55, bottom=0.8, right=0.75)
     im = None
     for ax, (Z, title) in zip(axes[0], panels, strict=True):
-        im = _heat(ax, Z, names["people"], names["items"], title, vmin=0, vmax=vmax)
+        im = _heat(ax, Z, names["people"], names["items"], title, vmin=0, vmax=vmax, fmt=fmt)
         ax.set_xlabel("item-cluster")
     axes[0][0].set_ylabel("people-cluster")
     fig.colorbar(im, ax=axes[0].tolist(), label="purchases")
     data = {"counts": counts.tolist(), "omega": None if omega is None else omega.tolist()}
     title = "Block counts against the planted relation" if omega is not None else "Block counts"
     return Figure("blocks", title, _svg(fig, "blocks"), data)
+
+
+class _Compact:
+    """A count in three significant digits and a suffix (286k, 2.86M), as ``_heat``'s fmt."""
+
+    @staticmethod
+    def format(v: float) -> str:
+        for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if abs(v) >= scale:
+                return f"{v / scale:.3g}{suffix}"
+        return f"{v:.0f}"
 
 
 def _label_cells(ax, values, fmt, sig, big, dark) -> None:

@@ -21,7 +21,7 @@ from .analysis import analysis_answer, analysis_chosen, analysis_context, analys
 from .palette import cluster_colour, text_colour
 from .summary import SIDES, answer_lines, study_facts
 
-__all__ = ["Page", "build_page"]
+__all__ = ["Page", "build_page", "template_env"]
 
 TABLE_ROWS = 32  # members per side in the colour table
 GRAPH_PEOPLE, GRAPH_ITEMS = 24, 16  # the people-items bigraph's sample
@@ -45,6 +45,17 @@ class Page:
     renderer: str
     samples: dict[str, np.ndarray]
     seconds: dict[str, float] = field(default_factory=dict)
+
+
+def template_env() -> Any:
+    """The jinja2 environment of the pages' templates (fastbip/report/templates)."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("fastbip.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+    )
 
 
 def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -192,8 +203,6 @@ def build_page(
     facts: Any = None,
 ) -> Page:
     """Compute every figure and table of the page and render it (see ``write_report``)."""
-    import jinja2
-
     say = progress or (lambda msg: None)
     rng = np.random.default_rng(random_state)
     seconds: dict[str, float] = {}
@@ -275,11 +284,7 @@ def build_page(
     if analysis is not None:
         figs.update(analysis["figs"])
     lap("question 3")
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("fastbip.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        undefined=jinja2.StrictUndefined,
-    )
+    env = template_env()
     missing = [
         a
         for a in dict.fromkeys(e.algorithm for e in results.entries)
