@@ -95,7 +95,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     out = check_output_path(args.out, "--out")
     if len(args.inputs) == 1 and Path(args.inputs[0]).is_dir():
-        return _study_on_dask(args, args.inputs[0], out.with_suffix(""), out)
+        results = out.with_suffix("")
+        if results.resolve() == Path(args.inputs[0]).resolve():  # not into the dataset
+            results = out.with_suffix(".results")
+        return _study_on_dask(args, args.inputs[0], results, out)
     if len(args.inputs) not in (1, 2):
         raise ValueError(
             "fastbip report takes DATA.fbp, or RESULTS.json DATA.fbp; "

@@ -540,7 +540,8 @@ def test_cli_analyze_and_report_on_dask(client, tmp_path, capsys):
     assert main(["analyze", str(data), "--out", str(out), "--scheduler", address]) == 0
     facts = json.loads((out / "results.json").read_text())
     ds = fsh.load_sharded(data).to_dataset()
-    want = DCSBM(3, 3, soft_sweeps=0, random_state=0).fit(ds.purchases)
+    want = DCSBM(3, 3, soft_sweeps=0, refine=None, svd_solver="randomized", random_state=0)
+    want.fit(ds.purchases)
     rows = np.concatenate([np.load(p) for p in sorted((out / "row_labels").glob("*.npy"))])
     np.testing.assert_array_equal(rows, want.row_labels_)
     np.testing.assert_array_equal(np.load(out / "column_labels.npy"), want.column_labels_)
@@ -554,6 +555,10 @@ def test_cli_analyze_and_report_on_dask(client, tmp_path, capsys):
     assert main(["report", str(data), "--out", str(page), "--scheduler", address]) == 0
     text = page.read_text()
     assert "ARI people" in text and f"{facts['ari_people']:.4f}" in text
+    # a page named after the dataset's directory: the results go beside it, not into it
+    assert main(["report", str(data), "--out", str(tmp_path / "d.html"), "--workers", "1"]) == 0
+    assert (tmp_path / "d.results" / "results.json").is_file()
+    assert not (data / "results.json").exists() and fsh.load_sharded(data, verify=True).n_shards
     capsys.readouterr()
     assert main(["analyze", str(data), "--out", str(tmp_path / "b")]) == 2
     assert "give --scheduler ADDRESS or --workers N" in capsys.readouterr().err
