@@ -23,7 +23,14 @@ def _dask_client(args: argparse.Namespace):
         ) from None
     cluster = None
     if args.scheduler:
-        client = distributed.Client(args.scheduler)
+        try:
+            client = distributed.Client(args.scheduler, timeout="30s")
+        except (OSError, TimeoutError, ValueError) as e:
+            raise ValueError(
+                f"--scheduler {args.scheduler}: no Dask scheduler answered there ({e}); start "
+                "one (`dask scheduler`, then `dask worker ADDRESS`) or give --workers N for a "
+                "local cluster"
+            ) from None
     else:
         cluster = distributed.LocalCluster(
             n_workers=args.workers, threads_per_worker=1, dashboard_address=None

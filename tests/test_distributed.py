@@ -578,3 +578,12 @@ def test_a_plain_directory_is_not_taken_for_a_sharded_dataset(command, tmp_path,
     err = capsys.readouterr().err
     assert "is a directory without manifest.json, not a fastbip sharded dataset" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_scheduler_that_is_not_there_is_named(tmp_path, capsys):
+    from fastbip.cli import main
+
+    args = ["generate", "--planted", "--n-people", "500", "--n-items", "50"]
+    assert main([*args, "--out", str(tmp_path / "d"), "--scheduler", "no-port"]) == 2
+    assert "--scheduler no-port: no Dask scheduler answered" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
