@@ -198,8 +198,9 @@ def _truth_facts(client, sds, fit, k_people, k_items, seconds, say) -> dict:
     out["oracle_ari_people"] = _ari(o_rows)
     out["oracle_ari_items"] = _ari(o_items)
     say(
-        f"oracle (the ceiling): ARI people {out['oracle_ari_people']:.4f}, items "
-        f"{out['oracle_ari_items']:.4f}, {seconds['oracle']:.1f} s"
+        f"oracle (each member's most likely cluster): ARI people "
+        f"{out['oracle_ari_people']:.4f}, items {out['oracle_ari_items']:.4f}, "
+        f"{seconds['oracle']:.1f} s"
     )
     return out
 

@@ -158,7 +158,8 @@ def build_sharded_page(facts: dict) -> tuple[str, dict[str, Any]]:
             for s in SIDES
         ]
         tables += [
-            ("oracle (the ceiling)", s, np.asarray(facts[_ORACLE[s]], np.int64).T) for s in SIDES
+            ("oracle (about the best possible)", s, np.asarray(facts[_ORACLE[s]], np.int64).T)
+            for s in SIDES
         ]
         figs["contingency"] = F.contingencies(tables, names, ncols=2)
         fit = {s: facts[f"ari_{s}"] for s in SIDES}
