@@ -361,3 +361,19 @@ def test_sweep_results_get_ari_against_snr(study):
     ds, _ = study
     p = build_page(res, ds, sample=100)
     assert "sweep" in p.figures and p.facts.labels_from == "planted"
+
+
+@pytest.mark.parametrize(("k", "want"), [(3, 8), (10, 6), (24, None)])
+def test_heatmap_numbers_get_the_largest_font_that_fits_a_cell(k, want):
+    """Block counts of 10 x 10 clusters at 10^7 purchases overlapped at 8 points: the font
+    shrinks to fit a cell, and where none fits the cells carry no number (the tables do)."""
+    from fastbip.report import figures as F
+
+    counts = np.full((k, k), 1.05e6)
+    names = {"people": list(range(k)), "items": list(range(k))}
+    svg = F.block_heatmaps(counts, counts, names, "x").svg  # two panels, as on the pages
+    numbers = re.findall(r"font-size: ?([\d.]+)px[^>]*>1\.05M<", svg)
+    if want is None:
+        assert numbers == [] and "1.05M" not in svg
+    else:
+        assert len(numbers) == 2 * k * k and {float(x) for x in numbers} == {want}

@@ -88,16 +88,42 @@ def _heat(
     ax.set_yticks(range(len(rows)), rows)
     ax.set_title(title)
     lo, hi = im.get_clim()
-    for (i, j), v in np.ndenumerate(Z):
-        if not np.isfinite(v):
-            continue
-        frac = (v - lo) / (hi - lo) if hi > lo else 0.5
+    texts = {
+        (i, j): fmt.format(v) + ("*" if marks is not None and marks[i, j] else "")
+        for (i, j), v in np.ndenumerate(Z)
+        if np.isfinite(v)
+    }
+    size = _cell_font(ax, Z.shape[1], texts.values())
+    for (i, j), text in texts.items():
+        frac = (Z[i, j] - lo) / (hi - lo) if hi > lo else 0.5
         light = frac > 0.6 if cmap == "viridis" else abs(frac - 0.5) < 0.3
-        colour = "black" if light else "white"
-        star = "*" if marks is not None and marks[i, j] else ""
-        size = 8 if Z.size <= 100 else 6  # many cells: smaller numbers, so they fit
-        ax.text(j, i, fmt.format(v) + star, ha="center", va="center", fontsize=size, color=colour)
+        if size is None:  # no number fits a cell: the table beside the figure has them
+            if not text.endswith("*"):
+                continue
+            text = "*"
+        ax.text(
+            j,
+            i,
+            text,
+            ha="center",
+            va="center",
+            fontsize=size or 8,
+            color="black" if light else "white",
+        )
     return im
+
+
+def _cell_font(ax, n_cols: int, texts) -> float | None:
+    """The largest font size (8, 7 or 6 points) at which the widest of ``texts`` fits a
+    cell of ``ax``'s ``n_cols`` columns (a digit about 0.58 em wide, a tenth of the cell
+    kept free), or None when none does."""
+    fig = ax.get_figure()
+    cell = ax.get_position().width * fig.get_size_inches()[0] * 72.0 / max(n_cols, 1)
+    widest = max((len(t) for t in texts), default=0)
+    for size in (8, 7, 6):
+        if widest * 0.58 * size <= 0.9 * cell:
+            return size
+    return None
 
 
 # --- question 1 ---------------------------------------------------------------------------
@@ -300,18 +326,23 @@ class _Compact:
 
 
 def _label_cells(ax, values, fmt, sig, big, dark) -> None:
-    """Each cell's value (``fmt``), starred where significant; with ``big`` tables only the
-    star of the significant cells. White text on the ``dark`` cells."""
-    for (i, j), v in np.ndenumerate(values):
-        if big and not sig[i, j]:
+    """Each cell's value (``fmt``), starred where significant, in the largest font that fits
+    a cell; with ``big`` tables, or where no number fits, only the star of the significant
+    cells. White text on the ``dark`` cells."""
+    texts = {
+        (i, j): f"{v:{fmt}}" + ("*" if sig[i, j] else "") for (i, j), v in np.ndenumerate(values)
+    }
+    size = None if big else _cell_font(ax, values.shape[1], texts.values())
+    for (i, j), text in texts.items():
+        if size is None and not sig[i, j]:
             continue
         ax.text(
             j,
             i,
-            "*" if big else f"{v:{fmt}}" + ("*" if sig[i, j] else ""),
+            "*" if size is None else text,
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=size or 8,
             color="white" if dark[i, j] else "black",
         )
 
