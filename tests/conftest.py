@@ -71,16 +71,27 @@ def client():
         cluster.close()
 
 
-@pytest.fixture(scope="module")
-def one_worker():
-    """A second Dask client: one in-process worker with one thread (not the default)."""
+def _in_process_client(n_workers: int, default: bool):
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=n_workers, threads_per_worker=1, processes=False, dashboard_address=None
     )
-    c = distributed.Client(cluster, set_as_default=False)
+    c = distributed.Client(cluster, set_as_default=default)
     try:
         yield c
     finally:
         c.close()
         cluster.close()
+
+
+@pytest.fixture(scope="module")
+def one_worker():
+    """A second Dask client: one in-process worker with one thread (not the default)."""
+    yield from _in_process_client(1, default=False)
+
+
+@pytest.fixture(scope="module")
+def threads_client():
+    """A Dask client of two in-process workers, one thread each (cheap to start; the
+    default client while the module runs)."""
+    yield from _in_process_client(2, default=True)

@@ -114,8 +114,7 @@ def test_dcsbm_randomized_start_finds_the_arpack_fit():
 
 
 @pytest.mark.parametrize("bps", [1, 2, 5])
-def test_products_on_shards_are_one_machines_bits(bps):
-    distributed = pytest.importorskip("distributed")
+def test_products_on_shards_are_one_machines_bits(threads_client, bps):
     from fastbip.distributed import generate_dask
     from fastbip.distributed.dcsbm import float_shards
     from fastbip.distributed.spectral import _degrees, gram_on_shards
@@ -124,33 +123,28 @@ def test_products_on_shards_are_one_machines_bits(bps):
     B = generate(spec).purchases.astype(np.float64)
     d_r, d_c = np.asarray(B.sum(axis=1)).ravel(), np.asarray(B.sum(axis=0)).ravel()
     Q = _gram.random_basis(B.shape[1], 9, 4)
-    with distributed.Client(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as client:
-        sds = generate_dask(spec, client=client, blocks_per_shard=bps)
-        A = float_shards(client, sds)
-        w, deg, tau, nnz = _degrees(client, A)
-        assert nnz == B.nnz
-        Qf = client.scatter(Q)
-        got = gram_on_shards(client, A, sds.row_bounds, deg, w, tau, 2500, Qf).result()
-        G = gram_on_shards(client, A, sds.row_bounds, deg, w, tau, 2500).result()
+    client = threads_client
+    sds = generate_dask(spec, client=client, blocks_per_shard=bps)
+    A = float_shards(client, sds)
+    w, deg, tau, nnz = _degrees(client, A)
+    assert nnz == B.nnz
+    Qf = client.scatter(Q)
+    got = gram_on_shards(client, A, sds.row_bounds, deg, w, tau, 2500, Qf).result()
+    G = gram_on_shards(client, A, sds.row_bounds, deg, w, tau, 2500).result()
+    client.cancel([*A, w, *deg, Qf])
     w_r, w_c = 1.0 / np.sqrt(d_r + tau), 1.0 / np.sqrt(d_c + tau)
     np.testing.assert_array_equal(got, _gram.gram_product(B, w_r, w_c, Q, 2500))
     np.testing.assert_array_equal(G, _gram.gram_matrix(B, w_r, w_c, 2500))
 
 
-def test_the_dask_fit_shows_its_steps(monkeypatch, capsys):
-    distributed = pytest.importorskip("distributed")
+def test_the_dask_fit_shows_its_steps(one_worker, monkeypatch, capsys):
     pytest.importorskip("tqdm")
     from fastbip.distributed import dcsbm_fit_dask, generate_dask
 
     monkeypatch.setenv("FASTBIP_PROGRESS", "1")
     spec = planted_spec(4000, 500, 3, 3, mean_purchases=12.0, seed=8)
-    with distributed.Client(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as client:
-        sds = generate_dask(spec, client=client, progress=False)
-        fit = dcsbm_fit_dask(sds, 3, 3, n_init=2, random_state=0, client=client)
+    sds = generate_dask(spec, client=one_worker, progress=False)
+    fit = dcsbm_fit_dask(sds, 3, 3, n_init=2, random_state=0, client=one_worker)
     err = capsys.readouterr().err
     assert "DCSBM fit (dask)" in err
     # one bar: the eigensolver's 5 products, the 2 starts, 2 x 3 first sweeps, then the

@@ -31,17 +31,9 @@ from fastbip.truth import oracle_labels, snr  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def client():
+def client(threads_client):
     """Two in-process workers, one thread each (cheap to start)."""
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    )
-    c = distributed.Client(cluster)
-    try:
-        yield c
-    finally:
-        c.close()
-        cluster.close()
+    return threads_client
 
 
 class _Page(HTMLParser):
