@@ -220,3 +220,18 @@ def test_fastbip_report_of_a_sharded_directory_end_to_end(tmp_path, capsys):
     p.feed(page.read_text(encoding="utf-8"))
     assert p.ids == ["q1", "q2", "q3", "run"]
     assert float(p.ari[("dcsbm", "people")]) == pytest.approx(facts["ari_people"], abs=5e-5)
+
+
+def test_fewer_fitted_than_planted_clusters_are_drawn_at_their_planted_positions():
+    """Fitted 0 matches planted 2 and fitted 1 planted 0: they are drawn (names, colours,
+    bars) at positions 2 and 0, and planted cluster 1's position stays empty."""
+    from fastbip.report.sharded import _order, _place
+
+    table = [[0, 0, 50], [70, 3, 0]]  # fitted x planted
+    facts = {"k_people": 2, "k_items": 2, "contingency_people": table}
+    facts["contingency_items"] = [[9, 0], [0, 8]]
+    order, pos = _order(facts)
+    assert order["people"].tolist() == [1, 0] and pos["people"].tolist() == [0, 2]
+    assert order["items"].tolist() == [0, 1] and pos["items"].tolist() == [0, 1]
+    sizes = np.array([50, 73])[order["people"]]
+    assert _place(sizes, pos["people"], 3).tolist() == [73, 0, 50]

@@ -30,18 +30,32 @@ _TABLE = {"people": "contingency_people", "items": "contingency_items"}
 _ORACLE = {"people": "oracle_contingency_people", "items": "oracle_contingency_items"}
 
 
-def _order(facts: dict) -> dict[str, np.ndarray]:
-    """Per side, the fitted clusters in page order: ``order[p]`` is the fitted cluster shown
-    at position p (position k < K_true: the one matched with planted cluster k)."""
+def _order(facts: dict) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per side, the fitted clusters in page order and their positions: ``order[i]`` is the
+    i-th fitted cluster shown, ``pos[i]`` (increasing) the position it is drawn at, which
+    is the planted cluster it is matched with (extra fitted clusters after the planted
+    ones; with fewer fitted than planted clusters some planted positions stay empty)."""
     from fastbip.metrics import _align_table
 
-    out = {}
+    order, pos = {}, {}
     for s, k in (("people", facts["k_people"]), ("items", facts["k_items"])):
         if _TABLE[s] not in facts:
-            out[s] = np.arange(k)
+            order[s] = pos[s] = np.arange(k)
             continue
         mapping = _align_table(np.asarray(facts[_TABLE[s]]).T)  # found -> planted
-        out[s] = np.argsort(mapping, kind="stable")
+        order[s] = np.argsort(mapping, kind="stable")
+        pos[s] = mapping[order[s]]
+    return order, pos
+
+
+def _place(x: np.ndarray, pos: np.ndarray, k: int, axis: int = 0) -> np.ndarray:
+    """``x`` (its ``axis`` in page order) spread over ``k`` positions, zeros elsewhere."""
+    shape = list(x.shape)
+    shape[axis] = k
+    out = np.zeros(shape, dtype=x.dtype)
+    index = [slice(None)] * x.ndim
+    index[axis] = pos
+    out[tuple(index)] = x
     return out
 
 
@@ -107,7 +121,7 @@ def build_sharded_page(facts: dict) -> tuple[str, dict[str, Any]]:
     from .html import template_env
     from .summary import StudyFacts, strongest_relations
 
-    order = _order(facts)
+    order, pos = _order(facts)
     truth = "ari_people" in facts
     k = {"people": int(facts["k_people"]), "items": int(facts["k_items"])}
     if truth:  # the planted clusters first, any extra fitted ones after them
@@ -116,14 +130,12 @@ def build_sharded_page(facts: dict) -> tuple[str, dict[str, Any]]:
     names = _names(facts, k)
     om = np.asarray(facts["omega"], dtype=float)[np.ix_(order["people"], order["items"])]
     stats = block_stats(om)
-    counts = np.zeros((k["people"], k["items"]))
-    counts[: om.shape[0], : om.shape[1]] = om
-    show = {s: names[s][: len(order[s])] for s in SIDES}  # the fitted clusters' names
+    counts = _place(_place(om, pos["people"], k["people"], 0), pos["items"], k["items"], 1)
+    show = {s: [names[s][p] for p in pos[s]] for s in SIDES}  # the fitted clusters' names
     figs: dict[str, Any] = {}
     sizes = {}
     for s, key in (("people", "people_sizes"), ("items", "item_sizes")):
-        fitted = np.asarray(facts[key], np.int64)[order[s]]
-        fitted = np.concatenate([fitted, np.zeros(k[s] - fitted.size, np.int64)])
+        fitted = _place(np.asarray(facts[key], np.int64)[order[s]], pos[s], k[s])
         planted = facts.get(f"planted_{'people' if s == 'people' else 'item'}_sizes")
         if planted is not None:
             planted = list(planted) + [0] * (k[s] - len(planted))
@@ -154,7 +166,11 @@ def build_sharded_page(facts: dict) -> tuple[str, dict[str, Any]]:
     if truth:
         # planted x found tables, the found clusters aligned (the oracle's are planted ones)
         tables = [
-            ("dcsbm (the fit)", s, np.asarray(facts[_TABLE[s]], np.int64)[order[s]].T)
+            (
+                "dcsbm (the fit)",
+                s,
+                _place(np.asarray(facts[_TABLE[s]], np.int64)[order[s]], pos[s], k[s]).T,
+            )
             for s in SIDES
         ]
         tables += [
