@@ -377,3 +377,13 @@ def test_heatmap_numbers_get_the_largest_font_that_fits_a_cell(k, want):
         assert numbers == [] and "1.05M" not in svg
     else:
         assert len(numbers) == 2 * k * k and {float(x) for x in numbers} == {want}
+
+
+@pytest.mark.parametrize(
+    ("v", "want"),
+    [(999, "999"), (999500, "1M"), (999600000, "1G"), (2862883, "2.86M"), (286000, "286k")],
+)
+def test_compact_counts_round_before_the_suffix(v, want):
+    from fastbip.report.figures import _Compact
+
+    assert _Compact.format(v) == want

@@ -319,7 +319,8 @@ class _Compact:
 
     @staticmethod
     def format(v: float) -> str:
-        for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        v = float(f"{v:.3g}")  # rounded first: 999,600 is 1.00M, not 1e+03k
+        for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
             if abs(v) >= scale:
                 return f"{v / scale:.3g}{suffix}"
         return f"{v:.0f}"
