@@ -171,3 +171,35 @@ def test_aligned_shards_never_straddle_a_chunk(chunk, blocks):
     size = got * 1024
     assert chunk % size == 0 or size % chunk == 0  # shard bounds fall on chunk bounds
     assert 2 * got > blocks  # never a needless cut
+
+
+def _sharded_from(M, bounds, client):
+    """A ShardedDataset of M's row blocks ``bounds`` held by ``client``'s workers."""
+    from fastbip.io.sharded import ShardedDataset
+
+    M = sp.csr_matrix(M)
+    shards, futs = [], []
+    for r0, r1 in zip(bounds[:-1], bounds[1:], strict=True):
+        S = M[r0:r1]
+        shards.append({"rows": [int(r0), int(r1)], "nnz": int(S.nnz), "purchases": int(S.sum())})
+        futs.append(client.scatter((S, None)))
+    return ShardedDataset(
+        spec=None,
+        shape=M.shape,
+        shards=shards,
+        n_draws=int(M.sum()),
+        has_events=False,
+        futures=futs,
+    )
+
+
+def test_the_dask_fit_refuses_what_it_cannot_fit_like_one_machine(threads_client):
+    from fastbip.distributed import dcsbm_fit_dask
+
+    B, _, _ = _matrix(3000, 500)
+    odd = _sharded_from(B * 0.7, [0, 1500, 3000], threads_client)  # 0.7, 1.4, ...
+    with pytest.raises(ValueError, match="integer purchase counts.*shard 0"):
+        dcsbm_fit_dask(odd, 3, 3, client=threads_client)
+    empty = _sharded_from(B, [0, 1500, 1500, 3000], threads_client)
+    with pytest.raises(ValueError, match="shard 1 of the sharded dataset has no rows"):
+        dcsbm_fit_dask(empty, 3, 3, client=threads_client)

@@ -220,6 +220,13 @@ def _tree_sum(client, futures):
 def float_shards(client: Any, sds: _sh.ShardedDataset) -> list:
     """One future per shard of its canonical float64 CSR (the fit's input, kept on the
     workers)."""
+    empty = np.flatnonzero(np.diff(sds.row_bounds) == 0)
+    if empty.size:
+        raise ValueError(
+            f"shard {int(empty[0])} of the sharded dataset has no rows: the block-model fit "
+            "needs people in every shard (write the dataset again with generate_dask, or "
+            "leave the empty shard out of the manifest)"
+        )
     return [client.submit(_float_shard, h, pure=False) for h in shard_handles(sds)]
 
 

@@ -77,13 +77,14 @@ __all__ = ["dcsbm_fit_dask", "spectral_item_vectors"]
 @_one_kernel_thread
 def _degree_task(A):
     """(items: degrees and stored entries (2, n_items); people degrees; sum d^2; total;
-    stored entries)."""
+    stored entries; whether every value is an integer)."""
     d_p = np.asarray(A.sum(axis=1)).ravel()
     items = np.zeros((2, A.shape[1]))
     items[0] = np.bincount(A.indices, weights=A.data, minlength=A.shape[1])
     items[1] = np.bincount(A.indices, minlength=A.shape[1])
+    integral = bool(np.all(A.data == np.floor(A.data)))
     sq = int((d_p.astype(np.int64) ** 2).sum())
-    return items, d_p, sq, int(d_p.sum()), int(A.nnz)
+    return items, d_p, sq, int(d_p.sum()), int(A.nnz), integral
 
 
 def _items_part(r):
@@ -91,7 +92,7 @@ def _items_part(r):
 
 
 def _scalars(r):
-    return r[2], r[3], r[4]
+    return r[2], r[3], r[4], r[5]
 
 
 def _tau_task(items, sq_p, total):
@@ -189,6 +190,14 @@ def _degrees(client, A):
     sq_p = sum(s[0] for s in sq_total)
     total = sum(s[1] for s in sq_total)
     nnz = sum(s[2] for s in sq_total)
+    odd = [i for i, s in enumerate(sq_total) if not s[3]]
+    if odd:
+        _release(deg, items)
+        raise ValueError(
+            "dcsbm_fit_dask needs integer purchase counts (its degree sums are exact, and "
+            f"equal to one machine's, for integers only); shard {odd[0]} has non-integer "
+            "values: round them, or fit the gathered matrix with DCSBM on one machine"
+        )
     tau = client.submit(_tau_task, items, sq_p, total, pure=False).result()
     w = client.submit(_weights_task, items, tau, pure=False)
     d_p = [client.submit(_second, d, pure=False) for d in deg]
