@@ -96,9 +96,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     out = check_output_path(args.out, "--out")
     if len(args.inputs) == 1 and Path(args.inputs[0]).is_dir():
         results = out.with_suffix("")
-        if results == out or results.resolve() == Path(args.inputs[0]).resolve():
-            # not the page's own path, nor into the dataset's directory
+        if results == out:  # a page without a suffix: not its own path
             results = out.with_name(out.name + ".results")
+        elif results.resolve() == Path(args.inputs[0]).resolve():  # not into the dataset
+            results = out.with_suffix(".results")
         return _study_on_dask(args, args.inputs[0], results, out)
     if len(args.inputs) not in (1, 2):
         raise ValueError(

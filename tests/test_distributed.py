@@ -558,6 +558,8 @@ def test_cli_analyze_and_report_on_dask(client, tmp_path, capsys):
     # a page named after the dataset's directory: the results go beside it, not into it
     assert main(["report", str(data), "--out", str(tmp_path / "d.html"), "--workers", "1"]) == 0
     assert (tmp_path / "d.results" / "results.json").is_file()
+    assert main(["report", str(data), "--out", str(tmp_path / "pg"), "--workers", "1"]) == 0
+    assert (tmp_path / "pg").is_file() and (tmp_path / "pg.results" / "results.json").is_file()
     assert not (data / "results.json").exists() and fsh.load_sharded(data, verify=True).n_shards
     capsys.readouterr()
     assert main(["analyze", str(data), "--out", str(tmp_path / "b")]) == 2

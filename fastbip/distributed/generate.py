@@ -364,10 +364,12 @@ def generate_dask(
         # about _TASKS_PER_WORKER shards per worker thread, cut on the fit's grid of row
         # chunks (no chunk across two shards: nothing moves between shards in its products)
         blocks_per_shard = max(1, -(-nb // (_TASKS_PER_WORKER * _n_threads(client))))
-        expected = int(n * spec.relation.mean_purchases)  # stored entries, at most
-        blocks_per_shard = _gram.aligned_blocks(
-            blocks_per_shard, bs, _gram.chunk_rows_for(n, m, expected)
-        )
+        # the grid's chunks from the expected purchases, which bound the stored entries
+        # (repeat purchases merge): the coarser of the grids for it and its half, both
+        # powers of two, so that either one's chunk bounds are shard bounds
+        expected = int(n * spec.relation.mean_purchases)
+        chunk = max(_gram.chunk_rows_for(n, m, e) for e in (expected, expected // 2))
+        blocks_per_shard = _gram.aligned_blocks(blocks_per_shard, bs, chunk)
     groups = [(g, min(nb, g + blocks_per_shard)) for g in range(0, nb, blocks_per_shard)]
     plan_f = client.submit(_plan_task, spec, root, pure=False)
     pa_f = client.submit(_args_task, plan_f, pure=False)
