@@ -5,9 +5,9 @@ order and get the same bits whatever the shards, workers and threads.
 
 The spectral side's vectors are the leading eigenvectors of the Gram matrix
 ``G = L^T L`` of ``L = diag(w_rows) B diag(w_cols)`` (``B``: the other side's rows, CSR;
-``w = 1 / sqrt(degree + tau)``). ``G`` is never formed but for at most
-``_DENSE_SVD_SIZE`` members; what is formed is ``G Q`` for a block ``Q`` (n x l), as a sum
-of one term per row of ``B``.
+``w = 1 / sqrt(degree + tau)``). ``G`` is formed (dense, one n x n partial per chunk) only
+for at most ``_DENSE_SVD_SIZE`` members or K >= n - 1; otherwise what is formed is ``G Q``
+for a block ``Q`` (n x l), as a sum of one term per row of ``B``.
 
 **A fixed order.** The rows are cut into chunks on a grid that depends on the matrix's
 shape and stored entries only (:func:`chunk_rows_for`). A chunk's part of ``G Q`` is
@@ -98,7 +98,7 @@ def chunk_pieces(r0: int, r1: int, chunk_rows: int) -> list[tuple[int, int, int]
 
 
 def piece_product(indptr, indices, data, w_rows, w_cols, Q, Z0=None) -> np.ndarray:
-    """``Z0 + (L^T L Q`` over the rows given by ``indptr``: a chunk's piece), a new array."""
+    """``Z0 + L^T L Q`` over the rows given by ``indptr`` (a chunk's piece), a new array."""
     Z = np.zeros_like(Q) if Z0 is None else Z0.copy()
     gram_product_csr(indptr, indices, data, w_rows, w_cols, Q, Z)
     return Z

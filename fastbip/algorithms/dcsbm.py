@@ -59,6 +59,7 @@ from sklearn.base import BaseEstimator
 from fastbip._progress import progress as progress_bar
 from fastbip._rng import check_random_state
 from fastbip._validation import check_n_clusters
+from fastbip.algorithms import _gram
 from fastbip.algorithms._base import (
     CoclusterLabels,
     as_purchases,
@@ -326,7 +327,7 @@ class DCSBM(CoclusterLabels, BaseEstimator):
         soft_beta=1.0,
         init="spectral",
         svd_solver="arpack",
-        svd_iter=4,
+        svd_iter=_gram.SVD_ITER,
         refine="auto",
         criterion="icl",
         k_max=8,

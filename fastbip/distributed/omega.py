@@ -182,9 +182,10 @@ def estimate_omega_dask(
     For integer-valued purchases every field equals ``estimate_omega`` on the whole matrix
     exactly, the log-likelihoods included, whatever the number of workers and the shard
     size (the sums are exact or taken over merged histograms; see
-    :func:`fastbip.blocks.likelihood.term_sum`). For non-integer values ``theta`` is still
-    exact (row by row), while the block totals, ``phi`` and the log-likelihoods are sums
-    over shards in shard order: equal within rounding (about 1e-12 relative).
+    :func:`fastbip.blocks.likelihood.term_sum`). For non-integer values the block totals,
+    the cluster totals that ``theta`` and ``phi`` divide by, and the log-likelihoods are
+    sums over shards in shard order: equal within rounding (about 1e-15 relative for
+    ``theta``, ``phi`` and ``omega``, 1e-12 for the log-likelihoods).
 
     Raises
     ------

@@ -396,8 +396,9 @@ def dcsbm_fit_dask(
     flip = (n_c < n_r or k_a == 1) and k_b > 1
     if not flip:
         raise ValueError(
-            "dcsbm_fit_dask starts from the items' spectral vectors: it needs fewer items "
-            f"than people and n_col_clusters > 1; got {n_r} people, {n_c} items, "
+            "dcsbm_fit_dask starts from the items' spectral vectors: it needs n_col_clusters "
+            f"> 1 and fewer items than people (or n_row_clusters=1); got {n_r} people, "
+            f"{n_c} items, n_row_clusters={k_a}, "
             f"n_col_clusters={k_b} (give a start to dcsbm_sweeps_dask instead)"
         )
     if sds.n_shards == 0:
