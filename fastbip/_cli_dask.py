@@ -25,7 +25,12 @@ def _dask_client(args: argparse.Namespace):
     if args.scheduler:
         try:
             client = distributed.Client(args.scheduler, timeout="30s")
-        except (OSError, TimeoutError, ValueError) as e:
+        except ValueError as e:  # not an address at all
+            raise ValueError(
+                f"--scheduler {args.scheduler!r} is not a Dask scheduler address (expected "
+                f"tcp://HOST:PORT, as `dask scheduler` prints it): {e}"
+            ) from None
+        except (OSError, TimeoutError) as e:
             raise ValueError(
                 f"--scheduler {args.scheduler}: no Dask scheduler answered there ({e}); start "
                 "one (`dask scheduler`, then `dask worker ADDRESS`) or give --workers N for a "

@@ -587,5 +587,5 @@ def test_a_scheduler_that_is_not_there_is_named(tmp_path, capsys):
 
     args = ["generate", "--planted", "--n-people", "500", "--n-items", "50"]
     assert main([*args, "--out", str(tmp_path / "d"), "--scheduler", "no-port"]) == 2
-    assert "--scheduler no-port: no Dask scheduler answered" in capsys.readouterr().err
+    assert "'no-port' is not a Dask scheduler address" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()

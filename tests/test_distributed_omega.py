@@ -158,6 +158,7 @@ def _short_first(c, sds, n):
             "row_labels must be < n_clusters=2; got a label 5",
         ),
         (_short_first, ValueError, "row_labels must have one label per row of M"),
+        (lambda c, s, n: (s, np.zeros(n, int)), ValueError, "column_labels is required"),
     ],  # fmt: skip
 )
 def test_bad_labels_are_named(client, make, exc, match):

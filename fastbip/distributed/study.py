@@ -84,6 +84,11 @@ def _hard(lab: Any, name: str) -> None:
 
 
 def _encode(row_labels, column_labels, n_rows, n_cols, n_row_clusters, n_col_clusters):
+    if column_labels is None:
+        raise ValueError(
+            "column_labels is required with row_labels held here (an array); it may be left "
+            'out only with row_labels="truth" or a ShardedLabels, which carry their own'
+        )
     _hard(row_labels, "row_labels")
     _hard(column_labels, "column_labels")
     rows = encode_labels(row_labels, n_row_clusters, name="row_labels")
