@@ -15,7 +15,10 @@ accumulated row by row (:func:`~fastbip._kernels.spectral.gram_product_csr`); wh
 chunk spans two shards, the second shard goes on from the first one's partial sum
 (``Z0``). The chunks' parts are then added in a pairwise tree fixed by their number
 (:func:`tree_sum`). One machine walks the same grid (its chunks on as many threads as
-numba has), so the products are bit-identical.
+numba has), so the products are bit-identical. The bits are those of one build of numpy,
+numba and BLAS on one kind of processor: a cluster whose machines differ in either may pick
+other kernels. The small dense steps run with BLAS on one thread (``threadpool_limits``,
+which is process-wide: the solver runs one of them at a time).
 
 **The solver.** Randomized subspace iteration (Halko, Martinsson and Tropp 2011): ``Q``
 (n x l, l = K + 10, Gaussian from the fit's seed, orthonormalised by :func:`orthonormal`)
