@@ -80,12 +80,18 @@ def _spectral_vectors(A, At, k, seed, edge=True, solver="arpack", n_iter=_gram.S
     return np.ascontiguousarray(U[:, order[:k]]), _ratio(s[order] ** 2, k)
 
 
+def _dense_gram(n, k):
+    """Whether the randomized start forms the dense n x n Gram matrix (at most
+    _DENSE_SVD_SIZE members, or K >= n - 1: no room for a subspace) rather than iterating;
+    one machine and the distributed fit decide alike."""
+    return n <= _DENSE_SVD_SIZE or k >= n - 1
+
+
 def _randomized_vectors(At, w_c, w_r, k, seed, n_iter):
     """``_spectral_vectors`` by the randomized solver: the eigenvectors of the Gram matrix
     of A's rows as a sum over At's rows (dense with at most _DENSE_SVD_SIZE rows, as the
     distributed fit decides)."""
-    n = At.shape[1]
-    if n <= _DENSE_SVD_SIZE or k >= n - 1:
+    if _dense_gram(At.shape[1], k):
         vals, U = _gram.top_eigen(_gram.gram_matrix(At, w_c, w_r), k)
     else:
         U, vals = _gram.randomized_vectors(At, w_c, w_r, k, seed, n_iter)

@@ -55,7 +55,7 @@ from fastbip._progress import progress as progress_bar
 from fastbip._rng import check_random_state
 from fastbip._validation import check_int, check_n_clusters, check_real
 from fastbip.algorithms import _gram
-from fastbip.algorithms._dcsbm_start import _DENSE_SVD_SIZE, _MAX_KMEANS_SAMPLE, _embedding_labels
+from fastbip.algorithms._dcsbm_start import _MAX_KMEANS_SAMPLE, _dense_gram, _embedding_labels
 from fastbip.algorithms.dcsbm import _FIRST_SWEEPS
 from fastbip.io import sharded as _sh
 
@@ -248,7 +248,7 @@ def spectral_item_vectors(
     or None) is advanced once per product."""
     k = min(k, n_items, n_people)
     grid = _gram.chunk_rows_for(n_people, n_items, nnz)
-    if n_items <= _DENSE_SVD_SIZE or k >= n_items - 1:
+    if _dense_gram(n_items, k):
         G = gram_on_shards(client, A, bounds, deg, w, tau, grid)
         V = client.submit(_vectors_only, G, k, pure=False)
         if bar is not None:
@@ -407,7 +407,7 @@ def dcsbm_fit_dask(
     rng = check_random_state(random_state)
     owned: list = []
     first = min(_FIRST_SWEEPS, max_sweeps) if n_init > 1 else max_sweeps
-    n_products = 1 if n_c <= _DENSE_SVD_SIZE or k_b >= n_c - 1 else svd_iter + 1
+    n_products = 1 if _dense_gram(n_c, min(k_b, n_r)) else svd_iter + 1
     total = n_products + n_init + n_init * first + (max_sweeps - first if n_init > 1 else 0)
     bar = progress_bar(total=total, desc="DCSBM fit (dask)", unit="step", enable=progress)
     try:
