@@ -217,6 +217,16 @@ def _tree_sum(client, futures):
 # --------------------------------------------------------------------------- sweeps
 
 
+def check_fit_args(sharded, n_row_clusters, n_col_clusters, max_sweeps, tol):
+    """(the ShardedDataset, K_A, K_B, max_sweeps, tol) of a block-model fit on shards,
+    each checked as ``DCSBM`` checks it."""
+    sds = _check_sharded(sharded)
+    n_r, n_c = sds.shape
+    k_a = check_n_clusters(n_row_clusters, "n_row_clusters", n_r, "people")
+    k_b = check_n_clusters(n_col_clusters, "n_col_clusters", n_c, "items")
+    return sds, k_a, k_b, check_int(max_sweeps, "max_sweeps", 1), check_real(tol, "tol", 0.0)
+
+
 def float_shards(client: Any, sds: _sh.ShardedDataset) -> list:
     """One future per shard of its canonical float64 CSR (the fit's input, kept on the
     workers)."""
@@ -355,12 +365,10 @@ def dcsbm_sweeps_dask(
     soft_sweeps=0, max_sweeps=max_sweeps, tol=tol).fit(M)`` exactly (labels, ``omega_``,
     ``log_likelihood_``, ``n_iter_``); its row labels stay on the workers until read.
     """
-    sds = _check_sharded(sharded)
+    sds, k_a, k_b, max_sweeps, tol = check_fit_args(
+        sharded, n_row_clusters, n_col_clusters, max_sweeps, tol
+    )
     n_r, n_c = sds.shape
-    k_a = check_n_clusters(n_row_clusters, "n_row_clusters", n_r, "people")
-    k_b = check_n_clusters(n_col_clusters, "n_col_clusters", n_c, "items")
-    max_sweeps = check_int(max_sweeps, "max_sweeps", 1)
-    tol = check_real(tol, "tol", 0.0)
     sharded_init = isinstance(init, ShardedLabels)
     if not sharded_init:
         if not (isinstance(init, (tuple, list)) and len(init) == 2):

@@ -53,7 +53,7 @@ import numpy as np
 from fastbip._kernels.dcsbm import _hard_assign_rows_csr, _row_profile_csr
 from fastbip._progress import progress as progress_bar
 from fastbip._rng import check_random_state
-from fastbip._validation import check_int, check_n_clusters, check_real
+from fastbip._validation import check_int
 from fastbip.algorithms import _gram
 from fastbip.algorithms._dcsbm_start import _MAX_KMEANS_SAMPLE, _dense_gram, _embedding_labels
 from fastbip.algorithms.dcsbm import _FIRST_SWEEPS
@@ -64,9 +64,8 @@ from ._client import local_sum
 from ._client import one_kernel_thread as _one_kernel_thread
 from ._client import release as _release
 from ._client import wait as _wait
-from .dcsbm import DaskDCSBMResult, float_shards, run_sweeps
+from .dcsbm import DaskDCSBMResult, check_fit_args, float_shards, run_sweeps
 from .labels import ShardedLabels
-from .study import _check_sharded
 
 __all__ = ["dcsbm_fit_dask", "spectral_item_vectors"]
 
@@ -385,13 +384,11 @@ def dcsbm_fit_dask(
     svd_iter=svd_iter, soft_sweeps=0, refine=None, random_state=random_state).fit(M)``,
     whatever the shards and workers (module docstring).
     """
-    sds = _check_sharded(sharded)
+    sds, k_a, k_b, max_sweeps, tol = check_fit_args(
+        sharded, n_row_clusters, n_col_clusters, max_sweeps, tol
+    )
     n_r, n_c = sds.shape
-    k_a = check_n_clusters(n_row_clusters, "n_row_clusters", n_r, "people")
-    k_b = check_n_clusters(n_col_clusters, "n_col_clusters", n_c, "items")
     n_init = check_int(n_init, "n_init", 1)
-    max_sweeps = check_int(max_sweeps, "max_sweeps", 1)
-    tol = check_real(tol, "tol", 0.0)
     svd_iter = check_int(svd_iter, "svd_iter", 1)
     flip = (n_c < n_r or k_a == 1) and k_b > 1
     if not flip:
